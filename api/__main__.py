@@ -1,0 +1,67 @@
+"""Operator commands: `python -m api <command>`.
+
+migrate                      apply database migrations (alembic upgrade head)
+principal create ...         create a provider, agency or admin token (printed once, stored hashed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from api.auth import hash_token, new_token
+from api.config import get_settings
+from api.db import create_engine, create_sessionmaker
+from api.principal.models import Principal, PrincipalKind
+from api.queue.schemas import QueueName
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from api.config import REPO_ROOT
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+async def create_principal(kind: PrincipalKind, name: str, queues: list[str]) -> str:
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    token = new_token()
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            session.add(Principal(kind=kind, name=name, queues=queues, token_hash=hash_token(token)))
+    finally:
+        await engine.dispose()
+    return token
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api", description="Operator commands for the api.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    principal = sub.add_parser("principal", help="manage principals").add_subparsers(
+        dest="action", required=True
+    )
+    create = principal.add_parser("create", help="create a principal and print its token once")
+    create.add_argument("--kind", required=True, choices=[k.value for k in PrincipalKind if k != "bot"])
+    create.add_argument("--name", required=True)
+    create.add_argument("--queue", action="append", default=[], choices=[q.value for q in QueueName])
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        migrate()
+        return 0
+    if args.kind == PrincipalKind.provider and not args.queue:
+        parser.error("a provider needs at least one --queue")
+    token = asyncio.run(create_principal(PrincipalKind(args.kind), args.name, args.queue))
+    print(token)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

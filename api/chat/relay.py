@@ -1,0 +1,51 @@
+"""The conversation relay: one bot turn through Rasa's REST channel (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from api.chat.errors import BotUnavailable
+from api.chat.schemas import BotMessage, Button
+
+logger = logging.getLogger("api.chat")
+
+
+class RasaRelay:
+    def __init__(
+        self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def turn(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        body = {"sender": conversation_id, "message": text, "metadata": metadata}
+        try:
+            response = await self._client.post("/webhooks/rest/webhook", json=body)
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.warning("bot turn failed", extra={"error_type": type(exc).__name__})
+            raise BotUnavailable() from exc
+        messages = []
+        for item in payload if isinstance(payload, list) else []:
+            if not isinstance(item, dict) or not item.get("text"):
+                continue
+            buttons = [
+                Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                for b in item.get("buttons") or []
+                if isinstance(b, dict)
+            ]
+            messages.append(BotMessage(text=str(item["text"]), buttons=buttons))
+        return messages
+
+    async def ready(self) -> bool:
+        try:
+            response = await self._client.get("/", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+MAX_MESSAGE_CHARS = 5000
+
+
+class ConversationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+
+
+class ConversationRead(BaseModel):
+    id: str
+    language: str
+    direction: str
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)]
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class BotMessage(BaseModel):
+    text: str
+    buttons: list[Button] = []
+
+
+class Reply(BaseModel):
+    conversation_id: str
+    messages: list[BotMessage]

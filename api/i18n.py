@@ -1,0 +1,89 @@
+"""Text in the person's language: python-i18n over `locales/`, Babel for everything CLDR knows.
+
+Every call names its locale; python-i18n's process-global locale is never set (unsafe in an async server).
+Files are `locales/<namespace>.<lang>.yml` with the language as the root key, so a key reads
+`<namespace>.<feature>.<name>`. Adding a language is adding files, nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import i18n
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
+_configure_lock = threading.Lock()
+
+
+class MissingTranslation(KeyError):
+    pass
+
+
+class Translator:
+    def __init__(self, locales_dir: Path, default_locale: str = "en") -> None:
+        self.locales_dir = locales_dir
+        self.default_locale = default_locale
+        self.locales = sorted(
+            {p.name.split(".")[1] for p in locales_dir.glob("*.*.yml") if len(p.name.split(".")) == 3}
+        )
+        with _configure_lock:
+            if str(locales_dir) not in i18n.load_path:
+                i18n.load_path.append(str(locales_dir))
+            i18n.set("file_format", "yml")
+            i18n.set("filename_format", "{namespace}.{locale}.{format}")
+            i18n.set("error_on_missing_translation", True)
+            i18n.set("error_on_missing_placeholder", True)
+            i18n.set("enable_memoization", True)
+            i18n.set("fallback", default_locale)
+
+    def supported(self, locale: str | None) -> str:
+        return locale if locale in self.locales else self.default_locale
+
+    def has(self, key: str, locale: str) -> bool:
+        try:
+            i18n.t(key, locale=locale)
+        except KeyError:
+            return False
+        return True
+
+    def t(self, key: str, locale: str, **params: Any) -> str:
+        try:
+            text: str = i18n.t(key, locale=self.supported(locale), **params)
+        except KeyError as exc:
+            raise MissingTranslation(key) from exc
+        return text
+
+    @staticmethod
+    def direction(locale: str) -> str:
+        try:
+            return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"
+        except (UnknownLocaleError, ValueError):
+            return "ltr"
+
+    @staticmethod
+    def format_datetime_words(moment: datetime, locale: str) -> str:
+        """'Wednesday, 25 November 2026, 17:00'-style text in the locale, in the moment's own time zone."""
+        day = format_date(moment.date(), format="full", locale=locale)
+        time = format_time(moment.timetz(), format="short", locale=locale)
+        return f"{day}, {time}"
+
+    @staticmethod
+    def format_number(value: float, locale: str) -> str:
+        return format_decimal(value, locale=locale)
+
+
+def negotiate_locale(accept_language: str | None, available: list[str], default: str = "en") -> str:
+    if not accept_language:
+        return default
+    preferred = []
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().replace("-", "_")
+        if tag and tag != "*":
+            preferred.append(tag)
+    chosen = Locale.negotiate(preferred, available, sep="_") if preferred else None
+    return str(chosen) if chosen else default

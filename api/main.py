@@ -1,0 +1,63 @@
+"""The api application: create_app() builds everything in the lifespan; nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.chat.endpoints import router as chat_router
+from api.chat.relay import RasaRelay
+from api.config import Settings, get_settings
+from api.db import create_engine, create_sessionmaker
+from api.errors import install_error_handlers
+from api.health.endpoints import router as health_router
+from api.i18n import Translator
+from api.kit.crypto import Vault
+from api.nlg.catalogue import load_catalogue
+from api.nlg.endpoints import router as nlg_router
+from api.observability import configure_logging, log_requests
+from api.queue.endpoints import router as queue_router
+from api.referral.endpoints import router as referral_router
+from api.triage.endpoints import router as triage_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_timeout_seconds)
+        app.state.vault = Vault(
+            settings.encryption_key_ring(), settings.blind_index_key.get_secret_value().encode()
+        )
+        try:
+            yield
+        finally:
+            await app.state.relay.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Staffordshire victim self-referral and triage",
+        version="0.1.0",
+        description=(
+            "Self-referral and triage for victims of hate crime, antisocial behaviour and domestic abuse. "
+            "Errors are `{error, code, detail}`; authenticate with a bearer token."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # The translator and the response catalogue are plain files, needed by error handlers even in tests
+    # that never run the lifespan.
+    app.state.translator = Translator(settings.locales_dir, settings.default_locale)
+    app.state.response_catalogue = load_catalogue(settings.locales_dir / "responses.yml")
+    install_error_handlers(app)
+    app.middleware("http")(log_requests)
+    for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,21 @@
+"""Imports every feature's tables so that Alembic and the tests see one complete metadata."""
+
+from api.chat.models import Conversation
+from api.consent.models import ConsentReceipt, ConsentWording
+from api.kit.models import Base
+from api.principal.models import Principal
+from api.queue.models import QueueEntry
+from api.referral.models import IdempotencyRecord, Referral
+from api.worker.models import WorkerHeartbeat
+
+__all__ = [
+    "Base",
+    "ConsentReceipt",
+    "ConsentWording",
+    "Conversation",
+    "IdempotencyRecord",
+    "Principal",
+    "QueueEntry",
+    "Referral",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,31 @@
+"""POST /v1/nlg — Rasa asks here for the words of every `utter_*` response."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import BotCaller
+from api.db import session_dependency
+from api.nlg import service
+from api.nlg.errors import UnknownResponse
+from api.nlg.schemas import NlgRequest, NlgResponse
+
+router = APIRouter(prefix="/v1/nlg", tags=["bot"])
+
+
+@router.post("", response_model=NlgResponse, response_model_exclude_none=True)
+async def render_response(
+    body: NlgRequest,
+    request: Request,
+    _caller: BotCaller,
+    session: Annotated[AsyncSession, Depends(session_dependency)],
+) -> NlgResponse:
+    spec = request.app.state.response_catalogue.get(body.response)
+    if spec is None:
+        raise UnknownResponse(name=body.response)
+    slots = body.slots()
+    locale = str(slots.get("language") or request.app.state.settings.default_locale)
+    return await service.render(session, request.app.state.translator, spec, locale, slots, body.arguments)

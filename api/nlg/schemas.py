@@ -1,0 +1,29 @@
+"""Rasa's NLG endpoint protocol (rasa/core/nlg/callback.py): request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class NlgRequest(BaseModel):
+    response: str = Field(pattern=r"^utter_[a-z0-9_]+$", max_length=120)
+    id: str | None = None
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    tracker: dict[str, Any] = Field(default_factory=dict)
+    channel: dict[str, Any] = Field(default_factory=dict)
+
+    def slots(self) -> dict[str, Any]:
+        slots = self.tracker.get("slots") or {}
+        return slots if isinstance(slots, dict) else {}
+
+
+class NlgButton(BaseModel):
+    title: str
+    payload: str
+
+
+class NlgResponse(BaseModel):
+    text: str
+    buttons: list[NlgButton] | None = None

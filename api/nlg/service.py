@@ -1,0 +1,62 @@
+"""Render a bot response in the conversation's language.
+
+Parameters come from the tracker's slots and the action's arguments. A parameter whose name ends in `_at`
+and holds an ISO date-time is formatted with Babel in the conversation's locale, in Europe/London time.
+Consent texts are registered by the SHA-256 of their exact wording, the version a receipt points at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.consent.repository import register_wording
+from api.i18n import Translator
+from api.kit.time import as_london
+from api.nlg.catalogue import ResponseSpec
+from api.nlg.schemas import NlgButton, NlgResponse
+
+CONSENT_KEY_PREFIX = "bot.consent."
+
+
+def wording_version(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _params(
+    translator: Translator, locale: str, slots: dict[str, Any], arguments: dict[str, Any]
+) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, value in {**slots, **arguments}.items():
+        if value is None or isinstance(value, dict | list):
+            continue
+        if name.endswith("_at") and isinstance(value, str):
+            try:
+                value = translator.format_datetime_words(as_london(datetime.fromisoformat(value)), locale)
+            except ValueError:
+                pass
+        params[name] = str(value)
+    journey = slots.get("journey")
+    if isinstance(journey, str) and translator.has(f"bot.service_name.{journey}", locale):
+        params["service_name"] = translator.t(f"bot.service_name.{journey}", locale)
+    return params
+
+
+async def render(
+    session: AsyncSession,
+    translator: Translator,
+    spec: ResponseSpec,
+    locale: str,
+    slots: dict[str, Any],
+    arguments: dict[str, Any],
+) -> NlgResponse:
+    locale = translator.supported(locale)
+    params = _params(translator, locale, slots, arguments)
+    text = translator.t(spec.text_key, locale, **params)
+    if spec.text_key.startswith(CONSENT_KEY_PREFIX):
+        await register_wording(session, wording_version(text), spec.text_key, locale, text)
+    buttons = [NlgButton(title=translator.t(b.title_key, locale), payload=b.payload) for b in spec.buttons]
+    return NlgResponse(text=text, buttons=buttons or None)

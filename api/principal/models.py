@@ -1,0 +1,28 @@
+"""Who may call the api: providers (their queues only), agencies, admins. The bot's token is a setting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.kit.models import Base, CreatedAtMixin, IdMixin
+
+
+class PrincipalKind(StrEnum):
+    provider = "provider"
+    agency = "agency"
+    admin = "admin"
+    bot = "bot"
+
+
+class Principal(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "principal"
+
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    queues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,42 @@
+"""One row per (referral, queue): what a provider's caseworkers pull from."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.kit.models import Base, CreatedAtMixin, IdMixin, utcnow
+
+
+class EntryStatus(StrEnum):
+    queued = "queued"
+    claimed = "claimed"
+    accepted = "accepted"
+    returned = "returned"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
+PRIORITY_RANK = {"emergency": 0, "high": 1, "normal": 2}
+
+
+class QueueEntry(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "queue_entry"
+    __table_args__ = (
+        Index("ix_queue_entry_order", "queue", "status", "priority_rank", "deadline", "received_at"),
+    )
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(32))
+    is_secondary: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default=EntryStatus.queued)
+    priority_rank: Mapped[int]
+    deadline: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    claimed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

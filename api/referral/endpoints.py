@@ -1,0 +1,74 @@
+"""Referral endpoints: the bot and agencies create; those allowed read."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import AnyCaller, ReferrerCaller
+from api.db import session_dependency
+from api.referral import repository, service
+from api.referral.errors import IdempotencyKeyReused
+from api.referral.models import IdempotencyRecord
+from api.referral.schemas import ReferralCreate, ReferralDetail, ReferralRead
+
+router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+Session = Annotated[AsyncSession, Depends(session_dependency)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, min_length=8)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ReferralRead,
+    responses={
+        200: {"description": "Nothing kept (no consent to store); the decision only", "model": ReferralRead},
+        422: {"description": "Invalid payload, or an agency referral without attested consent"},
+    },
+)
+async def create_referral(
+    payload: ReferralCreate,
+    request: Request,
+    caller: ReferrerCaller,
+    session: Session,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Evaluate triage and store the referral, its consent receipt and queue entries in one transaction.
+
+    With an `Idempotency-Key`, a replay returns the first response byte for byte; the same key with a
+    different body is refused.
+    """
+    body_hash = hashlib.sha256(await request.body()).hexdigest()
+    if idempotency_key:
+        record = await repository.idempotency_record(session, caller.key, idempotency_key)
+        if record is not None:
+            if record.request_hash != body_hash:
+                raise IdempotencyKeyReused()
+            return Response(record.response_body, record.status_code, media_type="application/json")
+    result = await service.create(session, request.app.state.vault, caller, payload)
+    status = 201 if result.reference else 200
+    body = result.model_dump_json().encode()
+    if idempotency_key:
+        await repository.add_idempotency_record(
+            session,
+            IdempotencyRecord(
+                principal=caller.key,
+                key=idempotency_key,
+                request_hash=body_hash,
+                status_code=status,
+                response_body=body,
+            ),
+        )
+    return Response(body, status, media_type="application/json")
+
+
+@router.get("/{reference}", response_model=ReferralDetail)
+async def read_referral(
+    reference: str, request: Request, caller: AnyCaller, session: Session
+) -> ReferralDetail:
+    referral = await service.get_for(session, caller, reference)
+    return service.detail(request.app.state.vault, referral)

@@ -1,0 +1,49 @@
+"""A referral: the person (sealed), their answers (sealed), the triage decision and its inputs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.kit.models import Base, CreatedAtMixin, IdMixin
+
+
+class Referral(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "referral"
+
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    source: Mapped[str] = mapped_column(String(16))  # web_chat | sms | agency | police_feed
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"), default=None)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    language: Mapped[str] = mapped_column(String(8))
+    consent_receipt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consent_receipt.id"))
+    person_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+
+    triage_input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rules_version: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(24))
+    queue: Mapped[str | None] = mapped_column(String(32), default=None)
+    tier: Mapped[str | None] = mapped_column(String(16), default=None)
+    priority: Mapped[str] = mapped_column(String(16))
+    emergency: Mapped[bool] = mapped_column(default=False)
+    deadline: Mapped[datetime | None] = mapped_column(default=None)
+    received_at: Mapped[datetime]
+
+
+class IdempotencyRecord(CreatedAtMixin, Base):
+    """The first answer to a creating POST, replayed byte for byte for the same key and body."""
+
+    __tablename__ = "idempotency_record"
+
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[bytes] = mapped_column(LargeBinary)

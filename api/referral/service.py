@@ -1,0 +1,194 @@
+"""Creating a referral: consent receipt, triage, the referral and its queue entries, in one transaction.
+
+The caller's session commits; this module only flushes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Caller
+from api.consent import repository as consent_repository
+from api.consent.models import ConsentReceipt
+from api.kit.crypto import Vault
+from api.kit.models import utcnow
+from api.kit.time import as_utc
+from api.principal.models import PrincipalKind
+from api.queue import repository as queue_repository
+from api.referral import repository
+from api.referral.errors import ConsentRequired, ReferralNotFound, UnknownConsentWording
+from api.referral.models import Referral
+from api.referral.schemas import GivenBy, Purpose, ReferralCreate, ReferralDetail, ReferralRead
+from api.triage import TriageDecision, TriageInput, evaluate
+
+# No 0/O, 1/I/L, U: readable aloud and over a bad phone line.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+SHARING_PURPOSES = {Purpose.store_and_process, Purpose.share_with_provider}
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"SR-{chars[:4]}-{chars[4:]}"
+
+
+def person_aad(referral_id: uuid.UUID) -> str:
+    return f"referral:{referral_id}:person"
+
+
+def answers_aad(referral_id: uuid.UUID) -> str:
+    return f"referral:{referral_id}:answers"
+
+
+def _triage_input(payload: ReferralCreate, caller: Caller, received_at: datetime) -> TriageInput:
+    """The triage input as the server sees it: consent from the receipt, role from the caller, time now."""
+    given = SHARING_PURPOSES <= set(payload.consent.purposes)
+    data = payload.triage.model_dump()
+    data["received_at"] = received_at
+    if data.get("lawful_basis", "consent") == "consent":
+        data["consent"] = "given" if given else "refused"
+    if caller.kind == PrincipalKind.agency:
+        data["reporter_role"] = "third_party"
+    return TriageInput.model_validate(data)
+
+
+def to_read(referral: Referral) -> ReferralRead:
+    decision = referral.decision
+    return ReferralRead(
+        reference=referral.reference,
+        outcome=referral.outcome,
+        queue=referral.queue,
+        secondary_queue=decision.get("secondary_queue"),
+        tier=referral.tier,
+        priority=referral.priority,
+        emergency=referral.emergency,
+        deadline=datetime.fromisoformat(decision["deadline"]) if decision.get("deadline") else None,
+        flags=list(decision.get("flags", [])),
+        rules_version=referral.rules_version,
+        received_at=as_utc(referral.received_at),
+    )
+
+
+def _unstored(decision: TriageDecision, received_at: datetime) -> ReferralRead:
+    dumped: dict[str, Any] = decision.model_dump(mode="json")
+    return ReferralRead(
+        reference=None,
+        outcome=dumped["outcome"],
+        queue=None,
+        secondary_queue=None,
+        tier=None,
+        priority=dumped["priority"],
+        emergency=dumped["emergency"],
+        deadline=None,
+        flags=dumped["flags"],
+        rules_version=dumped["rules_version"],
+        received_at=received_at,
+    )
+
+
+async def create(
+    session: AsyncSession, vault: Vault, caller: Caller, payload: ReferralCreate
+) -> ReferralRead:
+    received_at = utcnow()
+    triage_input = _triage_input(payload, caller, received_at)
+    decision = evaluate(triage_input)
+    if decision.outcome == "rejected_no_consent":
+        raise ConsentRequired()
+    consent = payload.consent
+    if Purpose.store_and_process not in consent.purposes:
+        # Nothing may be kept without consent to store it: answer with the decision, keep nothing.
+        return _unstored(decision, received_at)
+    if caller.kind == PrincipalKind.agency and (
+        consent.given_by != GivenBy.agency or consent.referrer is None
+    ):
+        raise ConsentRequired()
+    known = await consent_repository.known_versions(session, consent.wording_versions)
+    if known != set(consent.wording_versions):
+        raise UnknownConsentWording()
+
+    referral_id = uuid.uuid4()
+    receipt = await consent_repository.add_receipt(
+        session,
+        ConsentReceipt(
+            kind="grant",
+            lawful_basis=triage_input.lawful_basis,
+            purposes=[str(p) for p in consent.purposes],
+            wording_versions=consent.wording_versions,
+            language=consent.language,
+            channel=payload.source,
+            given_by=consent.given_by,
+            given_at=as_utc(consent.given_at),
+            conversation_id=payload.conversation_id,
+            referrer_sealed=(
+                vault.cipher.seal_json(consent.referrer.model_dump(), f"consent:{referral_id}:referrer")
+                if consent.referrer
+                else None
+            ),
+        ),
+    )
+    reference = new_reference()
+    while await repository.reference_exists(session, reference):
+        reference = new_reference()
+    dumped: dict[str, Any] = decision.model_dump(mode="json")
+    person = payload.person.model_dump(exclude_none=True)
+    referral = await repository.add(
+        session,
+        Referral(
+            id=referral_id,
+            reference=reference,
+            source=payload.source,
+            created_by=None if caller.kind == PrincipalKind.bot else caller.id,
+            conversation_id=payload.conversation_id,
+            language=payload.language,
+            consent_receipt_id=receipt.id,
+            person_sealed=vault.cipher.seal_json(person, person_aad(referral_id)),
+            answers_sealed=vault.cipher.seal_json(payload.answers, answers_aad(referral_id)),
+            phone_index=vault.index.of("phone", person["phone"]) if "phone" in person else None,
+            triage_input=triage_input.model_dump(mode="json"),
+            decision=dumped,
+            rules_version=decision.rules_version,
+            outcome=dumped["outcome"],
+            queue=dumped["queue"],
+            tier=dumped["tier"],
+            priority=dumped["priority"],
+            emergency=decision.emergency,
+            deadline=as_utc(decision.deadline) if decision.deadline else None,
+            received_at=received_at,
+        ),
+    )
+    if decision.outcome == "referred" and decision.queue is not None:
+        await queue_repository.enqueue(session, referral, str(decision.queue), secondary=False)
+        if decision.secondary_queue is not None and decision.secondary_queue != decision.queue:
+            await queue_repository.enqueue(session, referral, str(decision.secondary_queue), secondary=True)
+    return to_read(referral)
+
+
+def detail(vault: Vault, referral: Referral) -> ReferralDetail:
+    return ReferralDetail(
+        **to_read(referral).model_dump(),
+        source=referral.source,
+        language=referral.language,
+        person=vault.cipher.open_json(referral.person_sealed, person_aad(referral.id)),
+        answers=vault.cipher.open_json(referral.answers_sealed, answers_aad(referral.id)),
+        consent_receipt_id=str(referral.consent_receipt_id),
+    )
+
+
+async def get_for(session: AsyncSession, caller: Caller, reference: str) -> Referral:
+    referral = await repository.by_reference(session, reference)
+    if referral is None:
+        raise ReferralNotFound()
+    if caller.kind == PrincipalKind.admin:
+        return referral
+    if caller.kind == PrincipalKind.agency and referral.created_by == caller.id:
+        return referral
+    if caller.kind == PrincipalKind.provider and await queue_repository.visible_to(
+        session, referral.id, caller.queues
+    ):
+        return referral
+    # Not allowed looks exactly like not there: ids of other providers' cases reveal nothing.
+    raise ReferralNotFound()

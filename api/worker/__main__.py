@@ -1,0 +1,62 @@
+"""The worker: `python -m api.worker`. Background jobs that must not run inside a request.
+
+Now: puts lapsed queue leases back, and beats a heartbeat that readiness checks read. Stops cleanly on
+SIGINT/SIGTERM, finishing the job in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import get_settings
+from api.db import create_engine, create_sessionmaker
+from api.kit.models import utcnow
+from api.kit.sql import upsert
+from api.observability import configure_logging
+from api.queue import repository as queue_repository
+from api.worker.models import WorkerHeartbeat
+
+logger = logging.getLogger("api.worker")
+
+
+async def run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session, session.begin():
+        now = utcnow()
+        released = await queue_repository.release_lapsed_leases(session, now)
+        await upsert(session, WorkerHeartbeat, {"name": "worker", "seen_at": now}, ["name"])
+    if released:
+        logger.info("released lapsed leases", extra={"count": released})
+    return released
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    logger.info("worker started")
+    try:
+        while not stopping.is_set():
+            try:
+                await run_once(sessionmaker)
+            except Exception as exc:
+                logger.error("worker round failed", extra={"error_type": type(exc).__name__})
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=settings.worker_poll_seconds)
+            except TimeoutError:
+                pass
+    finally:
+        await engine.dispose()
+        logger.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,51 @@
+"""The one way actions reach case data: the api's referral endpoint, with the bot's service token.
+
+Retries on connection errors and 5xx with the same Idempotency-Key, so a retried submission can never
+create a second referral.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+from typing import Any, Dict, Optional, Text
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    pass
+
+
+class ApiClient:
+    def __init__(self, base_url: Optional[Text] = None, token: Optional[Text] = None) -> None:
+        self.base_url = (base_url or os.environ["API_URL"]).rstrip("/")
+        self.token = token or os.environ["BOT_SERVICE_TOKEN"]
+
+    async def create_referral(self, payload: Dict[Text, Any], attempts: int = 3) -> Dict[Text, Any]:
+        body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": "bot-" + hashlib.sha256(body).hexdigest(),
+        }
+        timeout = aiohttp.ClientTimeout(total=15)
+        for attempt in range(attempts):
+            try:
+                async with aiohttp.ClientSession(timeout=timeout) as session:
+                    async with session.post(f"{self.base_url}/v1/referrals", data=body, headers=headers) as resp:
+                        if resp.status in (200, 201):
+                            return await resp.json()
+                        if resp.status < 500:
+                            error = (await resp.json(content_type=None) or {}).get("error")
+                            # Ids and codes only: the body may echo personal data.
+                            logger.warning("referral refused status=%s error=%s", resp.status, error)
+                            raise ApiError(f"refused: {resp.status} {error}")
+                        logger.warning("referral failed status=%s attempt=%s", resp.status, attempt + 1)
+            except aiohttp.ClientError as exc:
+                logger.warning("referral transport error=%s attempt=%s", type(exc).__name__, attempt + 1)
+            await asyncio.sleep(0.5 * 2**attempt)
+        raise ApiError("the api did not accept the referral")
