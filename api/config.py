@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Key for the keyed hashes (blind indexes) used to find phone numbers and e-mail addresses.
     blind_index_key: SecretStr = SecretStr(PLACEHOLDER)
 
+    # Accept Ofcom's drama ranges (07700 900xxx…) as phone numbers: synthetic data for dev and tests only.
+    allow_fictional_phone_numbers: bool = False
+
     queue_lease_seconds: int = Field(default=900, ge=30, le=86_400)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 
@@ -51,6 +54,8 @@ class Settings(BaseSettings):
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):
             return self
+        if self.allow_fictional_phone_numbers:
+            raise ValueError("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
         for name in ("bot_service_token", "encryption_keys", "blind_index_key"):
             value: SecretStr = getattr(self, name)
             raw = value.get_secret_value()

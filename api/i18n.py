@@ -8,6 +8,7 @@ Files are `locales/<namespace>.<lang>.yml` with the language as the root key, so
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,24 @@ class Translator:
 
     @staticmethod
     def format_datetime_words(moment: datetime, locale: str) -> str:
-        """'Wednesday, 25 November 2026, 17:00'-style text in the locale, in the moment's own time zone."""
-        day = format_date(moment.date(), format="full", locale=locale)
-        time = format_time(moment.timetz(), format="short", locale=locale)
+        """'Monday 23 November 2026, 17:00'-style text in the locale, in the moment's own time zone."""
+        babel_locale = cldr_locale(locale)
+        day = format_date(moment.date(), format="full", locale=babel_locale)
+        time = format_time(moment.timetz(), format="short", locale=babel_locale)
         return f"{day}, {time}"
 
     @staticmethod
     def format_number(value: float, locale: str) -> str:
         return format_decimal(value, locale=locale)
+
+
+@lru_cache(maxsize=64)
+def cldr_locale(language: str) -> Locale:
+    """The CLDR locale for formatting: the United Kingdom variant where CLDR has one (en → en_GB)."""
+    try:
+        return Locale.parse(f"{language}_GB")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(language)
 
 
 def negotiate_locale(accept_language: str | None, available: list[str], default: str = "en") -> str:

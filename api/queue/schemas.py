@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from api.kit.time import LondonDateTime
 from api.referral.schemas import ReferralDetail
 
 
@@ -23,7 +24,7 @@ class QueueItem(BaseModel):
     status: str
     priority: str
     tier: str | None
-    deadline: datetime | None
+    deadline: LondonDateTime | None
     received_at: datetime
     flags: list[str]
     is_secondary: bool

@@ -6,9 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from api.config import get_settings
+from api.kit.time import LondonDateTime
+from api.kit import phone
 from api.triage import TriageInput
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -76,13 +78,7 @@ class PersonIn(Strict):
     def _phone_e164(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            number = phonenumbers.parse(value, "GB")
-        except phonenumbers.NumberParseException as exc:
-            raise ValueError("not a phone number") from exc
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("not a valid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phone.normalise(value, get_settings().allow_fictional_phone_numbers)
 
 
 class ReferralCreate(Strict):
@@ -132,7 +128,7 @@ class ReferralRead(BaseModel):
     tier: str | None
     priority: str
     emergency: bool
-    deadline: datetime | None
+    deadline: LondonDateTime | None
     flags: list[str]
     rules_version: str
     received_at: datetime

@@ -1,6 +1,6 @@
 """Consent: to store, then to share with the named service. Saying no to storing ends it there."""
 
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,16 +12,14 @@ class ValidateConsentForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_consent_form"
 
-    def validate_consent_store(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        if value is True:
-            return {"consent_store": True}
-        # Nothing may be kept: do not ask about sharing.
-        return {"consent_store": False, "consent_share": False, "consent_given": False}
-
-    def validate_consent_share(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        given = value is True and tracker.get_slot("consent_store") is True
-        return {"consent_share": value is True, "consent_given": given}
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        # Nothing may be kept without consent to store, so sharing is not even asked.
+        if tracker.get_slot("consent_store") is False:
+            return ["consent_store"]
+        return domain_slots

@@ -1,5 +1,6 @@
 """Starting a journey and validating its answers against the rules in flows/."""
 
+import os
 from typing import Any, Dict, List, Text
 
 import phonenumbers
@@ -39,15 +40,25 @@ def free_text(flow_id: Text, slot: Text, value: Any, dispatcher: CollectingDispa
     return {slot: text}
 
 
+# Ofcom's drama ranges, accepted only as synthetic data in development and tests (see api/kit/phone.py).
+FICTIONAL_PREFIXES = ("+447700900", "+441632960", "+442079460")
+
+
+def allow_fictional() -> bool:
+    return os.environ.get("ALLOW_FICTIONAL_PHONE_NUMBERS", "").lower() in ("1", "true", "yes")
+
+
 def phone(slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
     try:
         number = phonenumbers.parse(str(value or ""), "GB")
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else ""
+    fictional = allow_fictional() and e164.startswith(FICTIONAL_PREFIXES) and len(e164) == 13
+    if number is None or not (phonenumbers.is_valid_number(number) or fictional):
         dispatcher.utter_message(response="utter_validation_phone")
         return {slot: None}
-    return {slot: phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)}
+    return {slot: e164}
 
 
 class ValidateHateCrimeForm(FormValidationAction):

@@ -1,0 +1,56 @@
+"""`make run`: the whole service on this machine, with embedded SQLite and nothing else to install.
+
+Migrates, trains the bot only if its data changed, starts the api, worker, action server and Rasa, waits
+until each is healthy, prints the web chat address, and stops every child cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from types import FrameType
+
+from tools.model import ensure_model
+from tools.paths import DATA
+from tools.secrets import load_or_create
+from tools.stack import Ports, Stack, StackError
+
+
+def main() -> int:
+    started = time.monotonic()
+    secrets = load_or_create(DATA / "secrets.env")
+    model = ensure_model(DATA / "models")
+    stack = Stack(data_dir=DATA, model=model, ports=Ports(), secrets=secrets)
+    stack.migrate()
+    stopping = False
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        print(f"\nReady in {time.monotonic() - started:.0f} s.", flush=True)
+        print(f"  Web chat API:  POST {stack.api_url}/v1/chat/conversations", flush=True)
+        print(f"  API docs:      {stack.api_url}/docs", flush=True)
+        print(f"  Logs:          {stack.log_dir}\nPress Ctrl-C to stop.", flush=True)
+        while not stopping:
+            for name, proc in stack.processes.items():
+                if proc.poll() is not None:
+                    raise StackError(f"{name} stopped unexpectedly with {proc.returncode}")
+            time.sleep(0.5)
+    except StackError as exc:
+        print(f"error: {exc}\n{stack.log_tail()}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping…", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
