@@ -54,8 +54,6 @@ class Settings(BaseSettings):
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):
             return self
-        if self.allow_fictional_phone_numbers:
-            raise ValueError("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
         for name in ("bot_service_token", "encryption_keys", "blind_index_key"):
             value: SecretStr = getattr(self, name)
             raw = value.get_secret_value()
@@ -63,6 +61,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name.upper()} must be set to a real secret when APP_ENV={self.app_env}")
         if len(self.bot_service_token.get_secret_value()) < 32:
             raise ValueError("BOT_SERVICE_TOKEN must be at least 32 characters")
+        if self.allow_fictional_phone_numbers:
+            raise ValueError("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
         return self
 
     @property

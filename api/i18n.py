@@ -8,8 +8,8 @@ Files are `locales/<namespace>.<lang>.yml` with the language as the root key, so
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 

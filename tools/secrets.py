@@ -28,6 +28,8 @@ def load_or_create(path: Path) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write("# Development secrets made by `make run`. Never commit; delete to rotate (data is lost).\n")
+        handle.write(
+            "# Development secrets made by `make run`. Never commit; delete to rotate (data is lost).\n"
+        )
         handle.writelines(f"{key}={value}\n" for key, value in values.items())
     return values

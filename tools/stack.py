@@ -88,7 +88,7 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 — closed when the process ends
+        log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -106,7 +106,15 @@ class Stack:
         self._spawn("worker", [str(API_PYTHON), "-m", "api.worker"], env)
         self._spawn(
             "actions",
-            [str(BOT_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(self.ports.actions)],
+            [
+                str(BOT_PYTHON),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "bot.actions",
+                "--port",
+                str(self.ports.actions),
+            ],
             bot_env,
         )
         self._spawn(

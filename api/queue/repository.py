@@ -51,7 +51,7 @@ async def list_open(
         .limit(limit)
         .offset(offset)
     )
-    return [(entry, referral) for entry, referral in rows.tuples()]
+    return [(entry, referral) for entry, referral in rows]
 
 
 async def claim_next(

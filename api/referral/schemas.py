@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api.config import get_settings
-from api.kit.time import LondonDateTime
 from api.kit import phone
+from api.kit.time import LondonDateTime
 from api.triage import TriageInput
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -1,0 +1,125 @@
+"""Every bot response renders, from locales/, in every language, through the NLG endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import select
+
+from api.config import REPO_ROOT
+from api.consent.models import ConsentWording
+from api.i18n import Translator
+from api.nlg.catalogue import load_catalogue
+
+LOCALES = REPO_ROOT / "locales"
+CATALOGUE = load_catalogue(LOCALES / "responses.yml")
+LANGUAGES = Translator(LOCALES).locales
+SAMPLE_ARGUMENTS = {
+    "reference": "SR-2345-6789",
+    "deadline_at": "2026-11-25T17:00:00+00:00",
+    "max": 1000,
+}
+
+
+def domain_responses() -> set[str]:
+    names: set[str] = set()
+    for path in sorted((REPO_ROOT / "bot" / "domain").glob("*.yml")):
+        names |= set((yaml.safe_load(path.read_text()) or {}).get("responses", {}))
+    return names
+
+
+class TestCatalogue:
+    def test_every_domain_response_is_in_the_catalogue(self) -> None:
+        assert domain_responses() == set(CATALOGUE)
+
+    def test_domain_placeholders_name_the_locale_key(self) -> None:
+        for path in sorted((REPO_ROOT / "bot" / "domain").glob("*.yml")):
+            for name, variants in (yaml.safe_load(path.read_text()) or {}).get("responses", {}).items():
+                assert variants == [{"text": CATALOGUE[name].text_key}], name
+
+    def test_flow_choices_match_the_buttons(self) -> None:
+        flow = yaml.safe_load(Path(REPO_ROOT / "flows" / "hate_crime.yml").read_text())
+        strand = next(q for q in flow["questions"] if q["id"] == "hate_strand")
+        buttons = CATALOGUE["utter_ask_hate_strand"].buttons
+        assert [(b.title_key, b.payload) for b in buttons] == [
+            (c["text_key"], c["value"]) for c in strand["choices"]
+        ]
+
+    def test_english_is_available(self) -> None:
+        assert "en" in LANGUAGES
+
+
+class TestRender:
+    @pytest.mark.parametrize("language", LANGUAGES)
+    @pytest.mark.parametrize("response", sorted(CATALOGUE))
+    async def test_every_response_in_every_language(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str], response: str, language: str
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={
+                "response": response,
+                "arguments": SAMPLE_ARGUMENTS,
+                "tracker": {"slots": {"language": language, "journey": "hate_crime"}},
+                "channel": {"name": "rest"},
+            },
+            headers=bot_headers,
+        )
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert body["text"].strip()
+        assert "%{" not in body["text"]
+        assert len(body.get("buttons") or []) == len(CATALOGUE[response].buttons)
+
+    async def test_deadline_is_formatted_in_words_in_london_time(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={
+                "response": "utter_handoff_referred",
+                "arguments": {"reference": "SR-2345-6789", "deadline_at": "2027-06-01T16:00:00+00:00"},
+                "tracker": {"slots": {"language": "en", "journey": "hate_crime"}},
+            },
+            headers=bot_headers,
+        )
+        assert "Tuesday, 1 June 2027, 17:00" in reply.json()["text"]
+        assert "SR-2345-6789" in reply.json()["text"]
+
+    async def test_consent_wording_is_registered_by_its_hash(
+        self, app: object, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={"response": "utter_ask_consent_store", "tracker": {"slots": {"language": "en"}}},
+            headers=bot_headers,
+        )
+        text = reply.json()["text"]
+        async with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+            row = await session.scalar(select(ConsentWording))
+        assert row is not None
+        assert row.version == hashlib.sha256(text.encode()).hexdigest()
+        assert (row.key, row.language, row.text) == ("bot.consent.store", "en", text)
+
+    async def test_an_unknown_language_falls_back_to_english(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={"response": "utter_session_stopped", "tracker": {"slots": {"language": "xx"}}},
+            headers=bot_headers,
+        )
+        assert reply.json()["text"].startswith("The chat has ended.")
+
+    async def test_unknown_response(self, client: httpx.AsyncClient, bot_headers: dict[str, str]) -> None:
+        reply = await client.post("/v1/nlg", json={"response": "utter_nope"}, headers=bot_headers)
+        assert reply.status_code == 404
+        assert reply.json()["error"] == "unknown_response"
+
+    async def test_only_the_bot_may_ask(self, client: httpx.AsyncClient) -> None:
+        reply = await client.post("/v1/nlg", json={"response": "utter_session_greet"})
+        assert reply.status_code == 401

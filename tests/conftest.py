@@ -1,0 +1,83 @@
+"""Shared test set-up: a migrated SQLite database per test (copied from one migrated template), the app
+built on it with its lifespan running, and an ASGI client. Nothing here reaches a live third party."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
+os.environ.setdefault("APP_ENV", "test")
+
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+
+from api.config import REPO_ROOT, Settings, get_settings
+from api.main import create_app
+
+BOT_TOKEN = "test-bot-service-token-0123456789abcdef"
+
+
+def migrate(database_url: str) -> None:
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    get_settings.cache_clear()
+    path = tmp_path_factory.mktemp("template") / "api.db"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "api.db"
+    shutil.copyfile(template_db, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        app_env="test",
+        database_url=database_url,
+        rasa_url="http://127.0.0.1:9",  # nothing listens: the bot is "down" unless a test says otherwise
+        bot_service_token=BOT_TOKEN,
+        allow_fictional_phone_numbers=True,
+        worker_poll_seconds=1,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def bot_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {BOT_TOKEN}"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_cache() -> Iterator[None]:
+    yield
+    get_settings.cache_clear()
