@@ -51,6 +51,7 @@ class Stack:
     database_url: str | None = None
     app_env: str = "development"
     extra_env: dict[str, str] = field(default_factory=dict)
+    rasa_args: list[str] = field(default_factory=list)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -121,7 +122,7 @@ class Stack:
             "rasa",
             [str(RASA), "run", "--model", str(self.model), "--endpoints", "bot/endpoints.yml",
              "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1",
-             "--port", str(self.ports.rasa)],
+             "--port", str(self.ports.rasa), *self.rasa_args],
             bot_env,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
