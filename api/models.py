@@ -1,5 +1,6 @@
 """Imports every feature's tables so that Alembic and the tests see one complete metadata."""
 
+from api.audit.models import AuditEvent
 from api.chat.models import Conversation
 from api.consent.models import ConsentReceipt, ConsentWording
 from api.kit.models import Base
@@ -9,6 +10,7 @@ from api.referral.models import IdempotencyRecord, Referral
 from api.worker.models import WorkerHeartbeat
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "ConsentReceipt",
     "ConsentWording",

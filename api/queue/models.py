@@ -39,4 +39,9 @@ class QueueEntry(IdMixin, CreatedAtMixin, Base):
     received_at: Mapped[datetime]
     claimed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why it went back to triage, or how it ended: short codes and caseworker notes without personal data.
+    return_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -24,6 +24,9 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     person_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # The source's own reference (the police crime reference): a case is never imported twice.
+    external_ref: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
 
     triage_input: Mapped[dict[str, Any]] = mapped_column(JSON)
     decision: Mapped[dict[str, Any]] = mapped_column(JSON)
