@@ -1,0 +1,450 @@
+"""Benchmark (not a test): chat turn latency through the real stack, at 1 and then 10 concurrent people.
+
+Run from the repository root:
+
+    .venvs/api/bin/python load/run_chat_slice.py [--seconds 60] [--users 1,10] [--baseline-seconds 20]
+
+It starts the whole service (api, worker, action server, Rasa) on free 127.0.0.1 ports with a temporary
+SQLite database and fresh development secrets, plays the hate crime slice twice as a warm-up and a check,
+then runs locust headless:
+
+- a baseline: a bare `GET /healthz` on the same api, 1 user (load/scenarios/healthz.py);
+- the chat slice (load/locustfile.py, ChatSliceUser) at each concurrency level in turn, no think time.
+
+It prints, per level, the p50 and p95 of a chat turn (all ten turns together), requests, failures and
+throughput; the p50 ratio between the last and first level; the ratio of a chat turn's p50 to the bare
+`/healthz` p50 (the numbers to compare between machines and runs); and each turn's own p50 and p95.
+The stack is stopped however the run ends, Ctrl-C included. Synthetic data only; nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools.*; load/ is [0]
+
+from scenarios.conversation import END_NAME, SLICE, START_NAME, TURN_NAMES, TURN_PREFIX
+
+from tools.model import ensure_model
+from tools.paths import API_PYTHON, DATA, ROOT
+from tools.secrets import generate
+from tools.stack import Ports, Stack, StackError
+
+LOAD = Path(__file__).resolve().parent
+LOCUST = API_PYTHON.parent / "locust"
+MAX_LEVELS = 4
+MAX_USERS = 50
+WARM_UP_CONVERSATIONS = 2
+# Locust drops the users' in-flight requests when the run time is up, but the stack finishes those turns;
+# wait for them before the next level (or the stop), so neither sees the previous level's tail.
+SETTLE_SECONDS = 5.0
+
+
+class RunError(RuntimeError):
+    pass
+
+
+@dataclass
+class Entry:
+    """One locust stats entry (a request name), from the run's JSON file."""
+
+    name: str
+    requests: int
+    failures: int
+    response_times: Counter[int]
+    start_time: float
+    last_request: float | None
+    total_response_time: float
+
+
+@dataclass
+class Level:
+    users: int
+    seconds: float
+    entries: dict[str, Entry]
+    failure_messages: list[tuple[str, str, int]]
+    warnings: list[str]
+
+    def turns(self) -> list[Entry]:
+        return [e for e in self.entries.values() if e.name.startswith(TURN_PREFIX)]
+
+    def requests(self) -> int:
+        return sum(e.requests for e in self.entries.values())
+
+    def failures(self) -> int:
+        return sum(e.failures for e in self.entries.values())
+
+    def turn_percentile(self, percent: float) -> int:
+        merged: Counter[int] = Counter()
+        for entry in self.turns():
+            merged.update(entry.response_times)
+        return percentile(merged, percent)
+
+    def per_second(self, count: int) -> float:
+        return count / self.seconds if self.seconds > 0 else 0.0
+
+    def completed_slices(self) -> int:
+        last = self.entries.get(TURN_NAMES[-1])
+        return 0 if last is None else last.requests - last.failures
+
+
+def percentile(response_times: Counter[int], percent: float) -> int:
+    """Locust's own rule (stats.calculate_response_time_percentile), over a merged histogram."""
+    total = sum(response_times.values())
+    if total == 0:
+        return 0
+    wanted = int(total * percent)
+    processed = 0
+    for value in sorted(response_times, reverse=True):
+        processed += response_times[value]
+        if total - processed <= wanted:
+            return value
+    return 0
+
+
+def bounded(value: str, low: float, high: float, what: str) -> float:
+    number = float(value)
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}")
+    return number
+
+
+def parse_levels(value: str) -> list[int]:
+    levels = [int(part) for part in value.split(",") if part.strip()]
+    if not 1 <= len(levels) <= MAX_LEVELS or any(not 1 <= n <= MAX_USERS for n in levels):
+        raise argparse.ArgumentTypeError(f"1 to {MAX_LEVELS} levels, each 1 to {MAX_USERS} users")
+    return levels
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--seconds",
+        type=lambda v: bounded(v, 5, 600, "--seconds"),
+        default=os.environ.get("CHAT_SLICE_SECONDS", "60"),
+        help="run time per concurrency level (5-600; env CHAT_SLICE_SECONDS; default 60)",
+    )
+    parser.add_argument(
+        "--users",
+        type=parse_levels,
+        default=os.environ.get("CHAT_SLICE_USERS", "1,10"),
+        help=f"comma-separated concurrency levels (env CHAT_SLICE_USERS; default 1,10; max {MAX_USERS})",
+    )
+    parser.add_argument(
+        "--baseline-seconds",
+        type=lambda v: bounded(v, 5, 120, "--baseline-seconds"),
+        default=os.environ.get("CHAT_SLICE_BASELINE_SECONDS", "20"),
+        help="run time of the GET /healthz baseline (5-120; env CHAT_SLICE_BASELINE_SECONDS; default 20)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="keep locust's CSV/JSON files and the stack's logs here (default: deleted)"
+    )
+    return parser.parse_args(argv)
+
+
+def interrupt_on_signals() -> None:
+    def _interrupt(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+
+
+def warm_up(api_url: str) -> None:
+    """Play the slice a few times outside the measurement: loads Rasa's lazy parts and checks the script."""
+    with httpx.Client(base_url=api_url, timeout=60) as http:
+        for _ in range(WARM_UP_CONVERSATIONS):
+            started = http.post("/v1/chat/conversations", json={"language": "en"})
+            if started.status_code != 201:
+                raise RunError(f"warm-up: {START_NAME} answered {started.status_code}")
+            conversation_id = started.json()["id"]
+            for number, turn in enumerate(SLICE, start=1):
+                reply = http.post(
+                    f"/v1/chat/conversations/{conversation_id}/messages", json={"text": turn.text}
+                )
+                problem = (
+                    f"status {reply.status_code}"
+                    if reply.status_code != 200
+                    else turn.problem(reply.json().get("messages"))
+                )
+                if problem is not None:
+                    raise RunError(f"warm-up: {turn.name(number)}: {problem}")
+            ended = http.delete(f"/v1/chat/conversations/{conversation_id}")
+            if ended.status_code != 204:
+                raise RunError(f"warm-up: {END_NAME} answered {ended.status_code}")
+
+
+def run_locust(
+    locustfile: Path, user_class: str, users: int, seconds: float, api_url: str, out: Path, tag: str
+) -> Level:
+    prefix = out / tag
+    log_path = out / f"{tag}.log"
+    command = [
+        str(LOCUST), "-f", str(locustfile), user_class,
+        "--headless", "-u", str(users), "-r", str(users), "--run-time", f"{int(seconds)}s",
+        "--host", api_url, "--csv", str(prefix), "--json-file", str(prefix), "--only-summary",
+        "--stop-timeout", "0", "--exit-code-on-error", "0", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        code = proc.wait(timeout=seconds + 90)
+    finally:
+        if proc.poll() is None:  # interrupted or hung: SIGTERM makes locust shut down, then force it
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    time.sleep(SETTLE_SECONDS)
+    log_text = log_path.read_text(errors="replace")
+    if code != 0:
+        raise RunError(f"locust ({tag}) exited with {code}:\n{log_text[-3000:]}")
+    entries = read_entries(Path(f"{prefix}.json"))
+    starts = [e.start_time for e in entries.values()]
+    ends = [e.last_request for e in entries.values() if e.last_request is not None]
+    measured = max(ends) - min(starts) if starts and ends else seconds
+    warnings = sorted({line.split("] ", 1)[-1] for line in log_text.splitlines() if "CPU usage" in line})
+    return Level(users, measured, entries, read_failures(Path(f"{prefix}_failures.csv")), warnings)
+
+
+def read_entries(path: Path) -> dict[str, Entry]:
+    raw: list[dict[str, Any]] = json.loads(path.read_text())
+    entries = {}
+    for item in raw:
+        entry = Entry(
+            name=item["name"],
+            requests=int(item["num_requests"]),
+            failures=int(item["num_failures"]),
+            response_times=Counter({int(float(k)): int(v) for k, v in item["response_times"].items()}),
+            start_time=float(item["start_time"]),
+            last_request=item.get("last_request_timestamp"),
+            total_response_time=float(item["total_response_time"]),
+        )
+        entries[entry.name] = entry
+    return entries
+
+
+def read_failures(path: Path) -> list[tuple[str, str, int]]:
+    """Locust's failures CSV (written every second, so the last second may be missing)."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return [(row["Name"], row["Error"], int(row["Occurrences"])) for row in csv.DictReader(handle)]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def stack_log_problems(log_dir: Path, limit: int = 5) -> list[str]:
+    """Each log's distinct error messages (timestamps cut, counted) and how many warnings it has."""
+    notes = []
+    for path in sorted(log_dir.glob("*.log")):
+        errors: Counter[str] = Counter()
+        warnings = 0
+        for line in path.read_text(errors="replace").splitlines():
+            if " ERROR " in line or '"level": "error"' in line:
+                errors[line.split(" ERROR ", 1)[-1].strip()[:150]] += 1
+            elif " WARNING " in line or '"level": "warning"' in line:
+                warnings += 1
+        if warnings:
+            notes.append(f"{path.name}: {warnings} warning lines")
+        notes.extend(f"{path.name}: {count} x {message}" for message, count in errors.most_common(limit))
+    return notes
+
+
+def people(count: int) -> str:
+    return f"{count} user" if count == 1 else f"{count} users"
+
+
+def table(rows: Iterable[list[str]], right: set[int]) -> str:
+    materialised = list(rows)
+    widths = [max(len(row[i]) for row in materialised) for i in range(len(materialised[0]))]
+    lines = []
+    for row in materialised:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b > 0 else "n/a"
+
+
+def report(levels: list[Level], baseline: Level, args: argparse.Namespace, load_before: float) -> str:
+    think = os.environ.get("THINK_SECONDS", "0")
+    out = [
+        "Chat slice through the real stack (api + worker + action server + Rasa, SQLite, 127.0.0.1)",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPUs ({cpu_model()}); load average before {load_before:.2f}; "
+        f"{args.seconds:g} s per level, think time {think} s",
+        "",
+    ]
+    rows = [["users", "requests", "failures", "turn p50 ms", "turn p95 ms", "turns/s", "slices/min"]]
+    for level in levels:
+        turn_count = sum(e.requests for e in level.turns())
+        rows.append(
+            [
+                str(level.users),
+                str(level.requests()),
+                str(level.failures()),
+                str(level.turn_percentile(0.50)),
+                str(level.turn_percentile(0.95)),
+                f"{level.per_second(turn_count):.2f}",
+                f"{60 * level.per_second(level.completed_slices()):.1f}",
+            ]
+        )
+    out.append(table(rows, right=set(range(7))))
+    out.append(
+        "(requests and failures count every request, start and end included; turn percentiles pool all ten "
+        "turns; slices/min counts conversations that reached the reference)"
+    )
+    first, last = levels[0], levels[-1]
+    if len(levels) > 1:
+        out.append(
+            f"p50 at {people(last.users)} / p50 at {people(first.users)}: "
+            f"{ratio(last.turn_percentile(0.5), first.turn_percentile(0.5))}"
+        )
+    health = baseline.entries.get("GET /healthz")
+    if health is not None and health.requests:
+        health_p50 = percentile(health.response_times, 0.5)
+        out.append(
+            f"baseline GET /healthz, 1 user, {args.baseline_seconds:g} s: p50 {health_p50} ms "
+            f"(mean {health.total_response_time / health.requests:.2f} ms), "
+            f"p95 {percentile(health.response_times, 0.95)} ms, {health.requests} requests, "
+            f"{health.failures} failures"
+        )
+        out.append(
+            f"chat turn p50 at {people(first.users)} / GET /healthz p50: "
+            f"{ratio(first.turn_percentile(0.5), health_p50)}"
+        )
+    out.append("")
+    header = ["request"]
+    for level in levels:
+        header += [f"{level.users}u p50", f"{level.users}u p95", f"{level.users}u fail"]
+    rows = [header]
+    for name in (START_NAME, *TURN_NAMES, END_NAME):
+        row = [name]
+        for level in levels:
+            entry = level.entries.get(name)
+            if entry is None:
+                row += ["-", "-", "-"]
+            else:
+                p50, p95 = percentile(entry.response_times, 0.5), percentile(entry.response_times, 0.95)
+                row += [str(p50), str(p95), str(entry.failures)]
+        rows.append(row)
+    out.append(table(rows, right=set(range(1, len(header)))))
+    for level in levels:
+        turns = [e for e in level.turns() if e.requests]
+        if not turns:
+            continue
+        slowest = max(turns, key=lambda e: percentile(e.response_times, 0.5))
+        slowest_p50 = percentile(slowest.response_times, 0.5)
+        out.append(
+            f"slowest turn at {people(level.users)}: {slowest.name}, p50 {slowest_p50} ms "
+            f"({ratio(slowest_p50, level.turn_percentile(0.5))} the pooled turn p50)"
+        )
+    for level in (baseline, *levels):
+        for name, error, count in level.failure_messages:
+            out.append(f"failure at {people(level.users)}: {name}: {error} (x{count})")
+        for warning in level.warnings:
+            out.append(f"locust warning at {people(level.users)}: {warning}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    interrupt_on_signals()
+    keep = args.out is not None
+    out = args.out.resolve() if keep else Path(tempfile.mkdtemp(prefix="chat-slice-"))
+    out.mkdir(parents=True, exist_ok=True)
+    model = ensure_model(DATA / "models", quiet=True)
+    stack = Stack(data_dir=out / "stack", model=model, ports=Ports.free(), secrets=generate())
+    failed = True
+    try:
+        stack.migrate()
+        print(f"starting the stack on {stack.api_url} …", file=sys.stderr, flush=True)
+        stack.start()
+        warm_up(stack.api_url)
+        load_before = os.getloadavg()[0]
+        print(f"baseline GET /healthz for {args.baseline_seconds:g} s …", file=sys.stderr, flush=True)
+        baseline = run_locust(
+            LOAD / "scenarios" / "healthz.py",
+            "HealthzUser",
+            1,
+            args.baseline_seconds,
+            stack.api_url,
+            out,
+            "healthz",
+        )
+        levels = []
+        for users in args.users:
+            print(f"chat slice at {people(users)} for {args.seconds:g} s …", file=sys.stderr, flush=True)
+            levels.append(
+                run_locust(
+                    LOAD / "locustfile.py",
+                    "ChatSliceUser",
+                    users,
+                    args.seconds,
+                    stack.api_url,
+                    out,
+                    f"u{users}",
+                )
+            )
+        problems = stack_log_problems(stack.log_dir)
+        print()
+        print(report(levels, baseline, args, load_before))
+        for note in problems:
+            print(f"stack log {note}")
+        failed = False
+    except (StackError, httpx.HTTPError, subprocess.CalledProcessError) as exc:
+        print(f"error: {exc}\n{stack.log_tail()}", file=sys.stderr)
+        return 1
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        stack.stop()
+        if failed or keep:
+            print(f"locust files and stack logs: {out}", file=sys.stderr)
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
