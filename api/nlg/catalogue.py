@@ -23,6 +23,8 @@ class ResponseSpec:
     name: str
     text_key: str
     buttons: tuple[ButtonSpec, ...] = ()
+    # Rasa's built-in responses that must say nothing (e.g. utter_restart when a conversation is ended).
+    silent: bool = False
 
 
 class CatalogueError(ValueError):
@@ -39,6 +41,9 @@ def load_catalogue(path: Path) -> dict[str, ResponseSpec]:
             continue  # YAML anchors shared by several responses
         if not str(name).startswith("utter_"):
             raise CatalogueError(f"{path}: {name}: response names start with 'utter_'")
+        if isinstance(spec, dict) and spec.get("silent") is True:
+            catalogue[name] = ResponseSpec(name, "", silent=True)
+            continue
         if not isinstance(spec, dict) or "text" not in spec:
             raise CatalogueError(f"{path}: {name}: needs a 'text' key")
         buttons = tuple(ButtonSpec(b["title"], b["payload"]) for b in spec.get("buttons") or [])

@@ -25,5 +25,7 @@ class NlgButton(BaseModel):
 
 
 class NlgResponse(BaseModel):
-    text: str
+    """An empty response (no text) makes Rasa say nothing, as for its built-in `utter_restart`."""
+
+    text: str | None = None
     buttons: list[NlgButton] | None = None

@@ -53,6 +53,8 @@ async def render(
     slots: dict[str, Any],
     arguments: dict[str, Any],
 ) -> NlgResponse:
+    if spec.silent:
+        return NlgResponse()
     locale = translator.supported(locale)
     params = _params(translator, locale, slots, arguments)
     text = translator.t(spec.text_key, locale, **params)

@@ -34,7 +34,11 @@ def domain_responses() -> set[str]:
 
 class TestCatalogue:
     def test_every_domain_response_is_in_the_catalogue(self) -> None:
-        assert domain_responses() == set(CATALOGUE)
+        spoken = {name for name, spec in CATALOGUE.items() if not spec.silent}
+        assert domain_responses() == spoken
+
+    def test_only_rasa_built_ins_are_silent(self) -> None:
+        assert {name for name, spec in CATALOGUE.items() if spec.silent} == {"utter_restart"}
 
     def test_domain_placeholders_name_the_locale_key(self) -> None:
         for path in sorted((REPO_ROOT / "bot" / "domain").glob("*.yml")):
@@ -55,7 +59,7 @@ class TestCatalogue:
 
 class TestRender:
     @pytest.mark.parametrize("language", LANGUAGES)
-    @pytest.mark.parametrize("response", sorted(CATALOGUE))
+    @pytest.mark.parametrize("response", sorted(n for n, spec in CATALOGUE.items() if not spec.silent))
     async def test_every_response_in_every_language(
         self, client: httpx.AsyncClient, bot_headers: dict[str, str], response: str, language: str
     ) -> None:
@@ -114,6 +118,11 @@ class TestRender:
             headers=bot_headers,
         )
         assert reply.json()["text"].startswith("The chat has ended.")
+
+    async def test_restart_says_nothing(self, client: httpx.AsyncClient, bot_headers: dict[str, str]) -> None:
+        reply = await client.post("/v1/nlg", json={"response": "utter_restart"}, headers=bot_headers)
+        assert reply.status_code == 200
+        assert reply.json() == {}
 
     async def test_unknown_response(self, client: httpx.AsyncClient, bot_headers: dict[str, str]) -> None:
         reply = await client.post("/v1/nlg", json={"response": "utter_nope"}, headers=bot_headers)
