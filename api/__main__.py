@@ -2,6 +2,7 @@
 
 migrate                      apply database migrations (alembic upgrade head)
 principal create ...         create a provider, agency or admin token (printed once, stored hashed)
+audit verify                 recompute the audit chain; exit 1 naming the first broken event
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import argparse
 import asyncio
 import sys
 
+from api.audit import service as audit_service
+from api.audit.service import ChainReport
 from api.auth import hash_token, new_token
 from api.config import get_settings
 from api.db import create_engine, create_sessionmaker
@@ -40,6 +43,15 @@ async def create_principal(kind: PrincipalKind, name: str, queues: list[str]) ->
     return token
 
 
+async def verify_audit() -> ChainReport:
+    engine = create_engine(get_settings().database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await audit_service.verify(session)
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api", description="Operator commands for the api.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,11 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--kind", required=True, choices=[k.value for k in PrincipalKind if k != "bot"])
     create.add_argument("--name", required=True)
     create.add_argument("--queue", action="append", default=[], choices=[q.value for q in QueueName])
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
+    audit.add_parser("verify", help="check every event's hash chains from the one before")
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
         migrate()
         return 0
+    if args.command == "audit":
+        report = asyncio.run(verify_audit())
+        if report.ok:
+            print(f"ok: {report.events} events")
+            return 0
+        print(f"broken: first broken event is seq {report.first_broken_seq} ({report.events} intact)")
+        return 1
     if args.kind == PrincipalKind.provider and not args.queue:
         parser.error("a provider needs at least one --queue")
     token = asyncio.run(create_principal(PrincipalKind(args.kind), args.name, args.queue))

@@ -2,6 +2,20 @@
 
 Tokens are random 256-bit bearer tokens; only their SHA-256 is stored. The bot service's token is a setting
 (it is shared by Rasa's NLG calls and the action server); all others are rows of `principal`.
+
+The access rule of a route is one of exactly two things, both declared on the route itself:
+
+- a caller parameter made by `allow(...)` (the `*Caller` aliases below), which admits only those kinds of
+  principal: `async def f(caller: ProviderCaller)`. A missing or wrong token is 401, another kind 403;
+  finer rules (a provider's own queues, an agency's own referrals) live in the feature's service, and a case
+  the caller may not see is a 404 exactly like a missing one.
+- `dependencies=[public("why")]` on the route, for what the public reaches without an account by design
+  (liveness, the web chat). The reason is required and shows in review.
+
+tests/api/test_access_rules.py walks every route of `create_app()` and fails on a route with neither (so a
+forgotten rule never ships open), and tests/api/test_access_matrix.py calls every route as every kind of
+principal against an explicit table. FastAPI's own documentation routes (/openapi.json, /docs, /redoc) are
+the only other public paths; the rule test names them.
 """
 
 from __future__ import annotations
@@ -11,9 +25,10 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,18 +60,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Declares the bearer scheme in the OpenAPI document; our own error, not FastAPI's, answers a missing token.
+_bearer_scheme = HTTPBearer(
+    auto_error=False, description="A principal's token, or the bot service's token (see README)."
+)
+
+
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated()
-    return token.strip()
+    return credentials.credentials.strip()
 
 
 async def current_caller(
-    request: Request, session: Annotated[AsyncSession, Depends(session_dependency)]
+    request: Request,
+    session: Annotated[AsyncSession, Depends(session_dependency)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Caller:
-    token = _bearer(request)
+    token = _bearer(credentials)
     settings: Settings = request.app.state.settings
     if hmac.compare_digest(token.encode(), settings.bot_service_token.get_secret_value().encode()):
         return Caller(BOT_PRINCIPAL_ID, PrincipalKind.bot, "bot service")
@@ -78,10 +99,25 @@ def allow(*kinds: PrincipalKind) -> object:
     return Depends(_check)
 
 
+def public(why: str) -> Any:
+    """Mark one route as open to anyone, without a token: `dependencies=[public("why")]` on the route."""
+    if not why.strip():
+        raise ValueError("a public route needs its reason")
+
+    async def _public() -> None:
+        return None
+
+    _public.public_reason = why  # type: ignore[attr-defined]  # read by the access-rule test
+    return Depends(_public)
+
+
 BotCaller = Annotated[Caller, allow(PrincipalKind.bot)]
 ProviderCaller = Annotated[Caller, allow(PrincipalKind.provider)]
 AdminCaller = Annotated[Caller, allow(PrincipalKind.admin)]
 ReferrerCaller = Annotated[Caller, allow(PrincipalKind.bot, PrincipalKind.agency)]
+# Who may read a case at all (the service then narrows it to the cases each may see). Not the bot: it hands
+# cases over and never reads them back.
+CaseReaderCaller = Annotated[Caller, allow(PrincipalKind.agency, PrincipalKind.provider, PrincipalKind.admin)]
 AnyCaller = Annotated[
     Caller, allow(PrincipalKind.bot, PrincipalKind.agency, PrincipalKind.provider, PrincipalKind.admin)
 ]

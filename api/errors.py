@@ -7,16 +7,33 @@ language (from `locales/error.<lang>.yml`). Expected outcomes are 4xx, never 500
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.i18n import Translator, negotiate_locale
 
 logger = logging.getLogger("api.errors")
+
+
+class Problem(BaseModel):
+    field: str = Field(description="Where the problem is, dotted (`person.phone`); never the value sent.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the api answers, whatever its status."""
+
+    error: str = Field(description="A stable machine-readable name.", examples=["referral_not_found"])
+    code: int = Field(description="The HTTP status, repeated.", examples=[404])
+    detail: str | list[Problem] = Field(
+        description="A sentence in the caller's language (Accept-Language); for `invalid_request`, one "
+        "entry per field at fault."
+    )
 
 
 class AppError(Exception):
@@ -25,6 +42,9 @@ class AppError(Exception):
     error = "app_error"
     status_code = 400
     message_key = "error.generic.bad_request"
+    # For the OpenAPI example of this error: parameters of its message, or a detail given whole.
+    example_params: ClassVar[dict[str, str]] = {}
+    example_detail: ClassVar[Any] = None
 
     def __init__(self, **params: Any) -> None:
         super().__init__(self.error)
@@ -61,11 +81,69 @@ class UpstreamUnavailable(AppError):
     message_key = "error.generic.upstream_unavailable"
 
 
+class InvalidRequest(AppError):
+    """A payload, path, query or header that does not match its schema (see the validation handler)."""
+
+    error = "invalid_request"
+    status_code = 422
+    example_detail: ClassVar[Any] = [{"field": "person.phone", "message": "Value error, not a phone number"}]
+
+
+_DOCUMENTED: dict[str, type[AppError]] = {}
+
+
+def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status it may answer with an error, with an example of each error.
+
+    The examples' details are filled in English when the OpenAPI document is first built (see below).
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        _DOCUMENTED[error.error] = error
+        entry = responses.setdefault(
+            error.status_code,
+            {"model": ErrorBody, "description": "", "content": {"application/json": {"examples": {}}}},
+        )
+        names = [n for n in entry["description"].split(", ") if n] + [f"`{error.error}`"]
+        entry["description"] = ", ".join(names)
+        entry["content"]["application/json"]["examples"][error.error] = {
+            "value": {"error": error.error, "code": error.status_code, "detail": error.message_key}
+        }
+    return responses
+
+
+def _fill_error_examples(schema: dict[str, Any], translator: Translator) -> None:
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for response in operation.get("responses", {}).values():
+                examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+                for example in examples.values():
+                    value = example.get("value")
+                    error = _DOCUMENTED.get(value.get("error", "")) if isinstance(value, dict) else None
+                    if error is None or value.get("detail") != error.message_key:
+                        continue
+                    locale = translator.default_locale
+                    value["detail"] = (
+                        error.example_detail
+                        if error.example_detail is not None
+                        else translator.t(error.message_key, locale, **error.example_params)
+                    )
+
+
 def _body(error: str, code: int, detail: Any) -> dict[str, Any]:
     return {"error": error, "code": code, "detail": detail}
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _fill_error_examples(build_openapi(), app.state.translator)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     def translator(request: Request) -> Translator:
         t: Translator = request.app.state.translator
         return t
@@ -90,13 +168,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        names = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "payload_too_large"}
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (bytes that are not UTF-8); well-formed but invalid
+            # JSON is already 422. One answer for a broken payload, as every route declares: 422.
+            problem = {"field": "body", "message": "The body could not be parsed as JSON."}
+            return JSONResponse(_body(InvalidRequest.error, 422, [problem]), 422)
+        names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         key = {404: "error.generic.not_found", 405: "error.generic.method_not_allowed"}.get(
             exc.status_code, "error.generic.bad_request"
         )
         detail = translator(request).t(key, locale_of(request))
         return JSONResponse(
-            _body(names.get(exc.status_code, "http_error"), exc.status_code, detail), exc.status_code
+            _body(names.get(exc.status_code, "http_error"), exc.status_code, detail),
+            exc.status_code,
+            headers=exc.headers,  # e.g. `Allow` on a 405 (RFC 9110)
         )
 
     @app.exception_handler(Exception)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.audit.endpoints import router as audit_router
 from api.chat.endpoints import router as chat_router
 from api.chat.relay import RasaRelay
 from api.config import Settings, get_settings
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(log_requests)
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
         app.include_router(router)
+    app.include_router(audit_router)
     return app

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Request, Response
+
+from api.auth import public
 from api.chat import service
+from api.chat.errors import BotUnavailable, ConversationEnded, ConversationNotFound
 from api.chat.schemas import ConversationCreate, ConversationRead, MessageIn, Reply
+from api.errors import InvalidRequest, error_responses
 
 router = APIRouter(prefix="/v1/chat/conversations", tags=["web chat"])
-PUBLIC = True  # read by the access-rule test: these routes are for the public, by design
+# The person chatting has no account: the unguessable conversation id is the capability.
+WEB_CHAT = public("the web chat is for the public; the conversation id is the capability")
+ConversationId = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The id returned when the conversation started.",
+        examples=["w_Zk3v9Q0b2mXyS1tL8rN4pHc7dF6gJ5aE"],
+    ),
+]
 
 
-@router.post("", status_code=201, response_model=ConversationRead)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConversationRead,
+    dependencies=[WEB_CHAT],
+    responses=error_responses(InvalidRequest),
+)
 async def start_conversation(body: ConversationCreate, request: Request) -> ConversationRead:
     translator = request.app.state.translator
     language = translator.supported(body.language)
@@ -19,15 +39,25 @@ async def start_conversation(body: ConversationCreate, request: Request) -> Conv
     return ConversationRead(id=conversation.id, language=language, direction=translator.direction(language))
 
 
-@router.post("/{conversation_id}/messages", response_model=Reply)
-async def send_message(conversation_id: str, body: MessageIn, request: Request) -> Reply:
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=Reply,
+    dependencies=[WEB_CHAT],
+    responses=error_responses(ConversationNotFound, ConversationEnded, InvalidRequest, BotUnavailable),
+)
+async def send_message(conversation_id: ConversationId, body: MessageIn, request: Request) -> Reply:
     messages = await service.send(
         request.app.state.sessionmaker, request.app.state.relay, conversation_id, body.text
     )
     return Reply(conversation_id=conversation_id, messages=messages)
 
 
-@router.delete("/{conversation_id}", status_code=204)
-async def end_conversation(conversation_id: str, request: Request) -> Response:
+@router.delete(
+    "/{conversation_id}",
+    status_code=204,
+    dependencies=[WEB_CHAT],
+    responses=error_responses(ConversationNotFound, InvalidRequest),
+)
+async def end_conversation(conversation_id: ConversationId, request: Request) -> Response:
     await service.end(request.app.state.sessionmaker, request.app.state.relay, conversation_id)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ MAX_MESSAGE_CHARS = 5000
 
 
 class ConversationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"language": "pl"}, {}]})
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
 
 
@@ -19,7 +19,7 @@ class ConversationRead(BaseModel):
 
 
 class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "hello"}]})
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)]
 
 

@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select, text
 
+from api.auth import public
 from api.kit.models import utcnow
 from api.kit.time import as_utc
 from api.worker.models import WorkerHeartbeat
 
 router = APIRouter(tags=["health"])
-PUBLIC = True
+# Load balancers and `make run` probe these without a token; they say nothing about any case.
+PROBE = public("liveness and readiness probes; they reveal no case data")
 
 
-@router.get("/healthz")
+class ReadyChecks(BaseModel):
+    database: bool
+    worker: bool
+    bot: bool
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: ReadyChecks
+
+
+@router.get("/healthz", dependencies=[PROBE])
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    dependencies=[PROBE],
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is not ready; `checks` says which"}},
+)
 async def ready(request: Request) -> JSONResponse:
     checks: dict[str, bool] = {}
     try:

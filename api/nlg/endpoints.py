@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import BotCaller
 from api.db import session_dependency
+from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.nlg import service
 from api.nlg.errors import UnknownResponse
 from api.nlg.schemas import NlgRequest, NlgResponse
@@ -16,7 +17,12 @@ from api.nlg.schemas import NlgRequest, NlgResponse
 router = APIRouter(prefix="/v1/nlg", tags=["bot"])
 
 
-@router.post("", response_model=NlgResponse, response_model_exclude_none=True)
+@router.post(
+    "",
+    response_model=NlgResponse,
+    response_model_exclude_none=True,
+    responses=error_responses(Unauthenticated, Forbidden, UnknownResponse, InvalidRequest),
+)
 async def render_response(
     body: NlgRequest,
     request: Request,

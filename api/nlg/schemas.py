@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NlgRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "response": "utter_session_help",
+                    "arguments": {},
+                    "tracker": {"sender_id": "w_Zk3v9Q0b2mXyS1tL8rN4pHc7dF6gJ5", "slots": {"language": "en"}},
+                    "channel": {"name": "rest"},
+                }
+            ]
+        }
+    )
+
     response: str = Field(pattern=r"^utter_[a-z0-9_]+$", max_length=120)
     id: str | None = None
     arguments: dict[str, Any] = Field(default_factory=dict)

@@ -9,14 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ProviderCaller
 from api.db import session_dependency
+from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.queue import service
+from api.queue.errors import QueueEmpty, QueueForbidden
 from api.queue.schemas import ClaimedCase, QueueList, QueueName
 
 router = APIRouter(prefix="/v1/queues", tags=["provider queues"])
 Session = Annotated[AsyncSession, Depends(session_dependency)]
 
 
-@router.get("/{queue}/cases", response_model=QueueList)
+@router.get(
+    "/{queue}/cases",
+    response_model=QueueList,
+    responses=error_responses(Unauthenticated, Forbidden, QueueForbidden, InvalidRequest),
+)
 async def list_cases(
     queue: QueueName,
     caller: ProviderCaller,
@@ -27,7 +33,11 @@ async def list_cases(
     return await service.list_queue(session, caller, queue, limit, offset)
 
 
-@router.post("/{queue}/claim", response_model=ClaimedCase)
+@router.post(
+    "/{queue}/claim",
+    response_model=ClaimedCase,
+    responses=error_responses(Unauthenticated, Forbidden, QueueForbidden, QueueEmpty, InvalidRequest),
+)
 async def claim_next(
     queue: QueueName, caller: ProviderCaller, session: Session, request: Request
 ) -> ClaimedCase:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit import service as audit
 from api.auth import Caller
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
@@ -44,6 +45,11 @@ async def list_queue(
 ) -> QueueList:
     _check(caller, queue)
     rows = await repository.list_open(session, queue, limit, offset)
+    # One event per listing, not per case: a listing shows references and triage fields, no personal data,
+    # and caseworkers poll; the personal data is read by claim and by GET /v1/referrals, audited per case.
+    await audit.record(
+        session, caller, "queue.list", None, f"queue={queue} offset={offset} limit={limit} items={len(rows)}"
+    )
     return QueueList(queue=queue, items=[_item(e, r) for e, r in rows])
 
 
@@ -58,6 +64,7 @@ async def claim(
         raise QueueEmpty()
     entry, referral = claimed
     assert entry.lease_expires_at is not None
+    await audit.record(session, caller, "queue.claim", referral.id, f"queue={queue} entry={entry.id}")
     return ClaimedCase(
         entry_id=str(entry.id),
         lease_expires_at=as_utc(entry.lease_expires_at),

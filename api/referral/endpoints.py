@@ -5,20 +5,44 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import AnyCaller, ReferrerCaller
+from api.auth import CaseReaderCaller, ReferrerCaller
 from api.db import session_dependency
+from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.referral import repository, service
-from api.referral.errors import IdempotencyKeyReused
+from api.referral.errors import (
+    ConsentRequired,
+    IdempotencyKeyReused,
+    ReferralNotFound,
+    UnknownConsentWording,
+)
 from api.referral.models import IdempotencyRecord
 from api.referral.schemas import ReferralCreate, ReferralDetail, ReferralRead
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 Session = Annotated[AsyncSession, Depends(session_dependency)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, min_length=8)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        min_length=8,
+        description="Any unique string per referral (a UUID will do): a retry with the same key and body "
+        "returns the first answer and creates nothing.",
+        examples=["4f6c1c1e-8a8e-4a55-9a57-1d4b2f0c2f11"],
+    ),
+]
+Reference = Annotated[
+    str,
+    Path(
+        pattern=r"^SR-[0-9A-Z]{4}-[0-9A-Z]{4}$",
+        description="The referral's reference, as given when it was created.",
+        examples=["SR-2345-6789"],
+    ),
+]
 
 
 @router.post(
@@ -27,7 +51,14 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
     response_model=ReferralRead,
     responses={
         200: {"description": "Nothing kept (no consent to store); the decision only", "model": ReferralRead},
-        422: {"description": "Invalid payload, or an agency referral without attested consent"},
+        **error_responses(
+            Unauthenticated,
+            Forbidden,
+            InvalidRequest,
+            ConsentRequired,
+            UnknownConsentWording,
+            IdempotencyKeyReused,
+        ),
     },
 )
 async def create_referral(
@@ -48,6 +79,7 @@ async def create_referral(
         if record is not None:
             if record.request_hash != body_hash:
                 raise IdempotencyKeyReused()
+            await service.record_replay(session, caller, record.response_body)
             return Response(record.response_body, record.status_code, media_type="application/json")
     result = await service.create(session, request.app.state.vault, caller, payload)
     status = 201 if result.reference else 200
@@ -66,9 +98,16 @@ async def create_referral(
     return Response(body, status, media_type="application/json")
 
 
-@router.get("/{reference}", response_model=ReferralDetail)
+@router.get(
+    "/{reference}",
+    response_model=ReferralDetail,
+    responses=error_responses(Unauthenticated, Forbidden, ReferralNotFound, InvalidRequest),
+)
 async def read_referral(
-    reference: str, request: Request, caller: AnyCaller, session: Session
+    reference: Reference, request: Request, caller: CaseReaderCaller, session: Session
 ) -> ReferralDetail:
-    referral = await service.get_for(session, caller, reference)
-    return service.detail(request.app.state.vault, referral)
+    """The case, for an administrator, the agency that referred it, or a provider whose queue holds it.
+
+    A case the caller may not see answers exactly as one that does not exist. Every read is audited.
+    """
+    return await service.read_for(session, request.app.state.vault, caller, reference)

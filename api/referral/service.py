@@ -5,6 +5,7 @@ The caller's session commits; this module only flushes.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit import service as audit
 from api.auth import Caller
 from api.consent import repository as consent_repository
 from api.consent.models import ConsentReceipt
@@ -164,6 +166,13 @@ async def create(
         await queue_repository.enqueue(session, referral, str(decision.queue), secondary=False)
         if decision.secondary_queue is not None and decision.secondary_queue != decision.queue:
             await queue_repository.enqueue(session, referral, str(decision.secondary_queue), secondary=True)
+    await audit.record(
+        session,
+        caller,
+        "referral.create",
+        referral.id,
+        f"source={payload.source} outcome={referral.outcome} queue={referral.queue or '-'}",
+    )
     return to_read(referral)
 
 
@@ -192,3 +201,18 @@ async def get_for(session: AsyncSession, caller: Caller, reference: str) -> Refe
         return referral
     # Not allowed looks exactly like not there: ids of other providers' cases reveal nothing.
     raise ReferralNotFound()
+
+
+async def read_for(session: AsyncSession, vault: Vault, caller: Caller, reference: str) -> ReferralDetail:
+    """The case as `caller` may see it. Every read is audited, in the request's transaction."""
+    referral = await get_for(session, caller, reference)
+    await audit.record(session, caller, "referral.read", referral.id, "lookup=reference")
+    return detail(vault, referral)
+
+
+async def record_replay(session: AsyncSession, caller: Caller, response_body: bytes) -> None:
+    """A replayed creation shows the case's reference and decision again: audited as a read of it."""
+    reference = json.loads(response_body).get("reference")
+    referral = await repository.by_reference(session, reference) if isinstance(reference, str) else None
+    if referral is not None:
+        await audit.record(session, caller, "referral.replay", referral.id, "idempotency_key")

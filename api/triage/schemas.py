@@ -175,7 +175,21 @@ def _canonical(values: list[E], members: type[E]) -> list[E]:
 class TriageInput(BaseModel):
     """What we know about the person and what happened. Every field is optional; unknown fields are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"incident_type": "hate", "hate_strands": ["race"], "consent": "given"},
+                {
+                    "incident_type": "domestic_abuse",
+                    "relationship": "ex_partner",
+                    "consent": "given",
+                    "da_red_flags": ["stalking", "threats_to_kill"],
+                },
+            ]
+        },
+    )
 
     reporter_role: ReporterRole = ReporterRole.SELF
     lawful_basis: LawfulBasis = LawfulBasis.CONSENT
