@@ -3,6 +3,9 @@
 migrate                      apply database migrations (alembic upgrade head)
 principal create ...         create a provider, agency or admin token (printed once, stored hashed)
 audit verify                 recompute the audit chain; exit 1 naming the first broken event
+import-police-feed FILE.csv  import the police daily feed (columns: api/police_feed/csv_format.py)
+keys generate                print a new key for ENCRYPTION_KEYS
+keys rotate                  re-seal stored personal fields under the newest key; prints counts
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from api.audit import service as audit_service
 from api.audit.service import ChainReport
 from api.auth import hash_token, new_token
 from api.config import get_settings
 from api.db import create_engine, create_sessionmaker
+from api.encryption import commands as key_commands
+from api.police_feed import commands as police_feed_commands
 from api.principal.models import Principal, PrincipalKind
 from api.queue.schemas import QueueName
 
@@ -65,11 +71,21 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--queue", action="append", default=[], choices=[q.value for q in QueueName])
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="check every event's hash chains from the one before")
+    feed = sub.add_parser("import-police-feed", help="import the police daily feed (a CSV file)")
+    feed.add_argument("file", type=Path)
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="action", required=True)
+    keys.add_parser("generate", help="print a new urlsafe-base64 32-byte key")
+    rotate = keys.add_parser("rotate", help="re-seal every stored value under the newest key")
+    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
         migrate()
         return 0
+    if args.command == "import-police-feed":
+        return police_feed_commands.import_file(args.file)
+    if args.command == "keys":
+        return key_commands.generate() if args.action == "generate" else key_commands.rotate(args.batch)
     if args.command == "audit":
         report = asyncio.run(verify_audit())
         if report.ok:

@@ -52,6 +52,11 @@ class Caller:
         return str(self.id)
 
 
+# Operator commands (`python -m api …`) act with shell access to the server, not a token; the audit trail
+# names them as this principal.
+OPERATOR = Caller(uuid.UUID(int=2), PrincipalKind.admin, "operator command")
+
+
 def new_token() -> str:
     return "srt_" + secrets.token_urlsafe(32)
 

@@ -11,6 +11,7 @@ from api.audit.endpoints import router as audit_router
 from api.chat.endpoints import router as chat_router
 from api.chat.relay import RasaRelay
 from api.config import Settings, get_settings
+from api.consent.endpoints import router as consent_router
 from api.db import create_engine, create_sessionmaker
 from api.errors import install_error_handlers
 from api.health.endpoints import router as health_router
@@ -19,6 +20,7 @@ from api.kit.crypto import Vault
 from api.nlg.catalogue import load_catalogue
 from api.nlg.endpoints import router as nlg_router
 from api.observability import configure_logging, log_requests
+from api.police_feed.endpoints import router as police_feed_router
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
 from api.triage.endpoints import router as triage_router
@@ -62,4 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
         app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(consent_router)
+    app.include_router(police_feed_router)
     return app

@@ -62,3 +62,31 @@ async def create_principal(app: FastAPI, kind: str, name: str, queues: list[str]
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def agency_referral_payload(**overrides: Any) -> dict[str, Any]:
+    """An agency's referral with the person's consent attested by a named (synthetic) referrer."""
+    payload = referral_payload(source="agency", conversation_id=None, **overrides)
+    payload["consent"].update(
+        given_by="agency",
+        referrer={"name": "Synthetic Officer", "organisation": "Synthetic Homes", "contact": "ext 100"},
+    )
+    return payload
+
+
+async def create_referral(
+    client: httpx.AsyncClient,
+    bot_headers: dict[str, str],
+    payload: dict[str, Any] | None = None,
+    *,
+    as_headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST a referral with consent wordings really shown (through the bot's NLG); the 201 body.
+
+    The bot's own referral by default; `as_headers` posts it as another principal (an agency)."""
+    payload = copy.deepcopy(payload) if payload is not None else referral_payload()
+    payload["consent"]["wording_versions"] = await shown_consent_versions(client, bot_headers)
+    reply = await client.post("/v1/referrals", json=payload, headers=as_headers or bot_headers)
+    assert reply.status_code == 201, reply.text
+    body: dict[str, Any] = reply.json()
+    return body

@@ -91,3 +91,19 @@ async def visible_to(session: AsyncSession, referral_id: uuid.UUID, queues: froz
         .limit(1)
     )
     return found is not None
+
+
+async def withdraw_open_entries(session: AsyncSession, referral_id: uuid.UUID) -> int:
+    """Consent was withdrawn: every entry of the referral not yet closed leaves its queue for good.
+
+    The status becomes `withdrawn` (never listed, never claimable) and any lease ends at once.
+    """
+    result = await session.execute(
+        update(QueueEntry)
+        .where(
+            QueueEntry.referral_id == referral_id,
+            QueueEntry.status.not_in((EntryStatus.closed, EntryStatus.withdrawn)),
+        )
+        .values(status=EntryStatus.withdrawn, lease_expires_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,3 +32,16 @@ async def idempotency_record(session: AsyncSession, principal: str, key: str) ->
 async def add_idempotency_record(session: AsyncSession, record: IdempotencyRecord) -> None:
     session.add(record)
     await session.flush()
+
+
+async def by_consent_receipt(session: AsyncSession, receipt_id: uuid.UUID) -> list[Referral]:
+    """The referrals a consent receipt stands behind (one today: each referral brings its own receipt)."""
+    rows = await session.scalars(
+        select(Referral).where(Referral.consent_receipt_id == receipt_id).order_by(Referral.created_at)
+    )
+    return list(rows)
+
+
+async def external_ref_exists(session: AsyncSession, external_ref: str) -> bool:
+    found = await session.scalar(select(Referral.id).where(Referral.external_ref == external_ref))
+    return found is not None

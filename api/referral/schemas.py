@@ -132,6 +132,9 @@ class ReferralRead(BaseModel):
     flags: list[str]
     rules_version: str
     received_at: datetime
+    # The consent receipt behind the referral: what `POST /v1/consents/{id}/withdraw` takes. Null when
+    # nothing was kept.
+    consent_receipt_id: str | None = None
 
 
 class ReferralDetail(ReferralRead):
@@ -139,4 +142,3 @@ class ReferralDetail(ReferralRead):
     language: str
     person: dict[str, Any]
     answers: dict[str, Any]
-    consent_receipt_id: str

@@ -46,6 +46,11 @@ def answers_aad(referral_id: uuid.UUID) -> str:
     return f"referral:{referral_id}:answers"
 
 
+def referrer_aad(referral_id: uuid.UUID) -> str:
+    """The consent receipt's referrer is bound to the referral it came with."""
+    return f"consent:{referral_id}:referrer"
+
+
 def _triage_input(payload: ReferralCreate, caller: Caller, received_at: datetime) -> TriageInput:
     """The triage input as the server sees it: consent from the receipt, role from the caller, time now."""
     given = SHARING_PURPOSES <= set(payload.consent.purposes)
@@ -72,6 +77,7 @@ def to_read(referral: Referral) -> ReferralRead:
         flags=list(decision.get("flags", [])),
         rules_version=referral.rules_version,
         received_at=as_utc(referral.received_at),
+        consent_receipt_id=str(referral.consent_receipt_id),
     )
 
 
@@ -112,10 +118,14 @@ async def create(
     if known != set(consent.wording_versions):
         raise UnknownConsentWording()
 
-    referral_id = uuid.uuid4()
-    receipt = await consent_repository.add_receipt(
+    referral = await store(
         session,
-        ConsentReceipt(
+        vault,
+        source=payload.source,
+        created_by=None if caller.kind == PrincipalKind.bot else caller.id,
+        conversation_id=payload.conversation_id,
+        language=payload.language,
+        receipt=ConsentReceipt(
             kind="grant",
             lawful_basis=triage_input.lawful_basis,
             purposes=[str(p) for p in consent.purposes],
@@ -125,47 +135,13 @@ async def create(
             given_by=consent.given_by,
             given_at=as_utc(consent.given_at),
             conversation_id=payload.conversation_id,
-            referrer_sealed=(
-                vault.cipher.seal_json(consent.referrer.model_dump(), f"consent:{referral_id}:referrer")
-                if consent.referrer
-                else None
-            ),
         ),
+        referrer=consent.referrer.model_dump() if consent.referrer else None,
+        person=payload.person.model_dump(exclude_none=True),
+        answers=payload.answers,
+        triage_input=triage_input,
+        decision=decision,
     )
-    reference = new_reference()
-    while await repository.reference_exists(session, reference):
-        reference = new_reference()
-    dumped: dict[str, Any] = decision.model_dump(mode="json")
-    person = payload.person.model_dump(exclude_none=True)
-    referral = await repository.add(
-        session,
-        Referral(
-            id=referral_id,
-            reference=reference,
-            source=payload.source,
-            created_by=None if caller.kind == PrincipalKind.bot else caller.id,
-            conversation_id=payload.conversation_id,
-            language=payload.language,
-            consent_receipt_id=receipt.id,
-            person_sealed=vault.cipher.seal_json(person, person_aad(referral_id)),
-            answers_sealed=vault.cipher.seal_json(payload.answers, answers_aad(referral_id)),
-            phone_index=vault.index.of("phone", person["phone"]) if "phone" in person else None,
-            triage_input=triage_input.model_dump(mode="json"),
-            decision=dumped,
-            rules_version=decision.rules_version,
-            outcome=dumped["outcome"],
-            queue=dumped["queue"],
-            tier=dumped["tier"],
-            priority=dumped["priority"],
-            emergency=decision.emergency,
-            deadline=as_utc(decision.deadline) if decision.deadline else None,
-            received_at=received_at,
-        ),
-    )
-    if decision.outcome == "referred" and decision.queue is not None:
-        await queue_repository.enqueue(session, referral, str(decision.queue), secondary=False)
-        if decision.secondary_queue is not None and decision.secondary_queue != decision.queue:
-            await queue_repository.enqueue(session, referral, str(decision.secondary_queue), secondary=True)
     await audit.record(
         session,
         caller,
@@ -176,6 +152,68 @@ async def create(
     return to_read(referral)
 
 
+async def store(
+    session: AsyncSession,
+    vault: Vault,
+    *,
+    source: str,
+    created_by: uuid.UUID | None,
+    conversation_id: str | None,
+    language: str,
+    receipt: ConsentReceipt,
+    referrer: dict[str, Any] | None,
+    person: dict[str, Any],
+    answers: dict[str, Any],
+    triage_input: TriageInput,
+    decision: TriageDecision,
+    external_ref: str | None = None,
+) -> Referral:
+    """Seal and store one referral with its consent receipt and queue entries; flushes, the caller commits.
+
+    The one place where personal fields are sealed and the phone blind index is made: every source (the
+    bot, agencies, the police feed) stores through it. `received_at` is the triage input's.
+    """
+    referral_id = uuid.uuid4()
+    if referrer is not None:
+        receipt.referrer_sealed = vault.cipher.seal_json(referrer, referrer_aad(referral_id))
+    receipt = await consent_repository.add_receipt(session, receipt)
+    reference = new_reference()
+    while await repository.reference_exists(session, reference):
+        reference = new_reference()
+    dumped: dict[str, Any] = decision.model_dump(mode="json")
+    referral = await repository.add(
+        session,
+        Referral(
+            id=referral_id,
+            reference=reference,
+            source=source,
+            created_by=created_by,
+            conversation_id=conversation_id,
+            language=language,
+            consent_receipt_id=receipt.id,
+            person_sealed=vault.cipher.seal_json(person, person_aad(referral_id)),
+            answers_sealed=vault.cipher.seal_json(answers, answers_aad(referral_id)),
+            phone_index=vault.index.of("phone", person["phone"]) if person.get("phone") else None,
+            external_ref=external_ref,
+            triage_input=triage_input.model_dump(mode="json"),
+            decision=dumped,
+            rules_version=decision.rules_version,
+            outcome=dumped["outcome"],
+            queue=dumped["queue"],
+            tier=dumped["tier"],
+            priority=dumped["priority"],
+            emergency=decision.emergency,
+            deadline=as_utc(decision.deadline) if decision.deadline else None,
+            received_at=as_utc(triage_input.received_at),
+        ),
+    )
+    if decision.outcome == "referred" and decision.queue is not None:
+        await queue_repository.enqueue(session, referral, str(decision.queue), secondary=False)
+        if decision.secondary_queue is not None and decision.secondary_queue != decision.queue:
+            await queue_repository.enqueue(session, referral, str(decision.secondary_queue), secondary=True)
+    return referral
+
+
 def detail(vault: Vault, referral: Referral) -> ReferralDetail:
     return ReferralDetail(
         **to_read(referral).model_dump(),
@@ -183,7 +221,6 @@ def detail(vault: Vault, referral: Referral) -> ReferralDetail:
         language=referral.language,
         person=vault.cipher.open_json(referral.person_sealed, person_aad(referral.id)),
         answers=vault.cipher.open_json(referral.answers_sealed, answers_aad(referral.id)),
-        consent_receipt_id=str(referral.consent_receipt_id),
     )
 
 
@@ -195,8 +232,11 @@ async def get_for(session: AsyncSession, caller: Caller, reference: str) -> Refe
         return referral
     if caller.kind == PrincipalKind.agency and referral.created_by == caller.id:
         return referral
-    if caller.kind == PrincipalKind.provider and await queue_repository.visible_to(
-        session, referral.id, caller.queues
+    # After consent is withdrawn the providers' share of the case ends: they no longer see it.
+    if (
+        caller.kind == PrincipalKind.provider
+        and referral.withdrawn_at is None
+        and await queue_repository.visible_to(session, referral.id, caller.queues)
     ):
         return referral
     # Not allowed looks exactly like not there: ids of other providers' cases reveal nothing.
