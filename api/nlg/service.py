@@ -42,6 +42,12 @@ def _params(
     journey = slots.get("journey")
     if isinstance(journey, str) and translator.has(f"bot.service_name.{journey}", locale):
         params["service_name"] = translator.t(f"bot.service_name.{journey}", locale)
+    # An argument `<name>_key` naming a bot.* locale key gives `%{<name>}` in the conversation's language
+    # (the hand-off names the service triage chose: service_name_key=bot.queue_name.<queue>).
+    for name, value in arguments.items():
+        key = str(value)
+        if name.endswith("_key") and key.startswith("bot.") and translator.has(key, locale):
+            params[name.removesuffix("_key")] = translator.t(key, locale)
     return params
 
 

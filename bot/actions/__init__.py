@@ -1,18 +1,26 @@
 """Custom actions and form validators. Actions hold no user-facing text: they name responses.
 
-`api_client` is the only way an action reaches case data.
+`api_client` is the only way an action reaches case data. Form validators are made from flows/ (forms.py).
 """
 
-from bot.actions.consent import ValidateConsentForm
-from bot.actions.handoff import ActionSubmitReferral
-from bot.actions.journey import ActionStartJourney, ValidateHateCrimeForm
-from bot.actions.session import ActionResetConversation, ActionSessionStart
+from bot.actions.forms import VALIDATORS, FlowFormValidation
+from bot.actions.journey import ActionFinishFlow, ActionStartJourney
+from bot.actions.session import (
+    ActionChooseLanguage,
+    ActionRecordDanger,
+    ActionResetConversation,
+    ActionSessionStart,
+    ActionWithdrawConsent,
+)
 
 __all__ = [
+    "VALIDATORS",
+    "ActionChooseLanguage",
+    "ActionFinishFlow",
+    "ActionRecordDanger",
     "ActionResetConversation",
     "ActionSessionStart",
     "ActionStartJourney",
-    "ActionSubmitReferral",
-    "ValidateConsentForm",
-    "ValidateHateCrimeForm",
+    "ActionWithdrawConsent",
+    "FlowFormValidation",
 ]

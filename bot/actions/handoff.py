@@ -1,26 +1,42 @@
-"""Hand the case over: build the referral from the conversation and submit it through the api."""
+"""Hand the case over: build the referral from the flow's answers and submit it through the api."""
+
+from __future__ import annotations
 
 import hashlib
 import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.api_client import ApiClient, ApiError
-from bot.actions.flow import load_flow
+from bot.actions.memory import CHANNEL, DANGER, REFERRAL_REFERENCE, language_of
+from bot.flowkit.flows import Flow
+from bot.flowkit.hours import is_open
+from bot.flowkit.logic import referral_parts
 
 logger = logging.getLogger(__name__)
 
 CONSENT_RESPONSES = ("utter_ask_consent_store", "utter_ask_consent_share")
+CONSENT_SLOTS = ("consent_store", "consent_share")
+URGENT = ("emergency", "high")
+
+
+def events_of_this_journey(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The events since the journey started (an earlier, abandoned journey in this session is not it)."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "action" and events[index].get("name") == "action_start_journey":
+            return events[index:]
+    return events
 
 
 def consent_wording_versions(tracker: Tracker) -> List[Text]:
     """SHA-256 of the exact consent texts this person was shown (the NLG registered each one)."""
     versions: List[Text] = []
-    for event in tracker.events:
+    for event in events_of_this_journey(tracker):
         if event.get("event") != "bot":
             continue
         if (event.get("metadata") or {}).get("utter_action") in CONSENT_RESPONSES and event.get("text"):
@@ -32,43 +48,28 @@ def consent_wording_versions(tracker: Tracker) -> List[Text]:
 
 def consent_time(tracker: Tracker) -> Text:
     stamp: Optional[float] = None
-    for event in tracker.events:
-        if event.get("event") == "slot" and event.get("name") in ("consent_store", "consent_share"):
+    for event in events_of_this_journey(tracker):
+        if event.get("event") == "slot" and event.get("name") in CONSENT_SLOTS:
             stamp = event.get("timestamp") or stamp
     moment = datetime.fromtimestamp(stamp, timezone.utc) if stamp else datetime.now(timezone.utc)
     return moment.isoformat()
 
 
-def danger_mentioned(tracker: Tracker) -> bool:
-    return any(
-        e.get("event") == "user" and (e.get("parse_data") or {}).get("intent", {}).get("name") == "emergency"
-        for e in tracker.events
+def build_referral(flow: Flow, tracker: Tracker, today: Any) -> Dict[Text, Any]:
+    language = language_of(tracker)
+    answers, person, purposes, triage = referral_parts(flow, tracker.slots, today)
+    triage.update(
+        {
+            "lawful_basis": "consent",
+            "consent": "given",
+            "immediate_danger": "yes" if tracker.get_slot(DANGER) else "no",
+        }
     )
-
-
-def build_referral(tracker: Tracker) -> Dict[Text, Any]:
-    journey = tracker.get_slot("journey")
-    flow = load_flow(journey)
-    language = tracker.get_slot("language") or "en"
-    answers = {q["id"]: tracker.get_slot(q["id"]) for q in flow["questions"] if q["type"] != "phone"}
-    purposes = ["store_and_process", "share_with_provider", "contact_phone"]
-    if tracker.get_slot("sms_safe") is True:
-        purposes.append("contact_sms")
-    triage: Dict[Text, Any] = {
-        "reporter_role": "self",
-        "lawful_basis": "consent",
-        "consent": "given",
-        "incident_type": flow["incident_type"],
-        "immediate_danger": "yes" if danger_mentioned(tracker) else "no",
-    }
-    for q in flow["questions"]:
-        if q.get("maps_to") == "hate_strands" and tracker.get_slot(q["id"]):
-            triage["hate_strands"] = [tracker.get_slot(q["id"])]
     return {
-        "source": tracker.get_slot("channel") or "web_chat",
+        "source": tracker.get_slot(CHANNEL) or "web_chat",
         "conversation_id": tracker.sender_id,
         "language": language,
-        "person": {"phone": tracker.get_slot("contact_phone"), "sms_safe": tracker.get_slot("sms_safe")},
+        "person": person,
         "answers": answers,
         "consent": {
             "given_by": "person",
@@ -81,20 +82,27 @@ def build_referral(tracker: Tracker) -> Dict[Text, Any]:
     }
 
 
-class ActionSubmitReferral(Action):
-    def name(self) -> Text:
-        return "action_submit_referral"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        try:
-            result = await ApiClient().create_referral(build_referral(tracker))
-        except (ApiError, KeyError, FileNotFoundError) as exc:
-            logger.error("referral not submitted error=%s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_handoff_failed")
-            return []
-        dispatcher.utter_message(
-            response="utter_handoff_referred", reference=result["reference"], deadline_at=result["deadline"]
-        )
-        return [SlotSet("referral_reference", result["reference"])]
+async def submit(
+    flow: Flow, dispatcher: CollectingDispatcher, tracker: Tracker, today: Any, now: datetime
+) -> List[EventType]:
+    """Submit, then tell the person what happens next: their reference, who will contact them and by when
+    (the triage deadline, which the NLG writes out in their language), and that we are closed if we are."""
+    try:
+        result = await ApiClient().create_referral(build_referral(flow, tracker, today))
+    except ApiError as exc:
+        logger.error("referral not submitted flow=%s error=%s", flow.id, type(exc).__name__)
+        dispatcher.utter_message(response="utter_handoff_failed")
+        return []
+    if not result.get("reference"):
+        dispatcher.utter_message(response="utter_handoff_signposted")
+        return []
+    dispatcher.utter_message(
+        response="utter_handoff_referred" if is_open(now) else "utter_handoff_referred_closed",
+        reference=result["reference"],
+        deadline_at=result["deadline"],
+        service_name_key=f"bot.queue_name.{result['queue']}",
+    )
+    if result.get("priority") in URGENT:
+        dispatcher.utter_message(response="utter_handoff_urgent")
+    logger.info("referral submitted flow=%s queue=%s", flow.id, result.get("queue"))
+    return [SlotSet(REFERRAL_REFERENCE, result["reference"])]

@@ -1,22 +1,26 @@
-"""Starting a journey and validating its answers against the rules in flows/."""
+"""Starting a flow, and ending it by the exit its answers lead to."""
 
-import os
-from typing import Any, Dict, List, Text
+from __future__ import annotations
 
-import phonenumbers
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Text
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
-from rasa_sdk.types import DomainDict
 
-from bot.actions.flow import match_choice, question
-
-JOURNEY_BY_INTENT = {"report_hate_crime": "hate_crime"}
-MIN_FREE_TEXT = 2
+from bot.actions.forms import today_in_london
+from bot.actions.handoff import submit
+from bot.actions.memory import JOURNEY, forget_answers, forget_everything
+from bot.flowkit.flows import flow_for_form, flow_for_intent, load_flow
+from bot.flowkit.hours import LONDON
+from bot.flowkit.logic import asked, canonical_answers
 
 
 class ActionStartJourney(Action):
+    """The intent names the flow (flows/<id>.yml `intent:`); answers from any earlier flow are forgotten,
+    except those marked `remember` ("safe to talk")."""
+
     def name(self) -> Text:
         return "action_start_journey"
 
@@ -24,69 +28,49 @@ class ActionStartJourney(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        journey = JOURNEY_BY_INTENT.get(intent or "")
-        return [SlotSet("journey", journey)] if journey else []
+        flow_id = flow_for_intent(intent)
+        if flow_id is None:
+            return []
+        events = [e for e in forget_answers(tracker) if e.get("name") != JOURNEY]
+        flow = load_flow(flow_id)
+        kept = {q["id"]: tracker.get_slot(q["id"]) for q in flow.questions if q.get("remember")}
+        if asked(flow, canonical_answers(flow, kept))[1] is None:
+            # The form must ask something (a form that is done as it starts confuses the rules): the start
+            # flow asks "are you safe to talk?" again even though the person said so earlier.
+            events.extend(SlotSet(q, None) for q, value in kept.items() if value is not None)
+        return [*events, SlotSet(JOURNEY, flow_id)]
 
 
-def free_text(flow_id: Text, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    limit = int(question(flow_id, slot).get("max_length", 1000))
-    text = " ".join(str(value or "").split())
-    if len(text) < MIN_FREE_TEXT:
-        dispatcher.utter_message(response="utter_validation_too_short")
-        return {slot: None}
-    if len(text) > limit:
-        dispatcher.utter_message(response="utter_validation_too_long", max=limit)
-        return {slot: None}
-    return {slot: text}
+def last_form(tracker: Tracker) -> Optional[Text]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return event["name"]
+    return None
 
 
-# Ofcom's drama ranges, accepted only as synthetic data in development and tests (see api/kit/phone.py).
-FICTIONAL_PREFIXES = ("+447700900", "+441632960", "+442079460")
-
-
-def allow_fictional() -> bool:
-    return os.environ.get("ALLOW_FICTIONAL_PHONE_NUMBERS", "").lower() in ("1", "true", "yes")
-
-
-def phone(slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    try:
-        number = phonenumbers.parse(str(value or ""), "GB")
-    except phonenumbers.NumberParseException:
-        number = None
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else ""
-    fictional = allow_fictional() and e164.startswith(FICTIONAL_PREFIXES) and len(e164) == 13
-    if number is None or not (phonenumbers.is_valid_number(number) or fictional):
-        dispatcher.utter_message(response="utter_validation_phone")
-        return {slot: None}
-    return {slot: e164}
-
-
-class ValidateHateCrimeForm(FormValidationAction):
-    flow_id = "hate_crime"
+class ActionFinishFlow(Action):
+    """Runs when a flow's form is done: takes the first exit that applies (flows/ `exits:`)."""
 
     def name(self) -> Text:
-        return "validate_hate_crime_form"
+        return "action_finish_flow"
 
-    def validate_incident_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return free_text(self.flow_id, "incident_description", value, dispatcher)
-
-    def validate_incident_when(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return free_text(self.flow_id, "incident_when", value, dispatcher)
-
-    def validate_hate_strand(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        language = tracker.get_slot("language") or "en"
-        choice = match_choice(self.flow_id, "hate_strand", str(value or ""), language)
-        if choice is None:
-            dispatcher.utter_message(response="utter_validation_choice")
-        return {"hate_strand": choice}
-
-    def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return phone("contact_phone", value, dispatcher)
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        flow_id = flow_for_form(last_form(tracker))
+        if flow_id is None:
+            dispatcher.utter_message(response="utter_fallback_default")
+            return []
+        flow = load_flow(flow_id)
+        _, missing, exit_ = asked(flow, canonical_answers(flow, tracker.slots))
+        if missing is not None:  # the form was left early (it should not be): keep nothing
+            dispatcher.utter_message(response="utter_fallback_default")
+            return forget_answers(tracker)
+        events: List[EventType] = []
+        if exit_.say is not None:
+            dispatcher.utter_message(response=exit_.response)
+        if exit_.outcome == "submit":
+            events.extend(await submit(flow, dispatcher, tracker, today_in_london(), datetime.now(LONDON)))
+        if exit_.forget == "everything":
+            return events + forget_everything(tracker)
+        return events + forget_answers(tracker)

@@ -60,12 +60,16 @@ def provider_token(stack: Stack, queue: str) -> str:
 SLICE = [
     ("hello", "are you safe to talk right now?"),
     ("yes", "What would you like help with?"),
-    ("/report_hate_crime", "may we keep what you tell us"),
+    ("/report_hate_crime", "what is your postcode"),
+    ("ST4 1AA", "may we keep what you tell us"),
     ("yes", "May we share your details with the hate crime service"),
     ("/affirm", "In your own words, what happened?"),
     ("Synthetic test: two men on the 25 bus shouted abuse about my skin colour", "When did it happen?"),
     ("yesterday evening", "targeted because of any of these"),
-    ("1", "What phone number"),
+    ("1", "happened to you more than once?"),
+    ("/deny", "How old are you?"),
+    ("34", "anything else we should know about"),
+    ("/skip_question", "What phone number"),
     ("07700 900 456", "safe for us to send text messages"),
     ("/affirm", "Your reference is SR-"),
 ]
@@ -113,7 +117,7 @@ class TestHateCrimeSlice:
             assert case["reference"] == reference
             assert case["person"] == {"phone": "+447700900456", "sms_safe": True}
             assert case["answers"]["hate_strand"] == "race"
-            assert case["answers"]["incident_when"] == "yesterday evening"
+            assert case["answers"]["incident_when_words"] == "yesterday evening"
             assert (
                 http.post(
                     "/v1/queues/hate_crime/claim", headers={"Authorization": f"Bearer {other}"}

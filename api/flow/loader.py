@@ -1,0 +1,294 @@
+"""Load every flow in flows/ and refuse a broken one.
+
+Checks beyond the spec's own: the file name is the flow's id; sections named by `use:` exist; question ids
+are unique in a flow (after sections are included) and mean the same in every flow (they are the bot's
+slots); a `when:` only reads answers asked before it; exit buttons start flows that exist; every
+`text_key` is in every `locales/bot.<lang>.yml`; triage mappings produce values TriageInput accepts; a flow
+that submits a referral asks for consent first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from api.flow.spec import (
+    SPEC_VERSION,
+    AnswerType,
+    Condition,
+    Exit,
+    ExitOutcome,
+    Flow,
+    FlowKind,
+    Include,
+    Question,
+    Transform,
+    TriageMap,
+)
+from api.triage import TriageInput
+
+CONSENT_QUESTIONS = ("consent_store", "consent_share")
+SCHEMA_FILE = "flow.schema.json"
+
+
+class FlowError(ValueError):
+    """A flow file is broken; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    """A flow with its sections included: every question it may ask, in order, and every exit, in order
+    (the exits of included sections first, in the order they were included)."""
+
+    spec: Flow
+    questions: tuple[Question, ...]
+    exits: tuple[Exit, ...]
+    sections: tuple[str, ...] = field(default=())
+    exit_owners: tuple[str, ...] = field(default=())  # the flow or section that defines each exit
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def form(self) -> str:
+        return f"{self.spec.id}_form"
+
+    def exit_response(self, index: int) -> str:
+        """The response an exit says: utter_<the flow or section that defines it>_<exit id>."""
+        return f"utter_{self.exit_owners[index]}_{self.exits[index].id}"
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+
+def read_flow_file(path: Path) -> Flow:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise FlowError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise FlowError(f"{path.name}: a flow is a mapping")
+    version = raw.get("spec_version")
+    if version != SPEC_VERSION:
+        raise FlowError(
+            f"{path.name}: spec_version {version!r} is not supported (this code reads {SPEC_VERSION})"
+        )
+    try:
+        flow = Flow.model_validate(raw)
+    except ValidationError as exc:
+        raise FlowError(f"{path.name}: {exc}") from exc
+    if flow.id != path.stem:
+        raise FlowError(f"{path.name}: id {flow.id!r} must be the file name")
+    return flow
+
+
+def locale_keys(locales_dir: Path) -> dict[str, set[str]]:
+    """Every `bot.*` key per language, from `locales/bot.<lang>.yml`."""
+    keys: dict[str, set[str]] = {}
+    for path in sorted(locales_dir.glob("bot.*.yml")):
+        language = path.name.split(".")[1]
+        tree = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(language) or {}
+        found: set[str] = set()
+
+        def walk(node: Any, prefix: str, found: set[str] = found) -> None:
+            if isinstance(node, dict):
+                for name, child in node.items():
+                    walk(child, f"{prefix}.{name}", found)
+            else:
+                found.add(prefix)
+
+        walk(tree, "bot")
+        keys[language] = found
+    return keys
+
+
+def load_flows(flows_dir: Path, locales_dir: Path) -> dict[str, LoadedFlow]:
+    specs: dict[str, Flow] = {}
+    for path in sorted(flows_dir.glob("*.yml")):
+        spec = read_flow_file(path)
+        specs[spec.id] = spec
+    if not specs:
+        raise FlowError(f"no flows in {flows_dir}")
+    loaded = {fid: _expand(spec, specs) for fid, spec in specs.items() if spec.kind != FlowKind.section}
+    _check_shared_questions(specs)
+    intents: dict[str, str] = {}
+    for flow in loaded.values():
+        _check_order(flow)
+        _check_exits(flow, loaded)
+        _check_triage(flow)
+        if flow.spec.intent in intents:
+            raise FlowError(f"{flow.id}: intent {flow.spec.intent} also starts {intents[flow.spec.intent]}")
+        intents[str(flow.spec.intent)] = flow.id
+    _check_locale_keys(specs, locales_dir)
+    return loaded
+
+
+def _expand(spec: Flow, specs: dict[str, Flow]) -> LoadedFlow:
+    questions: list[Question] = []
+    exits: list[Exit] = []
+    owners: list[str] = []
+    sections: list[str] = []
+    for item in spec.questions:
+        if isinstance(item, Include):
+            section = specs.get(item.use)
+            if section is None or section.kind != FlowKind.section:
+                raise FlowError(f"{spec.id}.yml: 'use: {item.use}' names no section in flows/")
+            questions.extend(q for q in section.questions if isinstance(q, Question))
+            exits.extend(section.exits)
+            owners.extend(section.id for _ in section.exits)
+            sections.append(section.id)
+        else:
+            questions.append(item)
+    exits.extend(spec.exits)
+    owners.extend(spec.id for _ in spec.exits)
+    seen: set[str] = set()
+    for question in questions:
+        if question.id in seen:
+            raise FlowError(f"{spec.id}.yml: question id {question.id!r} appears twice")
+        seen.add(question.id)
+    exit_ids = [e.id for e in exits]
+    if len(set(exit_ids)) != len(exit_ids):
+        raise FlowError(f"{spec.id}.yml: exit ids repeat once sections are included: {exit_ids}")
+    return LoadedFlow(spec, tuple(questions), tuple(exits), tuple(sections), tuple(owners))
+
+
+def _check_shared_questions(specs: dict[str, Flow]) -> None:
+    """A question id is a slot the bot shares between flows: it must mean the same everywhere."""
+    first: dict[str, tuple[str, Question]] = {}
+    for spec in specs.values():
+        for item in spec.questions:
+            if not isinstance(item, Question):
+                continue
+            if item.id in first and first[item.id][1] != item:
+                raise FlowError(
+                    f"{spec.id}.yml: question {item.id!r} differs from the one in {first[item.id][0]}.yml; "
+                    "give it another id or make them the same"
+                )
+            first.setdefault(item.id, (spec.id, item))
+
+
+def _check_condition(flow: LoadedFlow, where: str, condition: Condition, before: list[Question]) -> None:
+    known = {q.id: q for q in before}
+    for name in condition.answers_named():
+        if name not in known:
+            raise FlowError(f"{flow.id}: {where} reads {name!r}, which is not asked before it")
+    _check_tests(flow, where, condition, known)
+
+
+def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: dict[str, Question]) -> None:
+    for child in [
+        *(condition.all or []),
+        *(condition.any or []),
+        *([condition.not_] if condition.not_ else []),
+    ]:
+        _check_tests(flow, where, child, known)
+    if condition.answer is None:
+        return
+    question = known[condition.answer]
+    numeric = any(getattr(condition, t) is not None for t in ("gt", "gte", "lt", "lte"))
+    if numeric and question.type != AnswerType.number:
+        raise FlowError(f"{flow.id}: {where} compares {question.id} as a number; it is a {question.type}")
+    if condition.is_local is not None and question.type != AnswerType.postcode:
+        raise FlowError(f"{flow.id}: {where} tests is_local on {question.id}, which is not a postcode")
+    compared = [condition.equals] if condition.equals is not None else list(condition.in_ or [])
+    for value in compared:
+        if question.type == AnswerType.choice and value not in {c.value for c in question.choices or []}:
+            raise FlowError(f"{flow.id}: {where}: {question.id} has no choice {value!r}")
+        if question.type == AnswerType.yes_no and not isinstance(value, bool):
+            raise FlowError(f"{flow.id}: {where}: {question.id} is yes/no; compare with true or false")
+
+
+def _check_order(flow: LoadedFlow) -> None:
+    for index, question in enumerate(flow.questions):
+        if question.when is not None:
+            _check_condition(flow, f"question {question.id}", question.when, list(flow.questions[:index]))
+    for exit_ in flow.exits:
+        if exit_.when is not None:
+            _check_condition(flow, f"exit {exit_.id}", exit_.when, list(flow.questions))
+
+
+def _check_exits(flow: LoadedFlow, loaded: dict[str, LoadedFlow]) -> None:
+    for exit_ in flow.exits:
+        for button in exit_.say.buttons if exit_.say else []:
+            if button.flow not in loaded:
+                raise FlowError(f"{flow.id}: exit {exit_.id} has a button into {button.flow!r}, no such flow")
+    if any(e.outcome == ExitOutcome.submit for e in flow.exits):
+        ids = {q.id for q in flow.questions}
+        missing = [q for q in CONSENT_QUESTIONS if q not in ids]
+        if missing:
+            raise FlowError(f"{flow.id}: submits a referral but never asks for consent ({missing})")
+
+
+def _trial(flow: LoadedFlow, where: str, field_name: str, value: Any) -> None:
+    if field_name not in TriageInput.model_fields or field_name in ("received_at", "consent", "lawful_basis"):
+        raise FlowError(f"{flow.id}: {where} maps onto {field_name!r}, which a flow may not set")
+    annotation = str(TriageInput.model_fields[field_name].annotation)
+    if annotation.startswith("list[") and not isinstance(value, list):
+        value = [value]
+    try:
+        TriageInput.model_validate({field_name: value})
+    except ValidationError as exc:
+        raise FlowError(f"{flow.id}: {where}: {field_name} cannot be {value!r}") from exc
+
+
+def _map_samples(question: Question, mapping: TriageMap) -> list[Any]:
+    if mapping.values is not None:
+        return list(mapping.values.values())
+    if mapping.if_yes is not None:
+        return [mapping.if_yes]
+    if mapping.transform == Transform.days_since:
+        return [0, 30]
+    if mapping.transform == Transform.is_local:
+        return [True]
+    if question.type == AnswerType.choice:
+        return [c.value for c in question.choices or []]
+    if question.type == AnswerType.yes_no:
+        return [True, False]
+    if question.type == AnswerType.number:
+        return [question.min, question.max]
+    return []
+
+
+def _check_triage(flow: LoadedFlow) -> None:
+    for name, value in flow.spec.triage_constants.items():
+        _trial(flow, "triage_constants", name, value)
+    for question in flow.questions:
+        for mapping in question.triage:
+            for sample in _map_samples(question, mapping):
+                _trial(flow, f"question {question.id}", mapping.field, sample)
+
+
+def _texts(spec: Flow) -> list[str]:
+    keys = [k for k in [spec.intro_key] if k]
+    for item in spec.questions:
+        if isinstance(item, Question):
+            keys.append(item.text_key)
+            keys.extend(c.text_key for c in item.choices or [])
+            keys.extend(k for k in (item.yes_text_key, item.no_text_key) if k)
+    for exit_ in spec.exits:
+        if exit_.say:
+            keys.append(exit_.say.text_key)
+            keys.extend(b.text_key for b in exit_.say.buttons)
+    return keys
+
+
+def _check_locale_keys(specs: dict[str, Flow], locales_dir: Path) -> None:
+    languages = locale_keys(locales_dir)
+    if not languages:
+        raise FlowError(f"no locales/bot.<lang>.yml in {locales_dir}")
+    for spec in specs.values():
+        needed = _texts(spec)
+        if any(isinstance(q, Include) and q.use == "consent" for q in spec.questions):
+            needed.append(f"bot.service_name.{spec.id}")
+        for language, keys in languages.items():
+            missing = sorted(set(needed) - keys)
+            if missing:
+                raise FlowError(f"{spec.id}.yml: not in locales/bot.{language}.yml: {', '.join(missing)}")

@@ -1,0 +1,49 @@
+"""What the conversation remembers, and how it forgets. Slot names the actions share."""
+
+from __future__ import annotations
+
+from typing import Any, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
+
+from bot.flowkit.flows import all_question_ids, flow_ids, load_flow
+
+LANGUAGE = "language"
+CHANNEL = "channel"
+JOURNEY = "journey"
+REFERRAL_REFERENCE = "referral_reference"
+DANGER = "danger_reported"
+DEFAULT_LANGUAGE = "en"
+# Kept through "stop" and "start again" for the rest of the session: a referral made in this conversation
+# (so consent can still be withdrawn) and a danger signal (so any case made afterwards is urgent).
+SURVIVES_RESET = (REFERRAL_REFERENCE, DANGER)
+
+
+def language_of(tracker: Tracker) -> Text:
+    return tracker.get_slot(LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def remembered_questions() -> List[Text]:
+    ids = []
+    for flow_id in flow_ids():
+        ids.extend(q["id"] for q in load_flow(flow_id).questions if q.get("remember"))
+    return ids
+
+
+def forget_answers(tracker: Tracker) -> List[EventType]:
+    """Forget every answer (and the journey), except those a flow marks `remember` (safe to talk)."""
+    keep = set(remembered_questions())
+    events: List[EventType] = [SlotSet(JOURNEY, None)]
+    events.extend(SlotSet(q, None) for q in all_question_ids() if q not in keep and tracker.get_slot(q) is not None)
+    return events
+
+
+def forget_everything(tracker: Tracker) -> List[EventType]:
+    """As after "stop": nothing but the language, the channel and SURVIVES_RESET."""
+    kept: List[Any] = [
+        SlotSet(LANGUAGE, language_of(tracker)),
+        SlotSet(CHANNEL, tracker.get_slot(CHANNEL) or "web_chat"),
+    ]
+    kept.extend(SlotSet(name, tracker.get_slot(name)) for name in SURVIVES_RESET if tracker.get_slot(name))
+    return [ActiveLoop(None), AllSlotsReset(), *kept]

@@ -1,0 +1,331 @@
+"""Turn what a person typed (or tapped) into a canonical answer, by the question's type and the flow's
+limits, in the person's language. A failure names the response that explains it, with its arguments.
+
+Canonical answers: choice → value; yes_no → bool; number → int; date → {"date": "YYYY-MM-DD", "words": ...};
+phone → E.164; postcode → "ST4 1AA" or "ST4"; free_text → the text; skipped → "prefer_not_to_say".
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Dict, List, Optional
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_day_names, get_month_names
+
+from bot.flowkit.logic import SKIPPED
+from bot.flowkit.words import alternatives, text
+
+MIN_FREE_TEXT = 2
+YES_INTENTS = {"affirm"}
+NO_INTENTS = {"deny"}
+SKIP_INTENTS = {"skip_question", "unsure"}  # "I don't know" skips an optional question
+# Ofcom's drama ranges, accepted only as synthetic data in development and tests (see api/kit/phone.py).
+FICTIONAL_PREFIXES = ("+447700900", "+441632960", "+442079460")
+POSTCODE_FULL = re.compile(r"\b([A-Z]{1,2}[0-9][0-9A-Z]?) ?([0-9][A-Z]{2})\b")
+POSTCODE_OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)$")
+
+
+@dataclass
+class Parsed:
+    value: Any = None
+    error: Optional[str] = None  # a response name
+    args: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def allow_fictional() -> bool:
+    return os.environ.get("ALLOW_FICTIONAL_PHONE_NUMBERS", "").lower() in ("1", "true", "yes")
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.casefold().replace("’", "'").split())
+
+
+def _payload_choice(raw: str) -> Optional[str]:
+    """The value of a tapped choice button: /inform{"choice": "race"}."""
+    match = re.match(r"^/inform(\{.*\})$", raw.strip())
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return None
+    value = data.get("choice") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _words_pattern(words: List[str]) -> str:
+    return "|".join(re.escape(w) for w in words)
+
+
+def _has(words: List[str], text_: str) -> bool:
+    return bool(words) and re.search(rf"(?<!\w)(?:{_words_pattern(words)})(?!\w)", text_) is not None
+
+
+def parse_answer(
+    question: Dict[str, Any],
+    raw: Any,
+    intent: Optional[str],
+    language: str,
+    today: date,
+) -> Parsed:
+    kind = question["type"]
+    if raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS):
+        return Parsed(SKIPPED) if question.get("optional") else Parsed(error="utter_validation_not_optional")
+    if kind == "yes_no":
+        return parse_yes_no(question, raw, intent, language)
+    if kind == "number":
+        return parse_number(question, raw, language)
+    if kind == "date" and isinstance(raw, dict):
+        return Parsed(raw)  # already an answer (a form re-checks answers it was given)
+    if not isinstance(raw, str):
+        return Parsed(error=_retry(question))
+    if kind == "choice":
+        value = match_choice(question, raw, language)
+        if value is None:
+            return Parsed(error="utter_validation_choice", args={"count": len(question["choices"])})
+        return Parsed(value)
+    if kind == "date":
+        return parse_date(question, raw, language, today)
+    if kind == "phone":
+        return parse_phone(raw)
+    if kind == "postcode":
+        return parse_postcode(raw)
+    return parse_free_text(question, raw)
+
+
+def _retry(question: Dict[str, Any]) -> str:
+    return {
+        "choice": "utter_validation_choice",
+        "date": "utter_validation_date",
+        "phone": "utter_validation_phone",
+        "postcode": "utter_validation_postcode",
+    }.get(question["type"], "utter_validation_too_short")
+
+
+def parse_yes_no(question: Dict[str, Any], raw: Any, intent: Optional[str], language: str) -> Parsed:
+    if isinstance(raw, bool):
+        return Parsed(raw)
+    said = _clean(str(raw or ""))
+    if said in ("/affirm",) or intent in YES_INTENTS:
+        return Parsed(True)
+    if said in ("/deny",) or intent in NO_INTENTS:
+        return Parsed(False)
+    yes = {_clean(text(question.get("yes_text_key") or "bot.button.answer_yes", language) or "")}
+    no = {_clean(text(question.get("no_text_key") or "bot.button.answer_no", language) or "")}
+    if said == "1" or said in yes:
+        return Parsed(True)
+    if said == "2" or said in no:
+        return Parsed(False)
+    if said == "3" and question.get("optional"):
+        return Parsed(SKIPPED)
+    return Parsed(error="utter_validation_yes_no")
+
+
+def _number_in(said: str, language: str) -> Optional[int]:
+    digits = re.search(r"\d+", said)
+    if digits:
+        return int(digits.group(0))
+    for index, word in enumerate(alternatives_in_order("numbers", language), start=1):
+        if _has([word], said):
+            return index
+    if _has(alternatives("single_words", language), said):
+        return 1
+    if _has(alternatives("none_words", language), said):
+        return 0
+    return None
+
+
+def alternatives_in_order(name: str, language: str) -> List[str]:
+    raw = text(f"bot.parse.{name}", language) or ""
+    return [w.strip().casefold() for w in raw.split("|") if w.strip()]
+
+
+def parse_number(question: Dict[str, Any], raw: Any, language: str) -> Parsed:
+    low, high = int(question["min"]), int(question["max"])
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value: Optional[int] = raw
+    else:
+        value = _number_in(_clean(str(raw or "")), language)
+    if value is None or not low <= value <= high:
+        return Parsed(error="utter_validation_number", args={"min": low, "max": high})
+    return Parsed(value)
+
+
+def match_choice(question: Dict[str, Any], answer: str, language: str) -> Optional[str]:
+    """The choice an answer means: a tapped button, its number (SMS), its value, or its label."""
+    choices: List[Dict[str, Any]] = question["choices"]
+    values = [c["value"] for c in choices]
+    tapped = _payload_choice(answer)
+    if tapped is not None:
+        return tapped if tapped in values else None
+    said = _clean(answer).strip(" .!")
+    if said.isdigit():
+        number = int(said)
+        return values[number - 1] if 1 <= number <= len(values) else None
+    labels: Dict[str, List[str]] = {}
+    for choice in choices:
+        names = {choice["value"], choice["value"].replace("_", " ")}
+        for lang in {language, "en"}:
+            shown = text(choice["text_key"], lang)
+            if shown:
+                names.add(_clean(shown))
+        labels[choice["value"]] = sorted(names)
+        if said in names:
+            return choice["value"]
+    # Partial: the answer names exactly one choice ("race" for "Race or ethnicity").
+    found = [
+        value
+        for value, names in labels.items()
+        if value not in ("other", "none") and any(_has([said], n) or _has([n], said) for n in names)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _babel_locale(language: str) -> Locale:
+    for tag in (f"{language}_GB", language, "en_GB"):
+        try:
+            return Locale.parse(tag)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse("en")
+
+
+def _date_words(language: str) -> Dict[str, Dict[str, int]]:
+    locale = _babel_locale(language)
+    days: Dict[str, int] = {}
+    for width in ("wide", "abbreviated"):
+        for number, name in get_day_names(width, locale=locale).items():
+            days[_clean(name).strip(".")] = number
+    months: Dict[str, int] = {}
+    for width in ("wide", "abbreviated"):
+        for number, name in get_month_names(width, locale=locale).items():
+            months[_clean(name).strip(".")] = number
+    return {"days": days, "months": months}
+
+
+def _minus_months(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _safe_date(year: int, month: int, day: int) -> Optional[date]:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _numeric_date(said: str, today: date) -> Optional[date]:
+    iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", said)
+    if iso:
+        return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+    uk = re.search(r"\b(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?\b", said)
+    if not uk:
+        return None
+    day, month = int(uk.group(1)), int(uk.group(2))
+    if uk.group(3):
+        year = int(uk.group(3))
+        return _safe_date(year + 2000 if year < 100 else year, month, day)
+    found = _safe_date(today.year, month, day)
+    if found and found > today:
+        found = _safe_date(today.year - 1, month, day)
+    return found
+
+
+def _worded_date(said: str, language: str, today: date) -> Optional[date]:
+    if _has(alternatives("day_before_yesterday", language), said):
+        return today - timedelta(days=2)
+    if _has(alternatives("yesterday", language), said):
+        return today - timedelta(days=1)
+    units = {"day": 1, "week": 7, "fortnight": 14, "month": 0, "year": 0}
+    ago = alternatives("ago", language)
+    if _has(ago, said):
+        amount = _number_in(said, language)
+        for unit in units:
+            if _has(alternatives(unit, language), said) and amount is not None:
+                if unit == "month":
+                    return _minus_months(today, amount)
+                if unit == "year":
+                    return _minus_months(today, 12 * amount)
+                return today - timedelta(days=units[unit] * amount)
+    if _has(alternatives("today", language), said):
+        return today
+    words = _date_words(language)
+    for name, weekday in sorted(words["days"].items(), key=lambda kv: -len(kv[0])):
+        if _has([name], said):
+            back = (today.weekday() - weekday) % 7 or 7
+            return today - timedelta(days=back)
+    for name, month in sorted(words["months"].items(), key=lambda kv: -len(kv[0])):
+        if len(name) < 3 or not _has([name], said):
+            continue
+        day_match = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", said)
+        year_match = re.search(r"\b(\d{4})\b", said)
+        day = int(day_match.group(1)) if day_match else 1
+        if year_match:
+            return _safe_date(int(year_match.group(1)), month, day)
+        found = _safe_date(today.year, month, day)
+        if found and found > today:
+            found = _safe_date(today.year - 1, month, day)
+        return found
+    return None
+
+
+def parse_date(question: Dict[str, Any], raw: str, language: str, today: date) -> Parsed:
+    said = _clean(raw)
+    found = _numeric_date(said, today) or _worded_date(said, language, today)
+    if found is None:
+        return Parsed(error="utter_validation_date")
+    if found > today:
+        return Parsed(error="utter_validation_date_future")
+    limit = question.get("max_days_ago")
+    if limit is not None and (today - found).days > int(limit):
+        return Parsed(error="utter_validation_date_too_old")
+    return Parsed({"date": found.isoformat(), "words": " ".join(raw.split())[:200]})
+
+
+def parse_phone(raw: str) -> Parsed:
+    candidates = [raw]
+    candidates.extend(m.raw_string for m in phonenumbers.PhoneNumberMatcher(raw, "GB", leniency=0))
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, "GB")
+        except phonenumbers.NumberParseException:
+            continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        fictional = allow_fictional() and e164.startswith(FICTIONAL_PREFIXES) and len(e164) == 13
+        if phonenumbers.is_valid_number(number) or fictional:
+            return Parsed(e164)
+    return Parsed(error="utter_validation_phone")
+
+
+def parse_postcode(raw: str) -> Parsed:
+    said = " ".join(raw.upper().split())
+    full = POSTCODE_FULL.search(said)
+    if full:
+        return Parsed(f"{full.group(1)} {full.group(2)}")
+    outward = POSTCODE_OUTWARD.match(said.replace(" ", ""))
+    if outward:
+        return Parsed(outward.group(1))
+    return Parsed(error="utter_validation_postcode")
+
+
+def parse_free_text(question: Dict[str, Any], raw: str) -> Parsed:
+    said = " ".join(raw.split())
+    limit = int(question.get("max_length", 1000))
+    if len(said) < MIN_FREE_TEXT:
+        return Parsed(error="utter_validation_too_short")
+    if len(said) > limit:
+        return Parsed(error="utter_validation_too_long", args={"max": limit})
+    return Parsed(said)

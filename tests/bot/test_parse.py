@@ -1,0 +1,206 @@
+"""The bot's answer parser (bot/flowkit/parse.py): what a person types, in their words, becomes a canonical
+answer, or a named validation response. Plain Python: runs here without Rasa."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.flowkit.flows import load_flow
+from bot.flowkit.logic import SKIPPED
+from bot.flowkit.parse import Parsed, parse_answer
+
+TODAY = date(2026, 11, 24)  # a Tuesday
+ASB = load_flow("asb")
+HATE = load_flow("hate_crime")
+DA = load_flow("domestic_abuse")
+
+
+def parse(flow_question: dict[str, Any], said: Any, intent: str | None = None) -> Parsed:
+    return parse_answer(flow_question, said, intent, "en", TODAY)
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ("today", "2026-11-24"),
+            ("earlier this morning", "2026-11-24"),
+            ("yesterday", "2026-11-23"),
+            ("yesterday evening", "2026-11-23"),
+            ("last night", "2026-11-23"),
+            ("the day before yesterday", "2026-11-22"),
+            ("last friday", "2026-11-20"),
+            ("on Monday", "2026-11-23"),
+            ("last Tuesday", "2026-11-17"),
+            ("sat", "2026-11-21"),
+            ("3 weeks ago", "2026-11-03"),
+            ("two weeks ago", "2026-11-10"),
+            ("a week ago", "2026-11-17"),
+            ("about 10 days ago", "2026-11-14"),
+            ("a fortnight ago", "2026-11-10"),
+            ("a month ago", "2026-10-24"),
+            ("2 months ago", "2026-09-24"),
+            ("a year ago", "2025-11-24"),
+            ("12/11/2026", "2026-11-12"),
+            ("12.11.26", "2026-11-12"),
+            ("1/12", "2025-12-01"),
+            ("2026-11-01", "2026-11-01"),
+            ("12 November", "2026-11-12"),
+            ("3rd of march 2025", "2025-03-03"),
+            ("in december", "2025-12-01"),
+        ],
+    )
+    def test_words_and_digits(self, said: str, expected: str) -> None:
+        parsed = parse(HATE.question("incident_when"), said)
+        assert parsed.ok, parsed.error
+        assert parsed.value == {"date": expected, "words": said}
+
+    @pytest.mark.parametrize(
+        ("said", "error"),
+        [
+            ("next week", "utter_validation_date"),
+            ("31/02/2026", "utter_validation_date"),
+            ("13/13/2026", "utter_validation_date"),
+            ("25/12/2026", "utter_validation_date_future"),
+            ("tomorrow", "utter_validation_date"),
+            ("12/11/2001", "utter_validation_date_too_old"),
+        ],
+    )
+    def test_refused(self, said: str, error: str) -> None:
+        assert parse(HATE.question("incident_when"), said).error == error
+
+    def test_a_stricter_limit_for_the_last_report(self) -> None:
+        assert parse(ASB.question("asb_last_report"), "2 years ago").error == "utter_validation_date_too_old"
+
+    def test_an_answer_already_given_is_kept(self) -> None:
+        value = {"date": "2026-11-01", "words": "a while ago"}
+        assert parse(HATE.question("incident_when"), value).value == value
+
+
+class TestNumbers:
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ("3", 3),
+            ("three", 3),
+            ("about 5 times", 5),
+            ("none", 0),
+            ("never", 0),
+            ("no", 0),
+            ("once", 1),
+            (7, 7),
+        ],
+    )
+    def test_accepted(self, said: Any, expected: int) -> None:
+        assert parse(ASB.question("asb_reports"), said).value == expected
+
+    @pytest.mark.parametrize("said", ["lots", "100", "-"])
+    def test_refused_with_the_range(self, said: str) -> None:
+        parsed = parse(ASB.question("asb_reports"), said)
+        assert (parsed.error, parsed.args) == ("utter_validation_number", {"min": 0, "max": 99})
+
+
+class TestPostcodes:
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ("st4 1aa", "ST4 1AA"),
+            ("ST41AA", "ST4 1AA"),
+            ("it's WS11 1AB", "WS11 1AB"),
+            ("st4", "ST4"),
+            ("M1", "M1"),
+            ("b79 7aa", "B79 7AA"),
+        ],
+    )
+    def test_normalised(self, said: str, expected: str) -> None:
+        assert parse(ASB.question("postcode"), said).value == expected
+
+    @pytest.mark.parametrize("said", ["stoke", "12345", "ST"])
+    def test_refused(self, said: str) -> None:
+        assert parse(ASB.question("postcode"), said).error == "utter_validation_postcode"
+
+    def test_skipped(self) -> None:
+        assert parse(ASB.question("postcode"), "/skip_question", "skip_question").value == SKIPPED
+
+
+class TestPhones:
+    @pytest.fixture(autouse=True)
+    def _fictional(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
+
+    @pytest.mark.parametrize("said", ["07700 900123", "+44 7700 900123", "my number is 07700900123"])
+    def test_e164(self, said: str) -> None:
+        assert parse(HATE.question("contact_phone"), said).value == "+447700900123"
+
+    def test_fictional_numbers_only_when_allowed(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ALLOW_FICTIONAL_PHONE_NUMBERS", "false")
+        assert parse(HATE.question("contact_phone"), "07700 900123").error == "utter_validation_phone"
+
+    @pytest.mark.parametrize("said", ["123", "call me", "0770"])
+    def test_refused(self, said: str) -> None:
+        assert parse(HATE.question("contact_phone"), said).error == "utter_validation_phone"
+
+
+class TestChoices:
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ('/inform{"choice":"religion"}', "religion"),
+            ("2", "religion"),
+            ("Religion or belief", "religion"),
+            ("religion", "religion"),
+            ("race", "race"),
+            ("sexual orientation", "sexual_orientation"),
+            ("6", "other"),
+            ("something else", "other"),
+        ],
+    )
+    def test_by_button_number_or_label(self, said: str, expected: str) -> None:
+        assert parse(HATE.question("hate_strand"), said).value == expected
+
+    @pytest.mark.parametrize("said", ["7", "0", "purple", '/inform{"choice":"purple"}'])
+    def test_refused_with_the_count(self, said: str) -> None:
+        parsed = parse(HATE.question("hate_strand"), said)
+        assert (parsed.error, parsed.args) == ("utter_validation_choice", {"count": 6})
+
+
+class TestYesNo:
+    @pytest.mark.parametrize(
+        ("said", "intent", "expected"),
+        [("/affirm", "affirm", True), ("yeah", "affirm", True), ("no", "deny", False), ("Yes", None, True)],
+    )
+    def test_by_intent_or_label(self, said: str, intent: str | None, expected: bool) -> None:
+        assert parse(HATE.question("sms_safe"), said, intent).value is expected
+
+    def test_by_number_for_sms(self) -> None:
+        assert parse(DA.question("da_weapon"), "1").value is True
+        assert parse(DA.question("da_weapon"), "2").value is False
+        assert parse(DA.question("da_weapon"), "3").value == SKIPPED
+
+    def test_not_understood(self) -> None:
+        assert (
+            parse(HATE.question("sms_safe"), "maybe later", "out_of_scope").error == "utter_validation_yes_no"
+        )
+
+    @pytest.mark.parametrize("intent", ["skip_question", "unsure"])
+    def test_skip_when_optional(self, intent: str) -> None:
+        assert parse(DA.question("da_weapon"), "rather not say", intent).value == SKIPPED
+
+    def test_no_skip_when_required(self) -> None:
+        parsed = parse(HATE.question("sms_safe"), "skip", "skip_question")
+        assert parsed.error == "utter_validation_not_optional"
+
+
+class TestFreeText:
+    def test_trimmed(self) -> None:
+        assert parse(HATE.question("incident_description"), "  shouted   at me  ").value == "shouted at me"
+
+    def test_too_short(self) -> None:
+        assert parse(HATE.question("incident_description"), "a").error == "utter_validation_too_short"
+
+    def test_too_long(self) -> None:
+        parsed = parse(HATE.question("incident_description"), "x" * 1001)
+        assert (parsed.error, parsed.args) == ("utter_validation_too_long", {"max": 1000})

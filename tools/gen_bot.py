@@ -1,0 +1,239 @@
+"""Generate the bot's flow-driven parts from flows/, so forms are never written by hand.
+
+    python -m tools.gen_bot          # rewrite the generated files
+    python -m tools.gen_bot --check  # exit 1 if any generated file is stale (CI runs the same as a test)
+
+Writes:
+- bot/domain/flows_generated.yml: a slot per question (filled from the person's text only while its form
+  asks for it), a form per flow (every question it may ask; the validator narrows them with `when:`),
+  `utter_ask_<question>`, `utter_<flow>_intro`, `utter_<flow or section>_<exit>`, and the validators;
+- bot/data/rules/flows_generated.yml: how each flow starts and ends, and the interruptions that work
+  in every form (danger, stop, withdraw consent, help, start again, change language, hello again);
+- the generated block at the end of locales/responses.yml: each generated response's text key and buttons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from api.flow.loader import LoadedFlow, load_flows
+from api.flow.spec import AnswerType, ExitOutcome, FlowKind, Question
+from tools.paths import ROOT
+
+FLOWS_DIR = ROOT / "flows"
+LOCALES_DIR = ROOT / "locales"
+DOMAIN_FILE = ROOT / "bot" / "domain" / "flows_generated.yml"
+RULES_FILE = ROOT / "bot" / "data" / "rules" / "flows_generated.yml"
+RESPONSES_FILE = LOCALES_DIR / "responses.yml"
+RESPONSES_MARKER = "# ---- generated from flows/ by `python -m tools.gen_bot`: do not edit below ----"
+HEADER = "# Generated from flows/ by `python -m tools.gen_bot`. Do not edit: change the flow, regenerate.\n"
+START_FLOW = "start"
+SKIP_PAYLOAD = "/skip_question"
+
+# Intents that interrupt a form instead of answering it; each has a rule in every form.
+INTERRUPTIONS = ("emergency", "stop", "withdraw_consent", "start_again", "help", "choose_language", "greet")
+
+
+def choice_payload(value: str) -> str:
+    return "/inform" + json.dumps({"choice": value}, separators=(",", ":"))
+
+
+def question_buttons(question: Question) -> list[dict[str, str]]:
+    buttons: list[dict[str, str]] = []
+    if question.type == AnswerType.yes_no:
+        buttons = [
+            {"title": question.yes_text_key or "bot.button.answer_yes", "payload": "/affirm"},
+            {"title": question.no_text_key or "bot.button.answer_no", "payload": "/deny"},
+        ]
+    elif question.type == AnswerType.choice:
+        buttons = [{"title": c.text_key, "payload": choice_payload(c.value)} for c in question.choices or []]
+    if question.optional:
+        buttons.append({"title": "bot.button.skip", "payload": SKIP_PAYLOAD})
+    return buttons
+
+
+def responses(flows: dict[str, LoadedFlow]) -> dict[str, dict[str, Any]]:
+    """Every generated response: name → {text, buttons?} (the structure locales/responses.yml holds)."""
+    out: dict[str, dict[str, Any]] = {}
+    for flow in flows.values():
+        if flow.spec.intro_key:
+            out[f"utter_{flow.id}_intro"] = {"text": flow.spec.intro_key}
+        for question in flow.questions:
+            spec: dict[str, Any] = {"text": question.text_key}
+            if buttons := question_buttons(question):
+                spec["buttons"] = buttons
+            out[f"utter_ask_{question.id}"] = spec
+        for index, exit_ in enumerate(flow.exits):
+            if exit_.say is None:
+                continue
+            spec = {"text": exit_.say.text_key}
+            if exit_.say.buttons:
+                spec["buttons"] = [
+                    {"title": b.text_key, "payload": f"/{flows[b.flow].spec.intent}"}
+                    for b in exit_.say.buttons
+                ]
+            out[flow.exit_response(index)] = spec
+    return dict(sorted(out.items()))
+
+
+def domain(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
+    forms_of: dict[str, list[str]] = {}
+    for flow in flows.values():
+        for question in flow.questions:
+            forms_of.setdefault(question.id, []).append(flow.form)
+    slots = {
+        qid: {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [
+                {
+                    "type": "from_text",
+                    "not_intent": list(INTERRUPTIONS),
+                    "conditions": [{"active_loop": form, "requested_slot": qid} for form in forms],
+                }
+            ],
+        }
+        for qid, forms in sorted(forms_of.items())
+    }
+    return {
+        "version": "3.1",
+        "slots": slots,
+        "forms": {flow.form: {"required_slots": [q.id for q in flow.questions]} for flow in flows.values()},
+        "responses": {name: [{"text": spec["text"]}] for name, spec in responses(flows).items()},
+        "actions": [f"validate_{flow.form}" for flow in flows.values()],
+    }
+
+
+def _form_rules(flow: LoadedFlow) -> list[dict[str, Any]]:
+    form = flow.form
+    resume = [{"action": form}, {"active_loop": form}]
+    leave = [{"action": "action_deactivate_loop"}, {"active_loop": None}]
+    steps = {
+        "emergency": [{"action": "utter_safety_emergency"}, {"action": "action_record_danger"}, *resume],
+        "stop": [*leave, {"action": "utter_session_stopped"}, {"action": "action_reset_conversation"}],
+        "withdraw_consent": [*leave, {"action": "action_withdraw_consent"}],
+        "start_again": [
+            *leave,
+            {"action": "action_reset_conversation"},
+            {"action": "utter_session_restarted"},
+            {"action": f"{START_FLOW}_form"},
+            {"active_loop": f"{START_FLOW}_form"},
+        ],
+        "help": [{"action": "utter_session_help"}, *resume],
+        "choose_language": [{"action": "action_choose_language"}, *resume],
+        "greet": [{"action": "utter_session_resume"}, *resume],
+    }
+    what = {
+        "emergency": "danger interrupts, then the questions carry on",
+        "stop": "stop ends it and keeps nothing",
+        "withdraw_consent": "withdrawing consent ends it and keeps nothing",
+        "start_again": "start again",
+        "help": "help, then the questions carry on",
+        "choose_language": "change language, then the questions carry on",
+        "greet": "hello again (after a pause), then the questions carry on",
+    }
+    return [
+        {
+            "rule": f"{flow.id}: {what[intent]}",
+            "condition": [{"active_loop": form}],
+            "steps": [{"intent": intent}, *steps[intent]],
+        }
+        for intent in INTERRUPTIONS
+    ]
+
+
+def rules(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
+    out: list[dict[str, Any]] = []
+    for flow in flows.values():
+        form = flow.form
+        intro = [{"action": f"utter_{flow.id}_intro"}] if flow.spec.intro_key else []
+        out.append(
+            {
+                "rule": f"{flow.id}: starts with its intent",
+                "steps": [
+                    {"intent": flow.spec.intent},
+                    {"action": "action_start_journey"},
+                    *intro,
+                    {"action": form},
+                    {"active_loop": form},
+                ],
+            }
+        )
+        out.append(
+            {
+                "rule": f"{flow.id}: every question answered (or an exit reached), so finish",
+                "condition": [{"active_loop": form}],
+                "steps": [
+                    {"action": form},
+                    {"active_loop": None},
+                    {"slot_was_set": [{"requested_slot": None}]},
+                    {"action": "action_finish_flow"},
+                ],
+            }
+        )
+        out.extend(_form_rules(flow))
+    return {"version": "3.1", "rules": out}
+
+
+class _NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False
+    )
+
+
+def responses_block(flows: dict[str, LoadedFlow]) -> str:
+    lines = [RESPONSES_MARKER]
+    for name, spec in responses(flows).items():
+        entry = yaml.safe_dump({name: spec}, sort_keys=False, default_flow_style=None, width=200)
+        lines.append(entry.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_all() -> dict[Path, str]:
+    flows = load_flows(FLOWS_DIR, LOCALES_DIR)
+    if START_FLOW not in flows or flows[START_FLOW].spec.kind != FlowKind.information:
+        raise SystemExit("flows/start.yml must be the information flow that starts every conversation")
+    for flow in flows.values():
+        if any(e.outcome == ExitOutcome.submit for e in flow.exits) and flow.spec.kind != FlowKind.journey:
+            raise SystemExit(f"{flow.id}: only journeys submit")
+    current = RESPONSES_FILE.read_text(encoding="utf-8")
+    handwritten = current.split(RESPONSES_MARKER)[0].rstrip("\n") + "\n\n"
+    return {
+        DOMAIN_FILE: HEADER + _dump(domain(flows)),
+        RULES_FILE: HEADER + _dump(rules(flows)),
+        RESPONSES_FILE: handwritten + responses_block(flows),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a generated file is stale")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in render_all().items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if not args.check:
+            path.write_text(text, encoding="utf-8")
+    if args.check and stale:
+        print("stale generated files (run `python -m tools.gen_bot`): " + ", ".join(map(str, stale)))
+        return 1
+    for path in stale:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
