@@ -74,6 +74,7 @@ pytest: env ## unit, integration and end-to-end tests (pytest exits non-zero whe
 
 bench: env ## benchmarks in load/ (see load/README.md)
 	$(API)/python load/bench_triage.py
+	$(API)/python load/bench_queue.py
 	$(API)/python load/bench_hub.py
 	$(API)/python load/run_chat_slice.py
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import hash_token, new_token
+from api.consent import repository as consent_repository
+from api.consent.models import ConsentReceipt
+from api.kit.crypto import Vault
+from api.kit.models import utcnow
 from api.principal.models import Principal
+from api.queue import repository as queue_repository
+from api.queue.models import QueueEntry
+from api.referral import repository as referral_repository
+from api.referral import service as referral_service
+from api.referral.models import Referral
 
 
 def referral_payload(**overrides: Any) -> dict[str, Any]:
@@ -62,6 +73,62 @@ async def create_principal(app: FastAPI, kind: str, name: str, queues: list[str]
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def add_queued_case(
+    session: AsyncSession,
+    vault: Vault,
+    *,
+    queue: str = "hate_crime",
+    priority: str = "normal",
+    deadline: datetime | None = None,
+    received_at: datetime | None = None,
+) -> QueueEntry:
+    """A referred case waiting in `queue`, written straight through the repositories (no triage, no HTTP):
+    for tests and benchmarks that need many cases, or exact priorities, deadlines and arrival times."""
+    received_at = received_at or utcnow()
+    deadline = deadline or received_at + timedelta(days=2)
+    referral_id = uuid.uuid4()
+    receipt = await consent_repository.add_receipt(
+        session,
+        ConsentReceipt(
+            kind="grant",
+            lawful_basis="consent",
+            purposes=["store_and_process", "share_with_provider"],
+            wording_versions=[],
+            language="en",
+            channel="web_chat",
+            given_by="person",
+            given_at=received_at,
+        ),
+    )
+    referral = await referral_repository.add(
+        session,
+        Referral(
+            id=referral_id,
+            reference=referral_service.new_reference(),
+            source="web_chat",
+            language="en",
+            consent_receipt_id=receipt.id,
+            person_sealed=vault.cipher.seal_json(
+                {"name": "Synthetic Person"}, referral_service.person_aad(referral_id)
+            ),
+            answers_sealed=vault.cipher.seal_json(
+                {"incident_description": "Synthetic"}, referral_service.answers_aad(referral_id)
+            ),
+            triage_input={},
+            decision={"deadline": deadline.isoformat(), "flags": [], "secondary_queue": None},
+            rules_version="test",
+            outcome="referred",
+            queue=queue,
+            tier="standard",
+            priority=priority,
+            emergency=priority == "emergency",
+            deadline=deadline,
+            received_at=received_at,
+        ),
+    )
+    return await queue_repository.enqueue(session, referral, queue, secondary=False)
 
 
 def agency_referral_payload(**overrides: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from api.config import REPO_ROOT, Settings, get_settings
 from api.main import create_app
+from tests.pg import postgres_cluster  # noqa: F401  (a throwaway PostgreSQL server: see tests/pg.py)
 
 BOT_TOKEN = "test-bot-service-token-0123456789abcdef"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,8 +12,15 @@ from api.auth import ProviderCaller
 from api.db import session_dependency
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.queue import service
-from api.queue.errors import QueueEmpty, QueueForbidden
-from api.queue.schemas import ClaimedCase, QueueList, QueueName
+from api.queue.errors import (
+    CaseHeldByAnother,
+    CaseNotFound,
+    InvalidTransition,
+    LeaseLapsed,
+    QueueEmpty,
+    QueueForbidden,
+)
+from api.queue.schemas import CaseState, ClaimedCase, CloseCase, QueueList, QueueName, ReturnToTriage
 
 router = APIRouter(prefix="/v1/queues", tags=["provider queues"])
 Session = Annotated[AsyncSession, Depends(session_dependency)]
@@ -44,3 +52,54 @@ async def claim_next(
     return await service.claim(
         session, request.app.state.vault, caller, queue, request.app.state.settings.queue_lease_seconds
     )
+
+
+# Every transition acts on one entry of the caller's queue and may meet the same errors.
+TRANSITION_ERRORS = error_responses(
+    Unauthenticated,
+    Forbidden,
+    QueueForbidden,
+    CaseNotFound,
+    InvalidTransition,
+    CaseHeldByAnother,
+    LeaseLapsed,
+    InvalidRequest,
+)
+
+
+@router.post("/{queue}/cases/{entry_id}/accept", response_model=CaseState, responses=TRANSITION_ERRORS)
+async def accept_case(
+    queue: QueueName, entry_id: uuid.UUID, caller: ProviderCaller, session: Session
+) -> CaseState:
+    """Take on a claimed case. Only the lease holder, while the lease runs; the lease ends here."""
+    return await service.accept(session, caller, queue, entry_id)
+
+
+@router.post("/{queue}/cases/{entry_id}/extend-lease", response_model=CaseState, responses=TRANSITION_ERRORS)
+async def extend_lease(
+    queue: QueueName, entry_id: uuid.UUID, caller: ProviderCaller, session: Session, request: Request
+) -> CaseState:
+    """A fresh lease from now. Only the lease holder, and only before the lease runs out."""
+    return await service.extend_lease(
+        session, caller, queue, entry_id, request.app.state.settings.queue_lease_seconds
+    )
+
+
+@router.post("/{queue}/cases/{entry_id}/return", response_model=CaseState, responses=TRANSITION_ERRORS)
+async def return_to_triage(
+    queue: QueueName, entry_id: uuid.UUID, payload: ReturnToTriage, caller: ProviderCaller, session: Session
+) -> CaseState:
+    """Hand a claimed or accepted case back to triage with a reason; it leaves this queue.
+
+    The optional note is kept unencrypted beside the reason: no names, contact details or other personal
+    data (contact details are refused with 422).
+    """
+    return await service.return_to_triage(session, caller, queue, entry_id, payload)
+
+
+@router.post("/{queue}/cases/{entry_id}/close", response_model=CaseState, responses=TRANSITION_ERRORS)
+async def close_case(
+    queue: QueueName, entry_id: uuid.UUID, payload: CloseCase, caller: ProviderCaller, session: Session
+) -> CaseState:
+    """Close an accepted case with its outcome. Only the caseworker who accepted it."""
+    return await service.close(session, caller, queue, entry_id, payload.outcome)

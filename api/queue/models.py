@@ -21,7 +21,27 @@ class EntryStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+class ReturnReason(StrEnum):
+    """Why a caseworker hands a case back to triage."""
+
+    wrong_service = "wrong_service"
+    needs_more_information = "needs_more_information"
+    duplicate = "duplicate"
+    other = "other"
+
+
+class CloseOutcome(StrEnum):
+    """How a provider's work on a case ended."""
+
+    supported = "supported"
+    declined_support = "declined_support"
+    unable_to_contact = "unable_to_contact"
+    referred_on = "referred_on"
+    no_further_action = "no_further_action"
+
+
 PRIORITY_RANK = {"emergency": 0, "high": 1, "normal": 2}
+RETURN_REASON_LENGTH = 200
 
 
 class QueueEntry(IdMixin, CreatedAtMixin, Base):
@@ -42,6 +62,6 @@ class QueueEntry(IdMixin, CreatedAtMixin, Base):
     accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     # Why it went back to triage, or how it ended: short codes and caseworker notes without personal data.
-    return_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    return_reason: Mapped[str | None] = mapped_column(String(RETURN_REASON_LENGTH), default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

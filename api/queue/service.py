@@ -1,8 +1,34 @@
-"""Provider queues: listing and claiming, only ever within the caller's own queues."""
+"""Provider queues: listing, claiming and the case lifecycle, only ever within the caller's own queues.
+
+Lifecycle of a queue entry (`TRANSITIONS` below is the table the code enforces):
+
+    queued ──claim──► claimed ──accept──► accepted ──close──► closed
+                        │  ▲ extend_lease     │
+                        │  └──────┘           │
+                        └──────return─────────┴──► returned (back to triage; off the provider's queue)
+
+- claim: the next queued entry, or one whose lease lapsed, in queue order; leased to the caller.
+- accept, extend_lease, return from `claimed`: only the lease holder, only while the lease runs.
+- accept clears the lease: the lease only guards the window in which a caseworker has taken a case but not
+  yet committed to it. An accepted case belongs to its caseworker (`claimed_by` stays), and nothing may
+  ever put it back in the queue because a timer ran out; with no expiry on the row the worker's release
+  and a claim's "lapsed" test cannot touch it, and a reader cannot mistake it for a running lease.
+- return from `accepted`, and close: only the caseworker who accepted it.
+- Anything else is `InvalidTransition` (409). Another caseworker's live lease or accepted case is
+  `CaseHeldByAnother` (409, a conflict with the case's state, not a missing permission: the caller may work
+  this queue, and may claim the case if the lease lapses). A lapsed lease is `LeaseLapsed` (409) whoever
+  asks: it is claimable again, so it must be claimed afresh. An entry outside the queue in the path,
+  including every other provider's entry, is `CaseNotFound` (404), exactly like an id that does not exist.
+
+Every change is audited in the same transaction, with ids and codes only: a return's free-text note never
+goes into the append-only audit chain, which cannot be erased.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,11 +38,34 @@ from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.kit.time import as_utc
 from api.queue import repository
-from api.queue.errors import QueueEmpty, QueueForbidden
-from api.queue.models import QueueEntry
-from api.queue.schemas import ClaimedCase, QueueItem, QueueList, QueueName
+from api.queue.errors import (
+    CaseHeldByAnother,
+    CaseNotFound,
+    InvalidTransition,
+    LeaseLapsed,
+    QueueEmpty,
+    QueueForbidden,
+)
+from api.queue.models import CloseOutcome, EntryStatus, QueueEntry, ReturnReason
+from api.queue.schemas import CaseState, ClaimedCase, QueueItem, QueueList, QueueName, ReturnToTriage
 from api.referral import service as referral_service
 from api.referral.models import Referral
+
+
+class Action(StrEnum):
+    accept = "accept"
+    extend_lease = "extend_lease"
+    return_to_triage = "return"
+    close = "close"
+
+
+# The statuses each action may start from, and the status it leads to (extend_lease keeps `claimed`).
+TRANSITIONS: dict[Action, tuple[frozenset[EntryStatus], EntryStatus]] = {
+    Action.accept: (frozenset({EntryStatus.claimed}), EntryStatus.accepted),
+    Action.extend_lease: (frozenset({EntryStatus.claimed}), EntryStatus.claimed),
+    Action.return_to_triage: (frozenset({EntryStatus.claimed, EntryStatus.accepted}), EntryStatus.returned),
+    Action.close: (frozenset({EntryStatus.accepted}), EntryStatus.closed),
+}
 
 
 def _check(caller: Caller, queue: QueueName) -> None:
@@ -37,6 +86,37 @@ def _item(entry: QueueEntry, referral: Referral) -> QueueItem:
         flags=read.flags,
         is_secondary=entry.is_secondary,
         lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
+    )
+
+
+def _audit_reason(entry: QueueEntry, detail: str | None = None) -> str:
+    return f"queue={entry.queue} entry={entry.id}" + (f" {detail}" if detail else "")
+
+
+def encode_return(reason: ReturnReason, note: str | None) -> str:
+    return f"{reason}: {note}" if note else str(reason)
+
+
+def decode_return(stored: str | None) -> tuple[ReturnReason | None, str | None]:
+    if not stored:
+        return None, None
+    code, _, note = stored.partition(": ")
+    return ReturnReason(code), note or None
+
+
+def _state(entry: QueueEntry, referral: Referral) -> CaseState:
+    reason, note = decode_return(entry.return_reason)
+    return CaseState(
+        entry_id=str(entry.id),
+        reference=referral.reference,
+        queue=QueueName(entry.queue),
+        status=EntryStatus(entry.status),
+        lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
+        accepted_at=as_utc(entry.accepted_at) if entry.accepted_at else None,
+        closed_at=as_utc(entry.closed_at) if entry.closed_at else None,
+        return_reason=reason,
+        return_note=note,
+        outcome=CloseOutcome(entry.outcome) if entry.outcome else None,
     )
 
 
@@ -64,9 +144,80 @@ async def claim(
         raise QueueEmpty()
     entry, referral = claimed
     assert entry.lease_expires_at is not None
-    await audit.record(session, caller, "queue.claim", referral.id, f"queue={queue} entry={entry.id}")
+    await audit.record(session, caller, "queue.claim", entry.referral_id, _audit_reason(entry))
     return ClaimedCase(
         entry_id=str(entry.id),
         lease_expires_at=as_utc(entry.lease_expires_at),
         case=referral_service.detail(vault, referral),
     )
+
+
+async def _begin(
+    session: AsyncSession,
+    caller: Caller,
+    queue: QueueName,
+    entry_id: uuid.UUID,
+    action: Action,
+    now: datetime,
+) -> QueueEntry:
+    """The entry, locked, once the caller may take `action` on it now; else the typed error."""
+    _check(caller, queue)
+    entry = await repository.entry_for_update(session, queue, entry_id)
+    if entry is None:
+        raise CaseNotFound()
+    status = EntryStatus(entry.status)
+    if repository.lease_lapsed(entry, now):
+        raise LeaseLapsed(status=status)
+    if status in (EntryStatus.claimed, EntryStatus.accepted) and entry.claimed_by != caller.id:
+        raise CaseHeldByAnother(status=status)
+    allowed_from, _ = TRANSITIONS[action]
+    if status not in allowed_from:
+        raise InvalidTransition(status=status)
+    return entry
+
+
+async def _finish(
+    session: AsyncSession, caller: Caller, entry: QueueEntry, action: Action, detail: str | None = None
+) -> CaseState:
+    entry.status = TRANSITIONS[action][1]
+    await repository.save(session)
+    await audit.record(session, caller, f"queue.{action}", entry.referral_id, _audit_reason(entry, detail))
+    return _state(entry, await repository.referral_of(session, entry))
+
+
+async def accept(session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID) -> CaseState:
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.accept, now)
+    entry.accepted_at = now
+    entry.lease_expires_at = None
+    return await _finish(session, caller, entry, Action.accept)
+
+
+async def extend_lease(
+    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, lease_seconds: int
+) -> CaseState:
+    """A fresh lease from now (not added to the old one, so holding a case needs a live caseworker)."""
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.extend_lease, now)
+    entry.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    return await _finish(session, caller, entry, Action.extend_lease)
+
+
+async def return_to_triage(
+    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, request: ReturnToTriage
+) -> CaseState:
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.return_to_triage, now)
+    entry.return_reason = encode_return(request.reason, request.note)
+    entry.lease_expires_at = None
+    return await _finish(session, caller, entry, Action.return_to_triage, f"reason={request.reason}")
+
+
+async def close(
+    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, outcome: CloseOutcome
+) -> CaseState:
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.close, now)
+    entry.outcome = outcome
+    entry.closed_at = now
+    return await _finish(session, caller, entry, Action.close, f"outcome={outcome}")
