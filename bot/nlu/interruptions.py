@@ -1,0 +1,40 @@
+"""Which intents may interrupt a question, and when a message is too long or too uncertain to be one.
+
+Inside a form, words like "stop", "help" or "start again" end or pause it. But a person describing what
+happened uses the same words ("I want them to stop the noise", "they told me to start again at the back of
+the queue"). A long message, or an uncertain short one, is an answer, not a command: it is re-labelled with
+the best other intent. Danger is never re-labelled: a false alarm costs a 999 reminder; a missed one costs
+far more.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+CONTROL_INTENTS = ("stop", "start_again", "help", "choose_language", "withdraw_consent", "greet", "skip_question")
+MAX_WORDS = 8  # the longest command in the training data is 8 words
+MIN_CONFIDENCE = 0.7  # below this, a command needs to be short (at most SHORT_WORDS)
+SHORT_WORDS = 3
+ANSWER_INTENT = "inform"
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def is_command(intent: str, confidence: float, text: str) -> bool:
+    count = words(text)
+    if count > MAX_WORDS:
+        return False
+    return confidence >= MIN_CONFIDENCE or count <= SHORT_WORDS
+
+
+def relabel(intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
+    """The intent a message should carry instead, or None to keep it."""
+    name = intent.get("name")
+    if name not in CONTROL_INTENTS or is_command(name, float(intent.get("confidence") or 0.0), text):
+        return None
+    for candidate in ranking:
+        if candidate.get("name") not in CONTROL_INTENTS and candidate.get("name") != name:
+            return {"name": candidate["name"], "confidence": candidate.get("confidence", 0.0)}
+    return {"name": ANSWER_INTENT, "confidence": float(intent.get("confidence") or 0.0)}

@@ -1,0 +1,45 @@
+"""A long or uncertain "stop", "help", "start again"... inside an answer is an answer, not a command."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.interruptions import relabel
+
+RANKING = [
+    {"name": "stop", "confidence": 0.6},
+    {"name": "report_asb", "confidence": 0.3},
+    {"name": "help", "confidence": 0.1},
+]
+
+
+class TestRelabel:
+    @pytest.mark.parametrize("text", ["stop", "stop it now", "STOP"])
+    def test_a_short_command_stays_even_when_unsure(self, text: str) -> None:
+        assert relabel({"name": "stop", "confidence": 0.4}, RANKING, text) is None
+
+    def test_a_confident_command_of_a_few_words_stays(self) -> None:
+        assert relabel({"name": "stop", "confidence": 0.9}, RANKING, "i want to stop this chat") is None
+
+    def test_a_long_message_is_an_answer_however_confident(self) -> None:
+        text = "I want them to stop the noise from next door, it's every night"
+        assert relabel({"name": "stop", "confidence": 0.95}, RANKING, text) == {
+            "name": "report_asb",
+            "confidence": 0.3,
+        }
+
+    def test_an_uncertain_message_of_some_length_is_an_answer(self) -> None:
+        replaced = relabel({"name": "stop", "confidence": 0.6}, RANKING, "make them stop the music")
+        assert replaced == {"name": "report_asb", "confidence": 0.3}
+
+    def test_with_nothing_else_ranked_it_is_an_answer(self) -> None:
+        replaced = relabel({"name": "help", "confidence": 0.5}, [], "i asked the council for help twice")
+        assert replaced == {"name": "inform", "confidence": 0.5}
+
+    def test_danger_is_never_relabelled(self) -> None:
+        text = "she won't stop calling me names and now he is outside with a knife"
+        assert relabel({"name": "emergency", "confidence": 0.4}, RANKING, text) is None
+
+    def test_other_intents_are_left_alone(self) -> None:
+        text = "my neighbours play loud music every single night until three"
+        assert relabel({"name": "report_asb", "confidence": 0.5}, RANKING, text) is None
