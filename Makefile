@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean
+.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,14 @@ train: env ## train the bot if its data changed (the model name carries the data
 bot-test: train ## Rasa conversation tests (bot/tests)
 	$(BOT)/rasa test core --model "$$($(API)/python -m tools.model)" --stories bot/tests \
 		--out $(TMP)/rasa-results --fail-on-prediction-errors
+
+flows: $(API_STAMP) ## after changing flows/: the JSON Schema, the bot's generated domain, rules and responses, the test stories
+	$(API)/python -m api.flow schema
+	$(API)/python -m tools.gen_bot
+	$(API)/python -m tests.flows.stories
+
+nlu-report: env ## NLU cross-validation per intent and language (a report, not a gate)
+	$(API)/python -m tools.nlu_report
 
 pytest: env ## unit, integration and end-to-end tests (pytest exits non-zero when no test ran)
 	$(API)/python -m pytest
