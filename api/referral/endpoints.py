@@ -15,6 +15,7 @@ from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_respons
 from api.referral import repository, service
 from api.referral.errors import (
     ConsentRequired,
+    IdempotencyInProgress,
     IdempotencyKeyReused,
     ReferralNotFound,
     UnknownConsentWording,
@@ -58,6 +59,7 @@ Reference = Annotated[
             ConsentRequired,
             UnknownConsentWording,
             IdempotencyKeyReused,
+            IdempotencyInProgress,
         ),
     },
 )

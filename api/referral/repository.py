@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.referral.errors import IdempotencyInProgress
 from api.referral.models import IdempotencyRecord, Referral
 
 
@@ -30,8 +32,13 @@ async def idempotency_record(session: AsyncSession, principal: str, key: str) ->
 
 
 async def add_idempotency_record(session: AsyncSession, record: IdempotencyRecord) -> None:
+    """Keep the first answer for this key. A concurrent request with the same key that committed first
+    makes this insert fail: the caller gets 409 and its whole transaction (the duplicate) rolls back."""
     session.add(record)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise IdempotencyInProgress() from exc
 
 
 async def by_consent_receipt(session: AsyncSession, receipt_id: uuid.UUID) -> list[Referral]:
