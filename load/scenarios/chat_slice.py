@@ -1,6 +1,6 @@
 """ChatSliceUser: one person referring themselves for a hate crime through the web chat, start to finish.
 
-Each task is a whole conversation: start it, play the ten turns of `conversation.SLICE` (each its own
+Each task is a whole conversation: start it, play the turns of `conversation.SLICE` (each its own
 request, named "turn NN label" so locust reports every step), then end it with DELETE. A reply that is not
 the expected one is a failure and ends that conversation early (later turns would only fail too).
 

@@ -51,9 +51,10 @@ SLICE: tuple[Turn, ...] = (
     Turn(
         "report_hate_crime",
         "/report_hate_crime",
-        ("I'm sorry this happened to you", "may we keep what you tell us"),
-        "/affirm",
+        ("I'm sorry this happened to you", "what is your postcode"),
+        "/skip_question",
     ),
+    Turn("postcode", "ST4 1AA", ("may we keep what you tell us",), "/affirm"),
     Turn("consent_store", "/affirm", ("May we share your details with",), "/affirm"),
     Turn("consent_share", "/affirm", ("In your own words, what happened?",)),
     Turn(
@@ -61,8 +62,11 @@ SLICE: tuple[Turn, ...] = (
         "Synthetic load test: two men on the 25 bus shouted abuse about my skin colour and followed me off.",
         ("When did it happen?",),
     ),
-    Turn("when", "yesterday evening", ("targeted because of any of these",), "race"),
-    Turn("strand", "race", ("What phone number",)),
+    Turn("when", "yesterday evening", ("targeted because of any of these",), '/inform{"choice":"race"}'),
+    Turn("strand", "race", ("more than once",), "/deny"),
+    Turn("repeat", "/deny", ("How old are you?",), "/skip_question"),
+    Turn("age", "34", ("anything else we should know about",), "/skip_question"),
+    Turn("support_need", "/skip_question", ("What phone number",)),
     Turn("phone", "07700 900123", ("safe for us to send text messages",), "/affirm"),
     Turn("sms_safe", "/affirm", ("Your reference is SR-",)),
 )
