@@ -101,6 +101,7 @@ async def submit(
         reference=result["reference"],
         deadline_at=result["deadline"],
         service_name_key=f"bot.queue_name.{result['queue']}",
+        help_line_key=f"bot.help_line.{result['queue']}",
     )
     if result.get("priority") in URGENT:
         dispatcher.utter_message(response="utter_handoff_urgent")

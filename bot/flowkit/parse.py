@@ -79,9 +79,24 @@ def parse_answer(
     language: str,
     today: date,
 ) -> Parsed:
+    skipping = raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS)
+    if skipping and (raw == SKIPPED or question["type"] == "free_text" or raw.startswith("/")):
+        return _skip(question)
+    parsed = _parse_by_type(question, raw, intent, language, today)
+    if not parsed.ok and skipping:
+        # "I don't know" or "skip" that is not also an answer ("last friday" taken for "skip" still counts).
+        return _skip(question)
+    return parsed
+
+
+def _skip(question: Dict[str, Any]) -> Parsed:
+    return Parsed(SKIPPED) if question.get("optional") else Parsed(error="utter_validation_not_optional")
+
+
+def _parse_by_type(
+    question: Dict[str, Any], raw: Any, intent: Optional[str], language: str, today: date
+) -> Parsed:
     kind = question["type"]
-    if raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS):
-        return Parsed(SKIPPED) if question.get("optional") else Parsed(error="utter_validation_not_optional")
     if kind == "yes_no":
         return parse_yes_no(question, raw, intent, language)
     if kind == "number":

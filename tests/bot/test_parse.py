@@ -204,3 +204,30 @@ class TestFreeText:
     def test_too_long(self) -> None:
         parsed = parse(HATE.question("incident_description"), "x" * 1001)
         assert (parsed.error, parsed.args) == ("utter_validation_too_long", {"max": 1000})
+
+
+class TestSkipping:
+    def test_an_answer_that_looks_like_a_skip_is_still_an_answer(self) -> None:
+        assert parse(HATE.question("incident_when"), "last friday", "skip_question").ok
+        assert parse(ASB.question("asb_reports"), "none", "skip_question").value == 0
+
+    def test_i_dont_know_to_a_required_question(self) -> None:
+        parsed = parse(HATE.question("incident_when"), "i don't know", "unsure")
+        assert parsed.error == "utter_validation_not_optional"
+
+    def test_skip_to_a_required_question(self) -> None:
+        assert parse(HATE.question("incident_when"), "/skip_question", "skip_question").error == (
+            "utter_validation_not_optional"
+        )
+        assert parse(HATE.question("incident_description"), "skip", "skip_question").error == (
+            "utter_validation_not_optional"
+        )
+
+    def test_i_dont_know_to_an_optional_question_skips_it(self) -> None:
+        assert parse(DA.question("da_weapon"), "i'm not sure", "unsure").value == SKIPPED
+
+    def test_rather_not_say_is_never_kept_as_free_text(self) -> None:
+        assert parse(DA.question("da_description"), "rather not say", "skip_question").value == SKIPPED
+
+    def test_the_skip_button(self) -> None:
+        assert parse(ASB.question("asb_frightened"), "/skip_question", "skip_question").value == SKIPPED

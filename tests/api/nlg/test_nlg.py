@@ -24,6 +24,7 @@ SAMPLE_ARGUMENTS = {
     "max": 1000,
     "min": 0,
     "count": 6,
+    "help_line_key": "bot.help_line.hate_crime",
 }
 
 
