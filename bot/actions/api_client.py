@@ -36,7 +36,9 @@ class ApiClient:
         for attempt in range(attempts):
             try:
                 async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.post(f"{self.base_url}/v1/referrals", data=body, headers=headers) as resp:
+                    async with session.post(
+                        f"{self.base_url}/v1/referrals", data=body, headers=headers
+                    ) as resp:
                         if resp.status in (200, 201):
                             return await resp.json()
                         if resp.status < 500:

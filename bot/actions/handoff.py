@@ -89,7 +89,7 @@ async def submit(
     (the triage deadline, which the NLG writes out in their language), and that we are closed if we are."""
     try:
         result = await ApiClient().create_referral(build_referral(flow, tracker, today))
-    except ApiError as exc:
+    except (ApiError, KeyError, ValueError) as exc:
         logger.error("referral not submitted flow=%s error=%s", flow.id, type(exc).__name__)
         dispatcher.utter_message(response="utter_handoff_failed")
         return []

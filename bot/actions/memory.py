@@ -35,7 +35,9 @@ def forget_answers(tracker: Tracker) -> List[EventType]:
     """Forget every answer (and the journey), except those a flow marks `remember` (safe to talk)."""
     keep = set(remembered_questions())
     events: List[EventType] = [SlotSet(JOURNEY, None)]
-    events.extend(SlotSet(q, None) for q in all_question_ids() if q not in keep and tracker.get_slot(q) is not None)
+    events.extend(
+        SlotSet(q, None) for q in all_question_ids() if q not in keep and tracker.get_slot(q) is not None
+    )
     return events
 
 

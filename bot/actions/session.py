@@ -109,7 +109,11 @@ def language_named(said: Text) -> Optional[Text]:
             locale = Locale.parse(code)
         except (UnknownLocaleError, ValueError):
             continue
-        names = {code, (locale.get_display_name("en") or "").casefold(), (locale.get_display_name(code) or "").casefold()}
+        names = {
+            code,
+            (locale.get_display_name("en") or "").casefold(),
+            (locale.get_display_name(code) or "").casefold(),
+        }
         if any(name and len(name) > 2 and name in words for name in names) or words == code:
             return code
     return None

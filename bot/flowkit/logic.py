@@ -119,10 +119,14 @@ def triage_mappings(question: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 def triage_data(flow: Flow, answers: Dict[str, Any], today: date) -> Dict[str, Any]:
     """The TriageInput fields the answers give (consent, lawful basis, danger and time are set apart)."""
-    data: Dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in flow.triage_constants.items()}
+    data: Dict[str, Any] = {
+        k: list(v) if isinstance(v, list) else v for k, v in flow.triage_constants.items()
+    }
     for question in flow.questions:
         value = answers.get(question["id"])
-        if not given(value) or (question.get("when") is not None and not holds(question["when"], answers, flow)):
+        if not given(value) or (
+            question.get("when") is not None and not holds(question["when"], answers, flow)
+        ):
             continue
         for mapping in triage_mappings(question):
             ok, mapped = _mapped(question, mapping, value, today)

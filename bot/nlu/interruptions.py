@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-CONTROL_INTENTS = ("stop", "start_again", "help", "choose_language", "withdraw_consent", "greet", "skip_question")
+CONTROL_INTENTS = (
+    "stop",
+    "start_again",
+    "help",
+    "choose_language",
+    "withdraw_consent",
+    "greet",
+    "skip_question",
+)
 MAX_WORDS = 8  # the longest command in the training data is 8 words
 MIN_CONFIDENCE = 0.7  # below this, a command needs to be short (at most SHORT_WORDS)
 SHORT_WORDS = 3
