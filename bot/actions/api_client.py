@@ -1,4 +1,5 @@
-"""The one way actions reach case data: the api's referral endpoint, with the bot's service token.
+"""The one way actions reach case data: the api's referral and consent endpoints, with the bot's service
+token.
 
 Retries on connection errors and 5xx with the same Idempotency-Key, so a retried submission can never
 create a second referral.
@@ -26,28 +27,38 @@ class ApiClient:
         self.token = token or os.environ["BOT_SERVICE_TOKEN"]
 
     async def create_referral(self, payload: Dict[Text, Any], attempts: int = 3) -> Dict[Text, Any]:
+        """POST /v1/referrals. The Idempotency-Key is the body's hash: a retry can never make a second one."""
+        return await self._post("/v1/referrals", payload, "referral", attempts)
+
+    async def withdraw_consent(
+        self, consent_id: Text, conversation_id: Text, attempts: int = 3
+    ) -> Dict[Text, Any]:
+        """POST /v1/consents/{id}/withdraw for the person, in the conversation the consent was given in.
+        Withdrawing twice returns the first withdrawal, so a retry is harmless."""
+        body = {"reason": "person_request", "requested_by": "person", "conversation_id": conversation_id}
+        return await self._post(f"/v1/consents/{consent_id}/withdraw", body, "withdrawal", attempts)
+
+    async def _post(self, path: Text, payload: Dict[Text, Any], what: Text, attempts: int) -> Dict[Text, Any]:
         body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         headers = {
             "Authorization": f"Bearer {self.token}",
             "Content-Type": "application/json",
-            "Idempotency-Key": "bot-" + hashlib.sha256(body).hexdigest(),
+            "Idempotency-Key": "bot-" + hashlib.sha256(path.encode("utf-8") + body).hexdigest(),
         }
         timeout = aiohttp.ClientTimeout(total=15)
         for attempt in range(attempts):
             try:
                 async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.post(
-                        f"{self.base_url}/v1/referrals", data=body, headers=headers
-                    ) as resp:
+                    async with session.post(f"{self.base_url}{path}", data=body, headers=headers) as resp:
                         if resp.status in (200, 201):
                             return await resp.json()
                         if resp.status < 500:
                             error = (await resp.json(content_type=None) or {}).get("error")
                             # Ids and codes only: the body may echo personal data.
-                            logger.warning("referral refused status=%s error=%s", resp.status, error)
+                            logger.warning("%s refused status=%s error=%s", what, resp.status, error)
                             raise ApiError(f"refused: {resp.status} {error}")
-                        logger.warning("referral failed status=%s attempt=%s", resp.status, attempt + 1)
+                        logger.warning("%s failed status=%s attempt=%s", what, resp.status, attempt + 1)
             except aiohttp.ClientError as exc:
-                logger.warning("referral transport error=%s attempt=%s", type(exc).__name__, attempt + 1)
+                logger.warning("%s transport error=%s attempt=%s", what, type(exc).__name__, attempt + 1)
             await asyncio.sleep(0.5 * 2**attempt)
-        raise ApiError("the api did not accept the referral")
+        raise ApiError(f"the api did not accept the {what}")

@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.api_client import ApiClient, ApiError
-from bot.actions.memory import CHANNEL, DANGER, REFERRAL_REFERENCE, language_of
+from bot.actions.memory import CHANNEL, CONSENT_RECEIPT, DANGER, REFERRAL_REFERENCE, language_of
 from bot.flowkit.flows import Flow
 from bot.flowkit.hours import is_open
 from bot.flowkit.logic import referral_parts
@@ -106,4 +106,7 @@ async def submit(
     if result.get("priority") in URGENT:
         dispatcher.utter_message(response="utter_handoff_urgent")
     logger.info("referral submitted flow=%s queue=%s", flow.id, result.get("queue"))
-    return [SlotSet(REFERRAL_REFERENCE, result["reference"])]
+    return [
+        SlotSet(REFERRAL_REFERENCE, result["reference"]),
+        SlotSet(CONSENT_RECEIPT, result.get("consent_receipt_id")),
+    ]

@@ -13,11 +13,12 @@ LANGUAGE = "language"
 CHANNEL = "channel"
 JOURNEY = "journey"
 REFERRAL_REFERENCE = "referral_reference"
+CONSENT_RECEIPT = "consent_receipt_id"
 DANGER = "danger_reported"
 DEFAULT_LANGUAGE = "en"
 # Kept through "stop" and "start again" for the rest of the session: a referral made in this conversation
 # (so consent can still be withdrawn) and a danger signal (so any case made afterwards is urgent).
-SURVIVES_RESET = (REFERRAL_REFERENCE, DANGER)
+SURVIVES_RESET = (REFERRAL_REFERENCE, CONSENT_RECEIPT, DANGER)
 
 
 def language_of(tracker: Tracker) -> Text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Dict, List, Optional, Text
 
@@ -10,8 +11,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.api_client import ApiClient, ApiError
 from bot.actions.memory import (
     CHANNEL,
+    CONSENT_RECEIPT,
     DANGER,
     DEFAULT_LANGUAGE,
     LANGUAGE,
@@ -20,6 +23,8 @@ from bot.actions.memory import (
     language_of,
 )
 from bot.flowkit.words import languages
+
+logger = logging.getLogger(__name__)
 
 # The languages the service will speak (DESIGN.md); those with locales/bot.<lang>.yml are available now.
 PLANNED_LANGUAGES = ("en", "pl", "ro", "ur", "pa", "ar", "bn", "uk")
@@ -84,8 +89,9 @@ class ActionRecordDanger(Action):
 
 
 class ActionWithdrawConsent(Action):
-    """Before a referral is made nothing has been kept, so withdrawing is forgetting. After one, the person
-    is told how to withdraw it (the api has no withdrawal endpoint yet)."""
+    """Before a referral is made nothing has been kept, so withdrawing is forgetting. After one, the api
+    withdraws the consent (the case leaves every queue, messages stop, erasure follows the retention
+    policy); if that fails, the person is told how to withdraw by phone."""
 
     def name(self) -> Text:
         return "action_withdraw_consent"
@@ -94,10 +100,19 @@ class ActionWithdrawConsent(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         reference = tracker.get_slot(REFERRAL_REFERENCE)
-        if reference:
-            dispatcher.utter_message(response="utter_consent_withdraw_referral", reference=reference)
-        else:
+        consent_id = tracker.get_slot(CONSENT_RECEIPT)
+        if not reference:
             dispatcher.utter_message(response="utter_consent_withdrawn_nothing_kept")
+            return forget_everything(tracker)
+        try:
+            if not consent_id:
+                raise ApiError("no consent receipt id")
+            await ApiClient().withdraw_consent(consent_id, tracker.sender_id)
+        except ApiError as exc:
+            logger.error("consent not withdrawn error=%s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_consent_withdraw_referral", reference=reference)
+            return forget_everything(tracker)
+        dispatcher.utter_message(response="utter_consent_withdrawn_referral", reference=reference)
         return forget_everything(tracker)
 
 

@@ -285,6 +285,21 @@ class TestInterruptions:
             assert "not sure what that was an answer to" in chat.say("/affirm")
         assert stored(stack, chat.id) == ([], [], [])
 
+    def test_withdrawing_consent_after_a_referral_takes_the_case_off_the_queue(self, stack: Stack) -> None:
+        run = RUNS["hate_crime"]
+        with httpx.Client(base_url=stack.api_url, timeout=60) as http:
+            chat, reply = play_through_chat(http, run, stack)
+            reference = reply.split("Your reference is ")[1].split(".")[0]
+            token = provider_token(stack, "hate_crime")
+            listed = http.get("/v1/queues/hate_crime/cases", headers={"Authorization": f"Bearer {token}"})
+            assert reference in [item["reference"] for item in listed.json()["items"]]
+            withdrawn = chat.say("i withdraw my consent")
+            assert TRANSLATOR.t("bot.consent.withdrawn_referral", "en", reference=reference) in withdrawn
+            listed = http.get("/v1/queues/hate_crime/cases", headers={"Authorization": f"Bearer {token}"})
+            assert reference not in [item["reference"] for item in listed.json()["items"]]
+        _, receipts, _ = stored(stack, chat.id)
+        assert sorted(r.kind for r in receipts) == ["grant", "withdrawal"]
+
     def test_start_again_help_language_and_hello_carry_on_or_restart(self, stack: Stack) -> None:
         flow = FLOWS["asb"]
         with httpx.Client(base_url=stack.api_url, timeout=60) as http:
