@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,30 +17,9 @@ from api.consent.models import ConsentReceipt, ConsentWording
 from api.db import create_engine, create_sessionmaker
 from api.i18n import Translator
 from api.referral.models import Referral
-from tools.model import ensure_model
-from tools.paths import RASA
-from tools.secrets import generate
-from tools.stack import Ports, Stack
+from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    assert RASA.exists(), "the bot environment is missing: run `make env`"
-    data_dir = tmp_path_factory.mktemp("stack")
-    running = Stack(data_dir=data_dir, model=ensure_model(quiet=True), ports=Ports.free(), secrets=generate())
-    try:
-        running.migrate()
-        running.start()
-        yield running
-    except Exception:
-        print(running.log_tail())
-        raise
-    finally:
-        running.stop()
-    for proc in running.processes.values():
-        assert proc.poll() is not None
 
 
 def provider_token(stack: Stack, queue: str) -> str:

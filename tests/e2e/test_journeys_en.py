@@ -15,7 +15,6 @@ import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,8 @@ from api.i18n import Translator
 from api.referral.models import Referral
 from api.triage import TriageInput
 from tests.flows.runs import Run, play, scripts
-from tools.model import ensure_model
-from tools.paths import API_PYTHON, RASA, ROOT
-from tools.secrets import generate
-from tools.stack import Ports, Stack
+from tools.paths import API_PYTHON, ROOT
+from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -47,22 +44,6 @@ RUNS = {name: play(name, script) for name, script in SCRIPTS.items()}
 # Set E2E_TRANSCRIPTS=<dir> to keep each conversation's transcript (synthetic data) for review.
 TRANSCRIPTS = Path(os.environ["E2E_TRANSCRIPTS"]) if os.environ.get("E2E_TRANSCRIPTS") else None
 DECISION_FIELDS = ("outcome", "queue", "secondary_queue", "tier", "enhanced_grounds", "priority", "flags")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    assert RASA.exists(), "the bot environment is missing: run `make env`"
-    data_dir = tmp_path_factory.mktemp("journeys")
-    running = Stack(data_dir=data_dir, model=ensure_model(quiet=True), ports=Ports.free(), secrets=generate())
-    try:
-        running.migrate()
-        running.start()
-        yield running
-    except Exception:
-        print(running.log_tail())
-        raise
-    finally:
-        running.stop()
 
 
 def render(message: dict[str, Any]) -> str:
