@@ -35,8 +35,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("APP_ENV", "test")
 os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
 
-import httpx
 from alembic import command
 from alembic.config import Config
+from benchkit import BOT_TOKEN, served, settings_for
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.auth import BOT_PRINCIPAL_ID, Caller
-from api.config import REPO_ROOT, Settings
+from api.config import REPO_ROOT
 from api.main import create_app
 from api.police_feed.csv_format import COLUMNS
 from api.principal.models import PrincipalKind
@@ -60,7 +60,6 @@ from api.referral import service
 from api.referral.schemas import ReferralCreate
 from tests.builders import bearer, create_principal, referral_payload, shown_consent_versions
 
-BOT_TOKEN = "bench-bot-service-token-0123456789abcdef"  # noqa: S105  (synthetic)
 BOT = {"Authorization": f"Bearer {BOT_TOKEN}"}
 MIX: list[dict[str, Any]] = [
     {"incident_type": "hate", "hate_strands": ["race"], "consent": "given"},
@@ -81,26 +80,6 @@ def migrate(database_url: str) -> None:
     config.attributes["database_url"] = database_url
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")
-
-
-def settings_for(database_url: str) -> Settings:
-    return Settings(
-        app_env="test",
-        database_url=database_url,
-        rasa_url="http://127.0.0.1:9",
-        bot_service_token=BOT_TOKEN,
-        allow_fictional_phone_numbers=True,
-        log_level="WARNING",  # one log line a request would measure the terminal
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
-@asynccontextmanager
-async def served(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            yield client
 
 
 def bare_app(app: FastAPI) -> FastAPI:

@@ -33,19 +33,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
+from benchkit import served, settings_for
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
 from api.auth import Caller, hash_token
-from api.config import Settings
 from api.main import create_app
 from api.principal.models import Principal, PrincipalKind
 from api.queue import repository, service
@@ -57,26 +56,6 @@ from tests.pg import ClusterUnavailable, migrate, new_cluster, running_cluster
 QUEUE = QueueName.hate_crime
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 Timed = Callable[[], Awaitable[int]]
-
-
-def settings_for(database_url: str) -> Settings:
-    return Settings(
-        app_env="test",
-        database_url=database_url,
-        rasa_url="http://127.0.0.1:9",
-        bot_service_token="bench-bot-service-token-0123456789abcdef",  # noqa: S106  (synthetic, local)
-        allow_fictional_phone_numbers=True,
-        log_level="WARNING",  # one log line a request would measure the terminal
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
-@asynccontextmanager
-async def served(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            yield client
 
 
 def bare_app(app: FastAPI) -> FastAPI:
