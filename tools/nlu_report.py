@@ -49,9 +49,12 @@ def table(report: dict[str, dict[str, float]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--language", action="append", help="only this language (repeatable)")
     args = parser.parse_args()
     for language_dir in sorted((ROOT / "bot" / "data" / "nlu").iterdir()):
         language = language_dir.name
+        if args.language and language not in args.language:
+            continue
         report = cross_validate(language, args.folds, DATA / "tmp" / f"nlu-report-{language}")
         accuracy = float(report["accuracy"])  # type: ignore[arg-type]
         print(f"## {language} ({args.folds}-fold cross-validation, accuracy {accuracy:.2f})\n")
