@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     queue_lease_seconds: int = Field(default=900, ge=30, le=86_400)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 
+    # Quick exit ("Exit this page" on the web chat) replaces the page with this neutral site, in the same tab.
+    quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://[^\s\"'<>]+$")
+    # Rasa's tracker store, as the bot reads it (bot/endpoints.yml): the api deletes an ended conversation's
+    # events there. HOST may be a whole URL (postgresql://user:password@host/db) instead of DIALECT and DB.
+    rasa_tracker_dialect: str = "sqlite"
+    rasa_tracker_host: str = ""
+    rasa_tracker_db: str = "data/rasa-tracker.db"
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):

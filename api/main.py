@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.audit.endpoints import router as audit_router
 from api.chat.endpoints import router as chat_router
 from api.chat.relay import RasaRelay
+from api.chat.tracker import TrackerStore, tracker_store_url
 from api.config import Settings, get_settings
 from api.consent.endpoints import router as consent_router
 from api.db import create_engine, create_sessionmaker
@@ -24,6 +25,7 @@ from api.police_feed.endpoints import router as police_feed_router
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
 from api.triage.endpoints import router as triage_router
+from api.web.endpoints import router as web_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_timeout_seconds)
+        app.state.tracker_store = TrackerStore(tracker_store_url(settings))
         app.state.vault = Vault(
             settings.encryption_key_ring(), settings.blind_index_key.get_secret_value().encode()
         )
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.relay.close()
+            await app.state.tracker_store.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -66,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(consent_router)
     app.include_router(police_feed_router)
+    app.include_router(web_router)
     return app

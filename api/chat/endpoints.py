@@ -59,5 +59,6 @@ async def send_message(conversation_id: ConversationId, body: MessageIn, request
     responses=error_responses(ConversationNotFound, InvalidRequest),
 )
 async def end_conversation(conversation_id: ConversationId, request: Request) -> Response:
-    await service.end(request.app.state.sessionmaker, request.app.state.relay, conversation_id)
+    state = request.app.state
+    await service.end(state.sessionmaker, state.relay, conversation_id, tracker=state.tracker_store)
     return Response(status_code=204)

@@ -11,6 +11,7 @@ from api.chat.errors import ConversationEnded, ConversationNotFound
 from api.chat.models import Conversation
 from api.chat.relay import RasaRelay
 from api.chat.schemas import BotMessage
+from api.chat.tracker import TrackerStore
 from api.kit.models import utcnow
 
 
@@ -39,7 +40,12 @@ async def send(
     return await relay.turn(conversation_id, text, metadata)
 
 
-async def end(sessionmaker: async_sessionmaker[AsyncSession], relay: RasaRelay, conversation_id: str) -> None:
+async def end(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    relay: RasaRelay,
+    conversation_id: str,
+    tracker: TrackerStore | None = None,
+) -> None:
     async with sessionmaker() as session, session.begin():
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
@@ -51,3 +57,7 @@ async def end(sessionmaker: async_sessionmaker[AsyncSession], relay: RasaRelay, 
         await relay.turn(conversation_id, "/restart", {"channel": "web_chat"})
     except Exception:  # noqa: S110
         pass
+    # Then delete the transcript itself: the restart only appends to it (DESIGN §4: transcripts are personal
+    # data). After the restart, so the restart's own events go too; Rasa's lock has let any turn finish.
+    if tracker is not None:
+        await tracker.forget(conversation_id)

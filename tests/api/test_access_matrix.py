@@ -137,6 +137,9 @@ ENTRY = "/v1/queues/{queue}/cases/{entry_id}"
 ROWS: list[Row] = [
     Row("GET", "/healthz", everyone(200)),
     Row("GET", "/readyz", everyone(200)),
+    Row("GET", "/chat", everyone(200), path="/chat?lang=en"),
+    Row("GET", "/chat/static/{name}", everyone(200), path="/chat/static/chat.js"),
+    Row("GET", "/chat/static/{name}", everyone(404), path="/chat/static/secrets.env", name="not a page file"),
     Row("POST", "/v1/chat/conversations", everyone(201), body=chat_start_body),
     Row(
         "POST",

@@ -58,6 +58,8 @@ class TestEveryRouteHasARule:
         public = sorted(e.key for e in endpoints(APP) if public_reason(e) is not None)
         assert public == [
             ("DELETE", "/v1/chat/conversations/{conversation_id}"),
+            ("GET", "/chat"),
+            ("GET", "/chat/static/{name}"),
             ("GET", "/healthz"),
             ("GET", "/readyz"),
             ("POST", "/v1/chat/conversations"),
