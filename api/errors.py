@@ -50,6 +50,11 @@ class AppError(Exception):
         super().__init__(self.error)
         self.params = params
 
+    def detail(self, translator: Translator, locale: str) -> str | list[dict[str, str]]:
+        """The `detail` of the body: the localised sentence, or (for errors about several fields) one
+        `Problem` per field."""
+        return translator.t(self.message_key, locale, **self.params)
+
 
 class NotFound(AppError):
     error = "not_found"
@@ -153,7 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        detail = translator(request).t(exc.message_key, locale_of(request), **exc.params)
+        detail = exc.detail(translator(request), locale_of(request))
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(_body(exc.error, exc.status_code, detail), exc.status_code, headers=headers)
 

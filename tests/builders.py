@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -131,13 +131,56 @@ async def add_queued_case(
     return await queue_repository.enqueue(session, referral, queue, secondary=False)
 
 
-def agency_referral_payload(**overrides: Any) -> dict[str, Any]:
-    """An agency's referral with the person's consent attested by a named (synthetic) referrer."""
-    payload = referral_payload(source="agency", conversation_id=None, **overrides)
-    payload["consent"].update(
-        given_by="agency",
-        referrer={"name": "Synthetic Officer", "organisation": "Synthetic Homes", "contact": "ext 100"},
-    )
+def agency_answers(flow: str = "hate_crime", **overrides: Any) -> dict[str, Any]:
+    """Canonical answers to the agency variant of a journey (no safe-to-talk, no consent questions: the
+    agency attests consent); optional questions left out count as skipped."""
+    recently = (date.today() - timedelta(days=2)).isoformat()
+    answers: dict[str, dict[str, Any]] = {
+        "hate_crime": {
+            "postcode": "ST4 1AA",
+            "incident_description": "Synthetic: shouted at on the bus",
+            "incident_when": recently,
+            "hate_strand": "race",
+        },
+        "asb": {
+            "postcode": "ST4 1AA",
+            "asb_what": "noise",
+            "asb_description": "Synthetic: loud music every night",
+            "asb_how_long": "under_month",
+            "asb_reports": 0,
+            "asb_violence": False,
+        },
+    }
+    chosen = {**answers[flow], "contact_phone": "07700 900123", "sms_safe": True}
+    chosen.update(overrides)
+    return chosen
+
+
+def agency_referral_payload(flow: str = "hate_crime", **overrides: Any) -> dict[str, Any]:
+    """An agency's referral through a journey's flow, with the person's consent attested by a named
+    (synthetic) referrer. The triage input is built by the api from the answers."""
+    payload: dict[str, Any] = {
+        "source": "agency",
+        "language": "en",
+        "flow": flow,
+        "person": {"name": "Synthetic Person"},
+        "answers": agency_answers(flow),
+        "consent": {
+            "given_by": "agency",
+            "purposes": ["store_and_process", "share_with_provider", "contact_phone", "contact_sms"],
+            "wording_versions": [],
+            "language": "en",
+            "given_at": "2026-11-24T10:00:00+00:00",
+            "referrer": {
+                "name": "Synthetic Officer",
+                "organisation": "Synthetic Homes",
+                "contact": "ext 100",
+                "role": "housing_officer",
+            },
+        },
+    }
+    for key, value in overrides.items():
+        payload[key] = copy.deepcopy(value)
     return payload
 
 

@@ -27,11 +27,46 @@ LIST_FIELDS = frozenset(
 )
 
 
+# What can be wrong with an answer: a code (the agency form words each one from locales/form.<lang>.yml)
+# and the English the api's 422 says.
+PROBLEMS = {
+    "unknown_question": "is not a question of this flow",
+    "required": "is required",
+    "not_optional": "is not optional",
+    "not_a_choice": "is not one of the choices",
+    "not_yes_no": "must be true or false",
+    "not_a_number": "must be a whole number",
+    "out_of_range": "must be from {min} to {max}",
+    "not_a_date": "must be a date, YYYY-MM-DD",
+    "date_in_future": "is in the future",
+    "date_too_old": "is more than {max_days_ago} days ago",
+    "not_a_phone": "is not a phone number",
+    "not_a_postcode": "is not a UK postcode (or its first half)",
+    "no_text": "must be some text",
+    "too_short": "must be at least {min_length} characters",
+    "too_long": "is longer than {max_length} characters",
+    "no_referral": "with these answers the flow ends at '{exit}', which makes no referral",
+}
+MIN_TEXT_LENGTH = 2
+
+
 class AnswerError(ValueError):
-    def __init__(self, question: str, problem: str) -> None:
-        super().__init__(f"{question}: {problem}")
+    """One answer that does not fit its question: `question` names it, `code` says why (see PROBLEMS)."""
+
+    def __init__(self, question: str, code: str, **params: Any) -> None:
         self.question = question
-        self.problem = problem
+        self.code = code
+        self.params = params
+        self.problem = PROBLEMS[code].format(**params)
+        super().__init__(f"{question}: {self.problem}")
+
+
+class AnswersError(ValueError):
+    """Every answer at fault, in the flow's order (the first is also `errors[0]`)."""
+
+    def __init__(self, errors: list[AnswerError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
 
 
 def given(value: Any) -> bool:
@@ -147,62 +182,123 @@ def triage_data(flow: LoadedFlow, answers: dict[str, Any], today: date) -> dict[
     return data
 
 
-def check_answer(question: Question, value: Any, allow_fictional_phones: bool = False) -> Any:
-    """A canonical answer, checked against the question's type and limits; raises AnswerError."""
+def canonical_postcode(text: str) -> str:
+    """A postcode as typed ("st4 1aa", "ST41AA", " st4 ") in the canonical form ("ST4 1AA", "ST4")."""
+    compact = "".join(text.split()).upper()
+    if len(compact) > 4 and POSTCODE.match(f"{compact[:-3]} {compact[-3:]}"):
+        return f"{compact[:-3]} {compact[-3:]}"
+    return compact
+
+
+def check_answer(
+    question: Question, value: Any, allow_fictional_phones: bool = False, today: date | None = None
+) -> Any:
+    """A canonical answer, checked against the question's type and limits; raises AnswerError.
+
+    With `today`, a date must also be on or before it and within the question's `max_days_ago`."""
     if value == SKIPPED:
         if not question.optional:
-            raise AnswerError(question.id, "is not optional")
+            raise AnswerError(question.id, "not_optional")
         return value
     kind = question.type
     if kind == AnswerType.choice:
-        if value not in {c.value for c in question.choices or []}:
-            raise AnswerError(question.id, "is not one of the choices")
+        if not isinstance(value, str) or value not in {c.value for c in question.choices or []}:
+            raise AnswerError(question.id, "not_a_choice")
     elif kind == AnswerType.yes_no:
         if not isinstance(value, bool):
-            raise AnswerError(question.id, "must be true or false")
+            raise AnswerError(question.id, "not_yes_no")
     elif kind == AnswerType.number:
         if not isinstance(value, int) or isinstance(value, bool):
-            raise AnswerError(question.id, "must be a whole number")
+            raise AnswerError(question.id, "not_a_number")
         if not (question.min or 0) <= value <= (question.max or 0):
-            raise AnswerError(question.id, f"must be from {question.min} to {question.max}")
+            raise AnswerError(question.id, "out_of_range", min=question.min, max=question.max)
     elif kind == AnswerType.date:
         try:
-            date.fromisoformat(str(value))
-        except ValueError as exc:
-            raise AnswerError(question.id, "must be a date, YYYY-MM-DD") from exc
+            day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise AnswerError(question.id, "not_a_date")
+        if today is not None and day > today:
+            raise AnswerError(question.id, "date_in_future")
+        if today is not None and question.max_days_ago and (today - day).days > question.max_days_ago:
+            raise AnswerError(question.id, "date_too_old", max_days_ago=question.max_days_ago)
     elif kind == AnswerType.phone:
         try:
             return phone.normalise(str(value), allow_fictional_phones)
         except phone.InvalidPhoneNumber as exc:
-            raise AnswerError(question.id, "is not a phone number") from exc
+            raise AnswerError(question.id, "not_a_phone") from exc
     elif kind == AnswerType.postcode:
         if not isinstance(value, str) or not POSTCODE.match(value):
-            raise AnswerError(question.id, "is not a UK postcode (or its first half)")
+            raise AnswerError(question.id, "not_a_postcode")
     elif kind == AnswerType.free_text:
         if not isinstance(value, str) or not value.strip():
-            raise AnswerError(question.id, "must be some text")
+            raise AnswerError(question.id, "no_text")
+        if len(value.strip()) < MIN_TEXT_LENGTH:
+            raise AnswerError(question.id, "too_short", min_length=MIN_TEXT_LENGTH)
         if len(value) > (question.max_length or 0):
-            raise AnswerError(question.id, f"is longer than {question.max_length} characters")
+            raise AnswerError(question.id, "too_long", max_length=question.max_length)
     return value
 
 
-def check_answers(
-    flow: LoadedFlow, answers: dict[str, Any], allow_fictional_phones: bool = False
-) -> dict[str, Any]:
-    """Check a complete set of canonical answers: every key is a question of the flow, every value fits,
-    every question that applies is answered, and the flow ends in a referral. Returns the answers."""
+def answer_problems(
+    flow: LoadedFlow,
+    answers: dict[str, Any],
+    allow_fictional_phones: bool = False,
+    today: date | None = None,
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Check a complete set of canonical answers and find everything wrong at once (a form shows every
+    error): an answer to no question of the flow; an answer that does not fit its question; a question that
+    applies and is not answered; answers that end the flow where no referral is made. An optional question
+    left out counts as skipped ("prefer_not_to_say"); an answer to a question that does not apply (its
+    `when` does not hold) is dropped.
+
+    Returns the checked answers (canonical, only those that apply) and the problems, in the flow's order."""
     known = {q.id: q for q in flow.questions}
-    unknown = sorted(set(answers) - set(known))
-    if unknown:
-        raise AnswerError(unknown[0], "is not a question of this flow")
-    checked = {
-        name: check_answer(known[name], value, allow_fictional_phones) for name, value in answers.items()
-    }
-    _, missing, exit_id = asked(flow, checked)
-    if missing is not None:
-        raise AnswerError(missing, "is required")
-    if not submits(flow, exit_id):
-        raise AnswerError(exit_id, "these answers do not lead to a referral")
+    problems = [AnswerError(name, "unknown_question") for name in sorted(set(answers) - set(known))]
+    checked: dict[str, Any] = {}
+    for question in flow.questions:
+        if answers.get(question.id) is None:
+            continue
+        try:
+            checked[question.id] = check_answer(question, answers[question.id], allow_fictional_phones, today)
+        except AnswerError as error:
+            problems.append(error)
+    faulty = {p.question for p in problems}
+    # Walk the flow: a question that applies and has no answer is required (a faulty one is not named
+    # twice); walking on past it as if skipped finds the questions after it that apply too.
+    walked = dict(checked)
+    while True:
+        relevant, missing, exit_id = asked(flow, walked)
+        if missing is None:
+            break
+        if flow.question(missing).optional and missing not in faulty:
+            checked[missing] = walked[missing] = SKIPPED  # left out: skipped, as "rather not say"
+            continue
+        if missing not in faulty:
+            problems.append(AnswerError(missing, "required"))
+        walked[missing] = SKIPPED
+    if not problems and not submits(flow, exit_id):
+        exit_ = next(e for e in flow.exits if e.id == exit_id)
+        read = sorted(exit_.when.answers_named()) if exit_.when else []
+        problems.append(AnswerError(read[0] if read else exit_id, "no_referral", exit=exit_id))
+    order = {q.id: i for i, q in enumerate(flow.questions)}
+    problems.sort(key=lambda p: order.get(p.question, -1))
+    applies = set(relevant)
+    return {k: v for k, v in checked.items() if k in applies}, problems
+
+
+def check_answers(
+    flow: LoadedFlow,
+    answers: dict[str, Any],
+    allow_fictional_phones: bool = False,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Check a complete set of canonical answers (see `answer_problems`); raises AnswersError naming every
+    answer at fault. Returns the checked answers that apply, in canonical form."""
+    checked, problems = answer_problems(flow, answers, allow_fictional_phones, today)
+    if problems:
+        raise AnswersError(problems)
     return checked
 
 

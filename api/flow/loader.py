@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from api.flow.spec import (
     SPEC_VERSION,
     AnswerType,
+    Asker,
     Condition,
     Exit,
     ExitOutcome,
@@ -61,6 +62,26 @@ class LoadedFlow:
     def exit_response(self, index: int) -> str:
         """The response an exit says: utter_<the flow or section that defines it>_<exit id>."""
         return f"utter_{self.exit_owners[index]}_{self.exits[index].id}"
+
+    def for_agency(self) -> LoadedFlow:
+        """The agency variant: the questions an agency answers on the person's behalf (`asked_by` includes
+        agency), and the exits that read only those. What only the person can say in the conversation
+        (safe to talk now, their own consent) is left out with the exits it leads to; the agency attests
+        the person's consent instead."""
+        questions = tuple(q for q in self.questions if Asker.agency in q.asked_by)
+        kept = {q.id for q in questions}
+        pairs = [
+            (exit_, owner)
+            for exit_, owner in zip(self.exits, self.exit_owners, strict=True)
+            if exit_.when is None or exit_.when.answers_named() <= kept
+        ]
+        return LoadedFlow(
+            self.spec,
+            questions,
+            tuple(e for e, _ in pairs),
+            self.sections,
+            tuple(o for _, o in pairs),
+        )
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -122,6 +143,8 @@ def load_flows(flows_dir: Path, locales_dir: Path) -> dict[str, LoadedFlow]:
     intents: dict[str, str] = {}
     for flow in loaded.values():
         _check_order(flow)
+        if flow.spec.kind == FlowKind.journey:
+            _check_order(flow.for_agency(), variant="agency variant: ")
         _check_exits(flow, loaded)
         _check_triage(flow)
         if flow.spec.intent in intents:
@@ -206,13 +229,14 @@ def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: dict
             raise FlowError(f"{flow.id}: {where}: {question.id} is yes/no; compare with true or false")
 
 
-def _check_order(flow: LoadedFlow) -> None:
+def _check_order(flow: LoadedFlow, variant: str = "") -> None:
     for index, question in enumerate(flow.questions):
         if question.when is not None:
-            _check_condition(flow, f"question {question.id}", question.when, list(flow.questions[:index]))
+            where = f"{variant}question {question.id}"
+            _check_condition(flow, where, question.when, list(flow.questions[:index]))
     for exit_ in flow.exits:
         if exit_.when is not None:
-            _check_condition(flow, f"exit {exit_.id}", exit_.when, list(flow.questions))
+            _check_condition(flow, f"{variant}exit {exit_.id}", exit_.when, list(flow.questions))
 
 
 def _check_exits(flow: LoadedFlow, loaded: dict[str, LoadedFlow]) -> None:

@@ -38,6 +38,14 @@ class AnswerType(StrEnum):
     free_text = "free_text"
 
 
+class Asker(StrEnum):
+    """Who asks a question: the bot, in the conversation with the person (web chat, SMS), or the agency
+    worker filling in the referral form (and the agency API) on the person's behalf."""
+
+    bot = "bot"
+    agency = "agency"
+
+
 class FlowKind(StrEnum):
     """`journey`: ends in a referral (needs consent); `information`: tells, keeps nothing;
     `section`: questions and exits included by other flows with `use:`."""
@@ -166,6 +174,12 @@ class Question(Strict):
         default=False,
         description="Kept after the flow ends, for the rest of the conversation (until stop or start again).",
     )
+    asked_by: list[Asker] = Field(
+        default_factory=lambda: [Asker.bot, Asker.agency],
+        min_length=1,
+        description="Who asks it. `[bot]` for what only the person can answer in the conversation (safe to "
+        "talk now, their own consent): an agency referral leaves it out, and attests consent instead.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -225,6 +239,10 @@ class Question(Strict):
                 raise ValueError(f"{self.id}: a {kind} answer maps to triage only through a transform")
             if mapping.transform is None and kind in (AnswerType.free_text, AnswerType.phone):
                 raise ValueError(f"{self.id}: a {kind} answer cannot feed triage")
+        if Asker.bot not in self.asked_by:
+            raise ValueError(f"{self.id}: the bot asks every question (asked_by must include bot)")
+        if len(set(self.asked_by)) != len(self.asked_by):
+            raise ValueError(f"{self.id}: asked_by names someone twice")
         if self.person in (PersonField.sms_safe, PersonField.voicemail_safe) and kind != AnswerType.yes_no:
             raise ValueError(f"{self.id}: person.{self.person} is a yes/no")
         if self.person == PersonField.phone and kind != AnswerType.phone:

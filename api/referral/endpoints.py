@@ -14,10 +14,13 @@ from api.db import session_dependency
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.referral import repository, service
 from api.referral.errors import (
+    ConsentGiverInvalid,
     ConsentRequired,
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    InvalidAnswers,
     ReferralNotFound,
+    SafeguardingRoleRequired,
     UnknownConsentWording,
 )
 from api.referral.models import IdempotencyRecord
@@ -57,6 +60,9 @@ Reference = Annotated[
             Forbidden,
             InvalidRequest,
             ConsentRequired,
+            InvalidAnswers,
+            SafeguardingRoleRequired,
+            ConsentGiverInvalid,
             UnknownConsentWording,
             IdempotencyKeyReused,
             IdempotencyInProgress,
@@ -83,7 +89,14 @@ async def create_referral(
                 raise IdempotencyKeyReused()
             await service.record_replay(session, caller, record.response_body)
             return Response(record.response_body, record.status_code, media_type="application/json")
-    result = await service.create(session, request.app.state.vault, caller, payload)
+    settings = request.app.state.settings
+    result = await service.create(
+        session,
+        request.app.state.vault,
+        caller,
+        payload,
+        allow_fictional_phones=settings.allow_fictional_phone_numbers,
+    )
     status = 201 if result.reference else 200
     body = result.model_dump_json().encode()
     if idempotency_key:

@@ -30,9 +30,37 @@ class Source(StrEnum):
 
 
 class GivenBy(StrEnum):
-    person = "person"
-    parent_guardian = "parent_guardian"
-    agency = "agency"
+    """Whose consent the receipt records (see api/consent/giver.py for who may consent for a child)."""
+
+    person = "person"  # the person themselves (an adult, or as sent by the bot before the age rules)
+    young_person_gillick = "young_person_gillick"  # a child 13-17 judged able to understand (Gillick)
+    parent_guardian = "parent_guardian"  # a parent or carer, for a child
+    agency = "agency"  # an agency attesting the (adult) person's own consent
+
+
+class ReferrerRole(StrEnum):
+    """The referrer's role; only SAFEGUARDING_ROLES may record a safeguarding basis instead of consent."""
+
+    designated_safeguarding_lead = "designated_safeguarding_lead"
+    social_worker = "social_worker"
+    police_officer = "police_officer"
+    health_professional = "health_professional"
+    teacher = "teacher"
+    housing_officer = "housing_officer"
+    support_worker = "support_worker"
+    other = "other"
+
+
+# Who may refer without the person's consent, on a safeguarding basis (DESIGN.md §4: "unless a safeguarding
+# basis is recorded by a permitted role"): those whose job is to act on safeguarding concerns.
+SAFEGUARDING_ROLES = frozenset(
+    {ReferrerRole.designated_safeguarding_lead, ReferrerRole.social_worker, ReferrerRole.police_officer}
+)
+
+
+class AgencyBasis(StrEnum):
+    consent = "consent"
+    safeguarding = "safeguarding"
 
 
 class Purpose(StrEnum):
@@ -51,7 +79,10 @@ class Strict(BaseModel):
 class Referrer(Strict):
     name: ShortText
     organisation: ShortText
-    contact: ShortText
+    contact: ShortText = Field(description="A phone number or e-mail address to reach the referrer.")
+    role: ReferrerRole | None = Field(
+        default=None, description="Required for a safeguarding basis (only SAFEGUARDING_ROLES record one)."
+    )
 
 
 class ConsentIn(Strict):
@@ -63,6 +94,12 @@ class ConsentIn(Strict):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
     given_at: datetime
     referrer: Referrer | None = None
+    lawful_basis: AgencyBasis = Field(
+        default=AgencyBasis.consent,
+        description="Agency referrals: `safeguarding` when a referrer in a permitted role refers without the "
+        "person's consent (purposes then empty; consent is sought at first contact). The bot's basis is "
+        "its triage input's.",
+    )
 
 
 class PersonIn(Strict):
@@ -86,11 +123,24 @@ class ReferralCreate(Strict):
     conversation_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
     person: PersonIn
+    flow: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")] | None = Field(
+        default=None,
+        description="The journey (a flow of flows/: hate_crime, asb, domestic_abuse, perpetrator, "
+        "young_person). Required from an agency: its `answers` are checked against the flow's agency "
+        "variant and the triage input is built from them (an agency sends no `triage`).",
+        examples=["hate_crime"],
+    )
     answers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], AnswerValue] = Field(
-        default_factory=dict, max_length=80
+        default_factory=dict,
+        max_length=80,
+        description="Keyed by question id. With `flow`: canonical answers (choice value, true/false, "
+        "integer, YYYY-MM-DD, phone, postcode, text, or prefer_not_to_say for an optional question).",
     )
     consent: ConsentIn
-    triage: TriageInput
+    triage: TriageInput | None = Field(
+        default=None,
+        description="The bot's triage input (required from the bot; an agency's comes from `flow`).",
+    )
 
     model_config = ConfigDict(
         extra="forbid",

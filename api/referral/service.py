@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,16 +17,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit import service as audit
 from api.auth import Caller
 from api.consent import repository as consent_repository
+from api.consent.giver import NoValidConsent, consent_basis
 from api.consent.models import ConsentReceipt
+from api.flow.answers import answer_problems, given, triage_data
+from api.flow.journeys import journeys
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
-from api.kit.time import as_utc
+from api.kit.time import as_london, as_utc
 from api.principal.models import PrincipalKind
 from api.queue import repository as queue_repository
 from api.referral import repository
-from api.referral.errors import ConsentRequired, ReferralNotFound, UnknownConsentWording
+from api.referral.errors import (
+    ConsentGiverInvalid,
+    ConsentRequired,
+    InvalidAnswers,
+    ReferralNotFound,
+    SafeguardingRoleRequired,
+    UnknownConsentWording,
+)
 from api.referral.models import Referral
-from api.referral.schemas import GivenBy, Purpose, ReferralCreate, ReferralDetail, ReferralRead
+from api.referral.schemas import (
+    SAFEGUARDING_ROLES,
+    AgencyBasis,
+    GivenBy,
+    Purpose,
+    ReferralCreate,
+    ReferralDetail,
+    ReferralRead,
+)
 from api.triage import TriageDecision, TriageInput, evaluate
 
 # No 0/O, 1/I/L, U: readable aloud and over a bad phone line.
@@ -51,13 +70,54 @@ def referrer_aad(referral_id: uuid.UUID) -> str:
     return f"consent:{referral_id}:referrer"
 
 
-def _triage_input(payload: ReferralCreate, caller: Caller, received_at: datetime) -> TriageInput:
-    """The triage input as the server sees it: consent from the receipt, role from the caller, time now."""
-    given = SHARING_PURPOSES <= set(payload.consent.purposes)
-    data = payload.triage.model_dump()
-    data["received_at"] = received_at
-    if data.get("lawful_basis", "consent") == "consent":
-        data["consent"] = "given" if given else "refused"
+@dataclass(frozen=True)
+class Parts:
+    """What a referral keeps, before triage: its answers, the person's contact details, the triage fields."""
+
+    answers: dict[str, Any]
+    person: dict[str, Any]
+    triage: dict[str, Any]
+
+
+def agency_parts(payload: ReferralCreate, today: date, allow_fictional_phones: bool) -> Parts:
+    """An agency's referral through its flow: the answers are checked against the flow's agency variant
+    (types, choices, limits, branching, required questions) and the triage input and the person's contact
+    details are built from them, as the bot builds its own. Raises InvalidAnswers naming every fault."""
+    problems: list[tuple[str, str]] = []
+    if payload.triage is not None:
+        problems.append(("triage", "an agency referral's triage input is built from its flow's answers"))
+    flow = journeys().get(payload.flow) if payload.flow else None
+    if flow is None:
+        problems.append(("flow", "must name a journey: " + ", ".join(sorted(journeys()))))
+        raise InvalidAnswers(problems)
+    variant = flow.for_agency()
+    checked, faults = answer_problems(variant, payload.answers, allow_fictional_phones, today)
+    problems.extend((f"answers.{f.question}", f.problem) for f in faults)
+    person = payload.person.model_dump(exclude_none=True)
+    for question in variant.questions:
+        if question.person is not None and str(question.person) in person:
+            problems.append((f"person.{question.person}", f"is the answer to question {question.id}"))
+    if problems:
+        raise InvalidAnswers(problems)
+    answers: dict[str, Any] = {}
+    for question in variant.questions:
+        if question.id not in checked:
+            continue
+        if question.person is not None and given(checked[question.id]):
+            person[str(question.person)] = checked[question.id]
+        if question.store:
+            answers[question.id] = checked[question.id]
+    return Parts(answers, person, triage_data(variant, checked, today))
+
+
+def _triage_input(
+    data: dict[str, Any], caller: Caller, received_at: datetime, *, lawful_basis: str, consent: str | None
+) -> TriageInput:
+    """The triage input as the server sees it: the lawful basis and consent from the receipt, the role from
+    the caller, the time now."""
+    data = {**data, "received_at": received_at, "lawful_basis": lawful_basis}
+    if consent is not None:
+        data["consent"] = consent
     if caller.kind == PrincipalKind.agency:
         data["reporter_role"] = "third_party"
     return TriageInput.model_validate(data)
@@ -81,11 +141,11 @@ def to_read(referral: Referral) -> ReferralRead:
     )
 
 
-def _unstored(decision: TriageDecision, received_at: datetime) -> ReferralRead:
+def _unstored(decision: TriageDecision, received_at: datetime, outcome: str | None = None) -> ReferralRead:
     dumped: dict[str, Any] = decision.model_dump(mode="json")
     return ReferralRead(
         reference=None,
-        outcome=dumped["outcome"],
+        outcome=outcome or dumped["outcome"],
         queue=None,
         secondary_queue=None,
         tier=None,
@@ -99,21 +159,67 @@ def _unstored(decision: TriageDecision, received_at: datetime) -> ReferralRead:
 
 
 async def create(
-    session: AsyncSession, vault: Vault, caller: Caller, payload: ReferralCreate
+    session: AsyncSession,
+    vault: Vault,
+    caller: Caller,
+    payload: ReferralCreate,
+    *,
+    allow_fictional_phones: bool = False,
 ) -> ReferralRead:
+    """Check, triage and store one referral (the bot's, or an agency's through its flow); flushes only.
+
+    Nothing is kept without consent to keep it, or (agencies) a safeguarding basis recorded by a permitted
+    role; who may consent for a child follows api/consent/giver.py."""
     received_at = utcnow()
-    triage_input = _triage_input(payload, caller, received_at)
-    decision = evaluate(triage_input)
-    if decision.outcome == "rejected_no_consent":
-        raise ConsentRequired()
     consent = payload.consent
-    if Purpose.store_and_process not in consent.purposes:
-        # Nothing may be kept without consent to store it: answer with the decision, keep nothing.
-        return _unstored(decision, received_at)
-    if caller.kind == PrincipalKind.agency and (
-        consent.given_by != GivenBy.agency or consent.referrer is None
-    ):
+    agency = caller.kind == PrincipalKind.agency
+    if agency:
+        parts = agency_parts(payload, as_london(received_at).date(), allow_fictional_phones)
+        basis = str(consent.lawful_basis)
+    elif payload.triage is None:
+        raise InvalidAnswers([("triage", "is required")])
+    else:
+        parts = Parts(
+            payload.answers, payload.person.model_dump(exclude_none=True), payload.triage.model_dump()
+        )
+        basis = str(payload.triage.lawful_basis)
+    if agency and (consent.referrer is None or consent.given_by == GivenBy.person):
         raise ConsentRequired()
+    if agency and basis == AgencyBasis.safeguarding:
+        if consent.referrer is None or consent.referrer.role not in SAFEGUARDING_ROLES:
+            raise SafeguardingRoleRequired()
+        triage_input = _triage_input(
+            parts.triage, caller, received_at, lawful_basis=basis, consent="not_asked"
+        )
+        decision = evaluate(triage_input)
+        given_by = consent.given_by
+    else:
+        given = SHARING_PURPOSES <= set(consent.purposes)
+        consent_value = ("given" if given else "refused") if basis == "consent" else None
+        triage_input = _triage_input(
+            parts.triage, caller, received_at, lawful_basis=basis, consent=consent_value
+        )
+        decision = evaluate(triage_input)
+        if decision.outcome == "rejected_no_consent":
+            raise ConsentRequired()
+        if Purpose.store_and_process not in consent.purposes:
+            # Nothing may be kept without consent to store it: answer with the decision, keep nothing.
+            return _unstored(decision, received_at)
+        concern = "safeguarding" in decision.flags or triage_input.child_safeguarding_concern
+        try:
+            who = consent_basis(triage_input.age_years, consent.given_by, concern)
+        except NoValidConsent as exc:
+            if exc.invalid:
+                raise ConsentGiverInvalid() from exc
+            # A child under 13 alone, with no safeguarding concern: a parent or carer must consent.
+            return _unstored(decision, received_at, outcome="signposted")
+        given_by = who.given_by
+        if who.lawful_basis != basis:
+            # Under 13 with a safeguarding concern: the safeguarding basis, consent sought at first contact.
+            triage_input = _triage_input(
+                parts.triage, caller, received_at, lawful_basis=who.lawful_basis, consent="not_asked"
+            )
+            decision = evaluate(triage_input)
     known = await consent_repository.known_versions(session, consent.wording_versions)
     if known != set(consent.wording_versions):
         raise UnknownConsentWording()
@@ -132,13 +238,13 @@ async def create(
             wording_versions=consent.wording_versions,
             language=consent.language,
             channel=payload.source,
-            given_by=consent.given_by,
+            given_by=given_by,
             given_at=as_utc(consent.given_at),
             conversation_id=payload.conversation_id,
         ),
-        referrer=consent.referrer.model_dump() if consent.referrer else None,
-        person=payload.person.model_dump(exclude_none=True),
-        answers=payload.answers,
+        referrer=consent.referrer.model_dump(exclude_none=True) if consent.referrer else None,
+        person=parts.person,
+        answers=parts.answers,
         triage_input=triage_input,
         decision=decision,
     )

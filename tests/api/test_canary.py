@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from api.observability import JsonFormatter
 from api.police_feed.csv_format import COLUMNS
 from tests.builders import (
+    agency_answers,
     agency_referral_payload,
     bearer,
     create_principal,
@@ -133,8 +134,8 @@ class TestCanaries:
         # 2. An agency's referral, the referrer named.
         agency = bearer(await create_principal(app, "agency", "Synthetic housing team"))
         agency_payload = agency_referral_payload(
-            person={"name": NAME, "phone": PHONE_LOCAL, "email": EMAIL},
-            answers={"incident_description": FREE_TEXT},
+            person={"name": NAME, "email": EMAIL},
+            answers=agency_answers(incident_description=FREE_TEXT, contact_phone=PHONE_LOCAL),
         )
         agency_payload["consent"]["referrer"]["name"] = REFERRER
         await create_referral(client, bot_headers, agency_payload, as_headers=agency)

@@ -29,7 +29,13 @@ from api.principal.models import Principal
 from api.queue.models import QueueEntry
 from api.referral.models import Referral
 from api.worker.__main__ import run_once
-from tests.builders import bearer, create_principal, referral_payload, shown_consent_versions
+from tests.builders import (
+    agency_referral_payload,
+    bearer,
+    create_principal,
+    referral_payload,
+    shown_consent_versions,
+)
 from tests.conftest import BOT_TOKEN
 
 ANON = "anonymous"
@@ -52,14 +58,8 @@ class World:
 
 
 def referral_body(world: World, principal: str) -> dict[str, Any]:
-    if principal == AGENCY:
-        payload = referral_payload(source="agency")
-        payload["consent"].update(
-            given_by="agency",
-            referrer={"name": "Synthetic Officer", "organisation": "Synthetic Homes", "contact": "ext 100"},
-        )
-    else:
-        payload = referral_payload()
+    # An agency refers through a journey's flow (here ASB); the bot sends its own triage input.
+    payload = agency_referral_payload("asb") if principal == AGENCY else referral_payload()
     payload["consent"]["wording_versions"] = world.values["versions"].split(",")
     return payload
 
@@ -100,11 +100,11 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient) -> World:
         assert reply.status_code == 201, reply.text
         world.values[f"{name}_ref"] = str(reply.json()["reference"])
         world.values[f"{name}_consent"] = str(reply.json()["consent_receipt_id"])
-        world.values[f"{name}_conversation"] = str(payload["conversation_id"])
+        world.values[f"{name}_conversation"] = str(payload.get("conversation_id"))
 
     await refer("hate", BOT)
     await refer("hate_2", BOT)
-    await refer("asb", AGENCY, {"incident_type": "asb", "consent": "given"})
+    await refer("asb", AGENCY)
     claimed = await client.post("/v1/queues/hate_crime/claim", headers=world.headers(HATE))
     assert claimed.status_code == 200 and claimed.json()["case"]["reference"] == world.values["hate_ref"]
     async with app.state.sessionmaker() as session:

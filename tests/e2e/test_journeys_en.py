@@ -195,7 +195,10 @@ class TestJourneysThatRefer:
         assert case["person"] == run.referral["person"]
 
         [receipt] = receipts
-        assert (receipt.given_by, receipt.channel, receipt.language) == ("person", "web_chat", "en")
+        # A young person of 13-17 consents for themselves, recorded as Gillick competent (consent/giver.py).
+        age = run.triage_input.get("age_years")
+        given_by = "young_person_gillick" if age is not None and 13 <= age < 18 else "person"
+        assert (receipt.given_by, receipt.channel, receipt.language) == (given_by, "web_chat", "en")
         assert sorted(receipt.purposes) == sorted(run.referral["purposes"])
         assert wording_keys == ["bot.consent.store", "bot.consent.share"]
 

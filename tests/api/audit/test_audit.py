@@ -20,7 +20,13 @@ from api.auth import BOT_PRINCIPAL_ID, Caller
 from api.config import REPO_ROOT
 from api.db import create_engine, create_sessionmaker
 from api.principal.models import Principal, PrincipalKind
-from tests.builders import bearer, create_principal, referral_payload, shown_consent_versions
+from tests.builders import (
+    agency_referral_payload,
+    bearer,
+    create_principal,
+    referral_payload,
+    shown_consent_versions,
+)
 
 PERSONAL = ("Synthetic Canary Person", "900123", "shouted at on the bus")
 
@@ -47,13 +53,8 @@ async def realistic_day(app: FastAPI, client: httpx.AsyncClient, bot: dict[str, 
     assert created.status_code == 201, created.text
 
     agency = await create_principal(app, "agency", "Synthetic housing team")
-    by_agency = referral_payload(source="agency")
-    by_agency["consent"].update(
-        given_by="agency",
-        wording_versions=versions,
-        referrer={"name": "Synthetic Officer", "organisation": "Synthetic Homes", "contact": "ext 100"},
-    )
-    by_agency["triage"] = {"incident_type": "asb", "consent": "given"}
+    by_agency = agency_referral_payload("asb")
+    by_agency["consent"]["wording_versions"] = versions
     agency_created = await client.post("/v1/referrals", json=by_agency, headers=bearer(agency))
     assert agency_created.status_code == 201, agency_created.text
     read = await client.get(f"/v1/referrals/{agency_created.json()['reference']}", headers=bearer(agency))

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from api.consent.models import ConsentReceipt
 from api.queue.models import QueueEntry
 from api.referral.models import Referral
-from tests.builders import bearer, create_principal, referral_payload, shown_consent_versions
+from tests.builders import (
+    agency_referral_payload,
+    bearer,
+    create_principal,
+    referral_payload,
+    shown_consent_versions,
+)
 
 
 async def count(app: FastAPI, model: type) -> int:
@@ -82,9 +88,8 @@ class TestCreate:
         self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
     ) -> None:
         agency = await create_principal(app, "agency", "Synthetic housing team")
-        payload = referral_payload(source="agency")
-        payload["triage"]["consent"] = "not_asked"
-        payload["consent"]["purposes"] = ["store_and_process"]
+        payload = agency_referral_payload()
+        payload["consent"].update(given_by="person", referrer=None)
         payload["consent"]["wording_versions"] = await shown_consent_versions(client, bot_headers)
         reply = await client.post("/v1/referrals", json=payload, headers=bearer(agency))
         assert reply.status_code == 422
@@ -166,3 +171,59 @@ class TestRead:
         hidden = await client.get(f"/v1/referrals/{reference}", headers=bearer(other))
         assert hidden.status_code == 404
         assert hidden.json()["error"] == "referral_not_found"
+
+
+class TestChildConsent:
+    """The bot's side of who consents for a child (api/consent/giver.py): the child answered themselves."""
+
+    async def create(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str], triage: dict[str, object]
+    ) -> httpx.Response:
+        payload = referral_payload(triage={"consent": "given", **triage})
+        payload["consent"]["wording_versions"] = await shown_consent_versions(client, bot_headers)
+        return await client.post("/v1/referrals", json=payload, headers=bot_headers)
+
+    async def receipt(self, app: FastAPI) -> ConsentReceipt | None:
+        async with app.state.sessionmaker() as session:
+            return await session.scalar(select(ConsentReceipt))
+
+    async def test_a_young_person_of_13_or_over_is_recorded_as_gillick_competent(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await self.create(client, bot_headers, {"incident_type": "hate", "age_years": 15})
+        assert reply.status_code == 201, reply.text
+        receipt = await self.receipt(app)
+        assert receipt is not None
+        assert (receipt.given_by, receipt.lawful_basis) == ("young_person_gillick", "consent")
+
+    async def test_an_adult_is_the_person(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await self.create(client, bot_headers, {"incident_type": "hate", "age_years": 18})
+        assert reply.status_code == 201, reply.text
+        receipt = await self.receipt(app)
+        assert receipt is not None and receipt.given_by == "person"
+
+    async def test_under_13_alone_with_no_safeguarding_concern_keeps_nothing(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await self.create(client, bot_headers, {"incident_type": "hate", "age_years": 11})
+        assert reply.status_code == 200, reply.text
+        assert (reply.json()["outcome"], reply.json()["reference"]) == ("signposted", None)
+        assert await count(app, Referral) == 0
+        assert await count(app, ConsentReceipt) == 0
+
+    async def test_under_13_with_a_safeguarding_concern_proceeds_on_a_safeguarding_basis(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await self.create(
+            client,
+            bot_headers,
+            {"incident_type": "domestic_abuse", "age_years": 11, "child_safeguarding_concern": True},
+        )
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["queue"] == "children_front_door"
+        assert "consent_to_seek" in reply.json()["flags"]
+        receipt = await self.receipt(app)
+        assert receipt is not None
+        assert (receipt.given_by, receipt.lawful_basis) == ("person", "safeguarding")
