@@ -171,3 +171,19 @@ async def withdraw_open_entries(session: AsyncSession, referral_id: uuid.UUID) -
         .values(status=EntryStatus.withdrawn, lease_expires_at=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def make_urgent(
+    session: AsyncSession, referral_id: uuid.UUID, priority_rank: int, deadline: datetime | None
+) -> int:
+    """The case became urgent: every open entry of it (not closed, returned or withdrawn) takes the new
+    priority and deadline, so it sorts to the front of its queue. Returns how many entries moved."""
+    result = await session.execute(
+        update(QueueEntry)
+        .where(
+            QueueEntry.referral_id == referral_id,
+            QueueEntry.status.in_((EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)),
+        )
+        .values(priority_rank=priority_rank, deadline=as_utc(deadline) if deadline else None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

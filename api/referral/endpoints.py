@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import CaseReaderCaller, ReferrerCaller
+from api.auth import Caller, CaseReaderCaller, ReferrerCaller, allow
 from api.db import session_dependency
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
+from api.principal.models import PrincipalKind
 from api.referral import repository, service
 from api.referral.errors import (
     ConsentGiverInvalid,
@@ -24,9 +25,11 @@ from api.referral.errors import (
     UnknownConsentWording,
 )
 from api.referral.models import IdempotencyRecord
-from api.referral.schemas import ReferralCreate, ReferralDetail, ReferralRead
+from api.referral.schemas import ReferralCreate, ReferralDetail, ReferralRead, UrgentCreate
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+# Who may make a case urgent: the bot (its emergency layer, for the conversation's own case) and an admin.
+UrgentCaller = Annotated[Caller, allow(PrincipalKind.bot, PrincipalKind.admin)]
 Session = Annotated[AsyncSession, Depends(session_dependency)]
 IdempotencyKey = Annotated[
     str | None,
@@ -126,3 +129,21 @@ async def read_referral(
     A case the caller may not see answers exactly as one that does not exist. Every read is audited.
     """
     return await service.read_for(session, request.app.state.vault, caller, reference)
+
+
+@router.post(
+    "/{reference}/urgent",
+    response_model=ReferralRead,
+    responses=error_responses(Unauthenticated, Forbidden, ReferralNotFound, InvalidRequest),
+)
+async def mark_urgent(
+    reference: Reference, body: UrgentCreate, caller: UrgentCaller, session: Session
+) -> ReferralRead:
+    """Make a handed-off case urgent: the person said they are in danger now. Priority becomes
+    `emergency`, the contact deadline the same working day (never later than before), and the case moves
+    to the front of every queue that holds it. Idempotent (an urgent case is answered unchanged); audited.
+
+    The bot service names the conversation the case came from and may mark only that case; an admin may
+    mark any. A case the caller may not mark answers exactly as one that does not exist (404).
+    """
+    return await service.mark_urgent(session, caller, reference, body)

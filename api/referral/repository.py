@@ -16,8 +16,11 @@ async def reference_exists(session: AsyncSession, reference: str) -> bool:
     return (await session.scalar(select(Referral.id).where(Referral.reference == reference))) is not None
 
 
-async def by_reference(session: AsyncSession, reference: str) -> Referral | None:
-    result: Referral | None = await session.scalar(select(Referral).where(Referral.reference == reference))
+async def by_reference(session: AsyncSession, reference: str, *, lock: bool = False) -> Referral | None:
+    """One referral; with `lock`, its row is held until the transaction ends (`FOR UPDATE` on PostgreSQL;
+    SQLite's `BEGIN IMMEDIATE` already serialises writers)."""
+    stmt = select(Referral).where(Referral.reference == reference)
+    result: Referral | None = await session.scalar(stmt.with_for_update() if lock else stmt)
     return result
 
 

@@ -192,3 +192,19 @@ class ReferralDetail(ReferralRead):
     language: str
     person: dict[str, Any]
     answers: dict[str, Any]
+
+
+class UrgentReason(StrEnum):
+    """Why a case became urgent after hand-off. A code: it lands in the audit trail."""
+
+    danger_reported = "danger_reported"  # the person said they are in danger now (the bot's emergency layer)
+    other = "other"
+
+
+class UrgentCreate(Strict):
+    reason: UrgentReason = UrgentReason.danger_reported
+    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="The conversation the case came from. Required from the bot service, which may mark "
+        "only cases made in that conversation; ignored from an admin.",
+    )

@@ -26,6 +26,7 @@ from api.kit.models import utcnow
 from api.kit.time import as_london, as_utc
 from api.principal.models import PrincipalKind
 from api.queue import repository as queue_repository
+from api.queue.models import PRIORITY_RANK
 from api.referral import repository
 from api.referral.errors import (
     ConsentGiverInvalid,
@@ -44,8 +45,10 @@ from api.referral.schemas import (
     ReferralCreate,
     ReferralDetail,
     ReferralRead,
+    UrgentCreate,
 )
 from api.triage import TriageDecision, TriageInput, evaluate
+from api.triage.deadlines import DeadlineKind, contact_deadline
 
 # No 0/O, 1/I/L, U: readable aloud and over a bad phone line.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -362,3 +365,50 @@ async def record_replay(session: AsyncSession, caller: Caller, response_body: by
     referral = await repository.by_reference(session, reference) if isinstance(reference, str) else None
     if referral is not None:
         await audit.record(session, caller, "referral.replay", referral.id, "idempotency_key")
+
+
+URGENT_PRIORITY = "emergency"
+
+
+async def mark_urgent(
+    session: AsyncSession, caller: Caller, reference: str, body: UrgentCreate, now: datetime | None = None
+) -> ReferralRead:
+    """Make a case urgent after hand-off (the person said they are in danger now): priority `emergency`,
+    the contact deadline brought forward to the same working day (never later than it was), and every open
+    queue entry moved up with it, so it sorts first. Idempotent: an urgent case is answered unchanged and
+    nothing more is audited. The bot may only mark a case made in the conversation it names; a case the
+    caller may not mark is a 404 like a missing one."""
+    referral = await repository.by_reference(session, reference, lock=True)
+    if referral is None:
+        raise ReferralNotFound()
+    if caller.kind == PrincipalKind.bot and (
+        body.conversation_id is None or referral.conversation_id != body.conversation_id
+    ):
+        raise ReferralNotFound()
+    if referral.priority == URGENT_PRIORITY:
+        return to_read(referral)
+    now = now or utcnow()
+    deadline = contact_deadline(now, DeadlineKind.SAME_WORKING_DAY)
+    if referral.deadline is not None and as_utc(referral.deadline) < deadline:
+        deadline = as_utc(referral.deadline)
+    was = referral.priority
+    referral.priority = URGENT_PRIORITY
+    referral.emergency = True
+    if referral.outcome == "referred":
+        referral.deadline = as_utc(deadline)
+        referral.decision = {
+            **referral.decision,
+            "priority": URGENT_PRIORITY,
+            "emergency": True,
+            "deadline": deadline.isoformat(),
+        }
+    else:
+        referral.decision = {**referral.decision, "priority": URGENT_PRIORITY, "emergency": True}
+    moved = await queue_repository.make_urgent(
+        session, referral.id, PRIORITY_RANK[URGENT_PRIORITY], referral.deadline
+    )
+    await session.flush()
+    await audit.record(
+        session, caller, "referral.urgent", referral.id, f"reason={body.reason} was={was} entries={moved}"
+    )
+    return to_read(referral)

@@ -38,6 +38,12 @@ class ApiClient:
         body = {"reason": "person_request", "requested_by": "person", "conversation_id": conversation_id}
         return await self._post(f"/v1/consents/{consent_id}/withdraw", body, "withdrawal", attempts)
 
+    async def mark_urgent(self, reference: Text, conversation_id: Text, attempts: int = 3) -> Dict[Text, Any]:
+        """POST /v1/referrals/{reference}/urgent: the person said they are in danger after hand-off. The
+        api makes it urgent once; a retry answers the same."""
+        body = {"reason": "danger_reported", "conversation_id": conversation_id}
+        return await self._post(f"/v1/referrals/{reference}/urgent", body, "urgent", attempts)
+
     async def _post(self, path: Text, payload: Dict[Text, Any], what: Text, attempts: int) -> Dict[Text, Any]:
         body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         headers = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Set, Text
 
 from babel import Locale, UnknownLocaleError
 from rasa_sdk import Action, Tracker
@@ -26,8 +27,6 @@ from bot.flowkit.words import languages
 
 logger = logging.getLogger(__name__)
 
-# The languages the service will speak (DESIGN.md); those with locales/bot.<lang>.yml are available now.
-PLANNED_LANGUAGES = ("en", "pl", "ro", "ur", "pa", "ar", "bn", "uk")
 DEFAULT_EXPIRY_MINUTES = 120
 
 
@@ -76,8 +75,24 @@ class ActionResetConversation(Action):
         return forget_everything(tracker)
 
 
+# Background marks in flight (a task nobody references may be collected before it finishes).
+_URGENT_TASKS: Set["asyncio.Task[None]"] = set()
+
+
+async def mark_case_urgent(reference: Text, conversation_id: Text) -> None:
+    """Ask the api to make the conversation's case urgent. Never raises: the 999 advice never waits on
+    it or fails because of it; a failure is logged (codes only) for the operators."""
+    try:
+        await ApiClient().mark_urgent(reference, conversation_id)
+        logger.info("case marked urgent")
+    except Exception as exc:  # whatever happens, the person's safety advice stands
+        logger.error("case not marked urgent error=%s", type(exc).__name__)
+
+
 class ActionRecordDanger(Action):
-    """The person said they are in danger: any referral made from this conversation is marked urgent."""
+    """The person said they are in danger (the 999 advice is already said): a referral made later in this
+    conversation is marked urgent (the DANGER slot), and one already handed off is made urgent through the
+    api in the background, so the advice reaches the person without waiting for it."""
 
     def name(self) -> Text:
         return "action_record_danger"
@@ -85,6 +100,11 @@ class ActionRecordDanger(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        reference = tracker.get_slot(REFERRAL_REFERENCE)
+        if reference:
+            task = asyncio.get_running_loop().create_task(mark_case_urgent(reference, tracker.sender_id))
+            _URGENT_TASKS.add(task)
+            task.add_done_callback(_URGENT_TASKS.discard)
         return [SlotSet(DANGER, True)]
 
 
@@ -117,9 +137,9 @@ class ActionWithdrawConsent(Action):
 
 
 def language_named(said: Text) -> Optional[Text]:
-    """The planned language a message names, in English, in itself, or by its code ("polski", "Polish")."""
+    """The language a message names, in English, in itself, or by its code ("polski", "Polish", "ur")."""
     words = " ".join(said.casefold().split())
-    for code in PLANNED_LANGUAGES:
+    for code in languages():
         try:
             locale = Locale.parse(code)
         except (UnknownLocaleError, ValueError):
@@ -134,9 +154,19 @@ def language_named(said: Text) -> Optional[Text]:
     return None
 
 
+def wanted_language(tracker: Tracker) -> Optional[Text]:
+    """The language the person asked for: the menu's payload (`/choose_language{"language": "pl"}`, also
+    what the api sends when a message only names a language) or a language named in the message."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == LANGUAGE and entity.get("value") in languages():
+            return str(entity["value"])
+    return language_named(tracker.latest_message.get("text") or "")
+
+
 class ActionChooseLanguage(Action):
-    """Change language when the person names one we speak; otherwise say which we speak (a placeholder
-    until the multilingual issue adds languages: only locales/bot.<lang>.yml files count)."""
+    """Switch to the language the person asked for, or offer the menu (every language we speak, each named
+    in itself; a number answers it). The api is told of a switch by a custom message, so the conversation,
+    its consent receipt and its referral keep the choice."""
 
     def name(self) -> Text:
         return "action_choose_language"
@@ -144,9 +174,10 @@ class ActionChooseLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        wanted = language_named(tracker.latest_message.get("text") or "")
-        if wanted and wanted in languages():
+        wanted = wanted_language(tracker)
+        if wanted:
             dispatcher.utter_message(response="utter_language_changed", language=wanted)
+            dispatcher.utter_message(json_message={"set_language": wanted})
             return [SlotSet(LANGUAGE, wanted)]
         dispatcher.utter_message(response="utter_language_options")
         return []

@@ -121,6 +121,18 @@ def withdraw_body(conversation: str) -> Body:
     return body
 
 
+def urgent_body(conversation: str) -> Body:
+    """The bot names the conversation its case came from; an admin names none."""
+
+    def body(world: World, principal: str) -> dict[str, Any]:
+        request: dict[str, Any] = {"reason": "danger_reported"}
+        if principal == BOT:
+            request["conversation_id"] = world.values[conversation]
+        return request
+
+    return body
+
+
 def police_feed(_world: World, _principal: str) -> Raw:
     return Raw(POLICE_FEED_EXAMPLE.encode(), "text/csv")
 
@@ -175,6 +187,30 @@ ROWS: list[Row] = [
         "/v1/referrals/{reference}",
         only(admin=404, agency=404, hate=404, asb=404),
         path=f"/v1/referrals/{MISSING_REFERENCE}",
+        name="no such case",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/urgent",
+        only(bot=200, admin=200),
+        path="/v1/referrals/{hate_2_ref}/urgent",
+        body=urgent_body("hate_2_conversation"),
+        name="the bot's own conversation",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/urgent",
+        only(bot=404, admin=200),
+        path="/v1/referrals/{hate_2_ref}/urgent",
+        body=urgent_body("hate_conversation"),
+        name="the bot names another conversation",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/urgent",
+        only(bot=404, admin=404),
+        path=f"/v1/referrals/{MISSING_REFERENCE}/urgent",
+        body=urgent_body("hate_conversation"),
         name="no such case",
     ),
     Row("GET", "/v1/queues/{queue}/cases", only(hate=200), path="/v1/queues/hate_crime/cases"),
