@@ -50,6 +50,26 @@ class Settings(BaseSettings):
     queue_lease_seconds: int = Field(default=900, ge=30, le=86_400)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 
+    # The SMS helpline (api/sms). The account SID and auth token are Twilio's; the auth token also signs
+    # Twilio's webhooks. TWILIO_API_BASE_URL is Twilio's REST API, or the local fake in development and tests.
+    twilio_account_sid: str = PLACEHOLDER
+    twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER)
+    twilio_from_number: str = Field(default="+447700900000", pattern=r"^\+[1-9][0-9]{6,14}$")
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Believe X-Forwarded-Proto / X-Forwarded-Host when rebuilding the URL Twilio signed (only behind a
+    # proxy that sets them itself).
+    trust_proxy_headers: bool = False
+    # Outbox: messages per second per sender number (a UK long code takes about 1), attempts before a message
+    # is given up, and the exponential back-off between attempts (base doubling, capped).
+    sms_send_per_second: float = Field(default=1.0, gt=0, le=1000)
+    sms_send_max_attempts: int = Field(default=6, ge=1, le=50)
+    sms_retry_base_seconds: float = Field(default=2.0, gt=0, le=3600)
+    sms_retry_max_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # How often the worker looks for SMS work when idle, and how many bot turns it runs at once.
+    sms_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    sms_turn_concurrency: int = Field(default=4, ge=1, le=64)
+
     # Quick exit ("Exit this page" on the web chat) replaces the page with this neutral site, in the same tab.
     quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://[^\s\"'<>]+$")
     # Rasa's tracker store, as the bot reads it (bot/endpoints.yml): the api deletes an ended conversation's
@@ -62,11 +82,15 @@ class Settings(BaseSettings):
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):
             return self
-        for name in ("bot_service_token", "encryption_keys", "blind_index_key"):
+        for name in ("bot_service_token", "encryption_keys", "blind_index_key", "twilio_auth_token"):
             value: SecretStr = getattr(self, name)
             raw = value.get_secret_value()
             if not raw or PLACEHOLDER in raw:
                 raise ValueError(f"{name.upper()} must be set to a real secret when APP_ENV={self.app_env}")
+        if PLACEHOLDER in self.twilio_account_sid:
+            raise ValueError(f"TWILIO_ACCOUNT_SID must be set when APP_ENV={self.app_env}")
+        if self.twilio_from_number.startswith("+447700900"):
+            raise ValueError("TWILIO_FROM_NUMBER must be the helpline's real number (not a drama number)")
         if len(self.bot_service_token.get_secret_value()) < 32:
             raise ValueError("BOT_SERVICE_TOKEN must be at least 32 characters")
         if self.allow_fictional_phone_numbers:

@@ -1,6 +1,7 @@
 """`make run`: the whole service on this machine, with embedded SQLite and nothing else to install.
 
-Migrates, trains the bot only if its data changed, starts the api, worker, action server and Rasa, waits
+Migrates, trains the bot only if its data changed, starts the api, worker, action server, Rasa and the
+local fake of Twilio (the SMS helpline sends there; nothing reaches Twilio), waits
 until each is healthy, prints the web chat address, and stops every child cleanly on Ctrl-C.
 """
 
@@ -36,6 +37,7 @@ def main() -> int:
         print(f"\nReady in {time.monotonic() - started:.0f} s.", flush=True)
         print(f"  Web chat API:  POST {stack.api_url}/v1/chat/conversations", flush=True)
         print(f"  API docs:      {stack.api_url}/docs", flush=True)
+        print(f"  SMS (fake):    {stack.twilio_url}/_fake/messages (see README, SMS helpline)", flush=True)
         print(f"  Logs:          {stack.log_dir}\nPress Ctrl-C to stop.", flush=True)
         while not stopping:
             for name, proc in stack.processes.items():

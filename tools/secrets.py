@@ -13,6 +13,9 @@ def generate() -> dict[str, str]:
         "BOT_SERVICE_TOKEN": secrets.token_urlsafe(32),
         "ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="),
         "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        # For the local fake of Twilio (tools/fake_twilio.py), which checks them as Twilio would.
+        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
     }
 
 
@@ -23,6 +26,11 @@ def load_or_create(path: Path) -> dict[str, str]:
             if "=" in line and not line.startswith("#"):
                 key, _, value = line.partition("=")
                 values[key.strip()] = value.strip()
+        missing = {key: value for key, value in generate().items() if key not in values}
+        if missing:  # a file made before a setting existed: add the new ones, keep the rest
+            with path.open("a") as handle:
+                handle.writelines(f"{key}={value}\n" for key, value in missing.items())
+            values.update(missing)
         return values
     values = generate()
     path.parent.mkdir(parents=True, exist_ok=True)

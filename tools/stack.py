@@ -1,4 +1,5 @@
-"""Start and stop the whole service: api, worker, action server and Rasa, each its own process group.
+"""Start and stop the whole service: api, worker, action server and Rasa, each its own process group, and
+the local fake of Twilio's REST API (tools/fake_twilio.py) that the SMS outbox sends to.
 
 Used by `make run` (tools/run.py) and by the end-to-end tests, so both exercise the same start-up.
 Every child listens on 127.0.0.1; logs go to one file per process under the stack's log folder.
@@ -36,10 +37,11 @@ class Ports:
     api: int = 8000
     rasa: int = 5005
     actions: int = 5055
+    twilio: int = 8099  # the fake Twilio
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(api=free_port(), rasa=free_port(), actions=free_port())
+        return cls(api=free_port(), rasa=free_port(), actions=free_port(), twilio=free_port())
 
 
 @dataclass
@@ -57,6 +59,10 @@ class Stack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.api}"
+
+    @property
+    def twilio_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.twilio}"
 
     @property
     def log_dir(self) -> Path:
@@ -79,8 +85,12 @@ class Stack:
                 "SANIC_HOST": "127.0.0.1",
                 "PYTHONUNBUFFERED": "1",
                 "ALLOW_FICTIONAL_PHONE_NUMBERS": "true" if self.app_env != "production" else "false",
+                # The SMS outbox sends to the fake Twilio, which calls the api's status webhook back.
+                "TWILIO_API_BASE_URL": self.twilio_url,
             }
         )
+        env.setdefault("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+        env.setdefault("TWILIO_AUTH_TOKEN", "development-fake-twilio-token")
         env.update(self.extra_env)
         return env
 
@@ -98,6 +108,9 @@ class Stack:
     def start(self, timeout: float = 180.0) -> None:
         env = self.env()
         bot_env = {**rasa_env(), **env}
+        self._spawn(
+            "twilio", [str(API_PYTHON), "-m", "tools.fake_twilio", "--port", str(self.ports.twilio)], env
+        )
         self._spawn(
             "api",
             [str(API_PYTHON), "-m", "uvicorn", "api.main:create_app", "--factory",
@@ -131,6 +144,7 @@ class Stack:
             "actions": f"http://127.0.0.1:{self.ports.actions}/health",
             "rasa": f"http://127.0.0.1:{self.ports.rasa}/",
             "worker": f"{self.api_url}/readyz",
+            "twilio": f"{self.twilio_url}/healthz",
         }
         for name, url in checks.items():
             self._wait(name, url, deadline)

@@ -1,0 +1,89 @@
+"""Twilio's webhooks for the SMS helpline: an inbound message, and the status of a message we sent.
+
+Both are signed by Twilio (`X-Twilio-Signature`, checked by the twilio library against our public URL):
+a missing or wrong signature is 403 and nothing is stored. An inbound message is stored and answered at
+once with empty TwiML; the bot's replies go out later from the worker, through the REST API.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+
+from api.auth import public
+from api.config import Settings
+from api.errors import error_responses
+from api.sms import service
+from api.sms.errors import InvalidSignature, InvalidWebhook
+from api.sms.schemas import EMPTY_TWIML, TWIML_MEDIA_TYPE, FormParams
+from api.sms.twilio import SIGNATURE_HEADER, public_url, signature_valid
+
+router = APIRouter(prefix="/v1/channels/sms", tags=["SMS (Twilio webhooks)"])
+TWILIO = public(
+    "Twilio's webhooks carry no token: X-Twilio-Signature, checked on every request, is the authentication"
+)
+MAX_BODY_BYTES = 64 * 1024  # Twilio's largest inbound (1,600 characters, form-encoded) is far smaller
+_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+            }
+        },
+    }
+}
+
+
+async def signed_form(request: Request) -> FormParams:
+    """The form Twilio posted, once its signature is proven; InvalidSignature (403) otherwise."""
+    settings: Settings = request.app.state.settings
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidSignature()
+    try:
+        params = FormParams.of(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidSignature() from exc
+    url = public_url(request, settings)
+    token = settings.twilio_auth_token.get_secret_value()
+    if not signature_valid(url, params, request.headers.get(SIGNATURE_HEADER), token):
+        raise InvalidSignature()
+    return params
+
+
+@router.post(
+    "/inbound",
+    dependencies=[TWILIO],
+    response_class=Response,
+    responses={
+        200: {"description": "Stored (or a re-delivery, ignored); empty TwiML.", "content": {"text/xml": {}}},
+        **error_responses(InvalidWebhook, InvalidSignature),
+    },
+    openapi_extra=_FORM,
+)
+async def inbound(request: Request) -> Response:
+    params = await signed_form(request)
+    message = service.parse_inbound(params, request.app.state.settings)
+    await service.accept_inbound(request.app.state.sessionmaker, request.app.state.vault, message)
+    return Response(EMPTY_TWIML, media_type=TWIML_MEDIA_TYPE)
+
+
+@router.post(
+    "/status",
+    status_code=204,
+    dependencies=[TWILIO],
+    response_class=Response,
+    responses={
+        204: {"description": "Merged (or about no message of ours, ignored)."},
+        **error_responses(InvalidWebhook, InvalidSignature),
+    },
+    openapi_extra=_FORM,
+)
+async def status(request: Request) -> Response:
+    params = await signed_form(request)
+    report = service.parse_status(params)
+    outbound_id = service.outbound_id_of(request.query_params.get("m"))
+    await service.record_status(request.app.state.sessionmaker, outbound_id, report)
+    return Response(status_code=204)

@@ -1,0 +1,81 @@
+"""The SMS helpline's part of the worker: bot turns for inbound messages, and the outbox's sender.
+
+`SMS_TURN_CONCURRENCY` tasks answer messages (different conversations at once, each conversation in
+order); one task sends, paced per sender number. Each task looks for work again at once after doing some,
+and every `SMS_POLL_SECONDS` when idle. Errors are logged (type only) and the task carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.chat.gateway import Gateway
+from api.chat.relay import RasaRelay
+from api.config import Settings
+from api.i18n import Translator
+from api.kit.crypto import Vault
+from api.sms import service
+from api.sms.twilio import TwilioClient
+
+logger = logging.getLogger("api.sms")
+
+
+class SmsRunner:
+    def __init__(self, context: service.SmsContext) -> None:
+        self.context = context
+
+    @classmethod
+    def create(cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> SmsRunner:
+        translator = Translator(settings.locales_dir, settings.default_locale)
+        return cls(
+            service.SmsContext(
+                settings=settings,
+                sessionmaker=sessionmaker,
+                vault=Vault(
+                    settings.encryption_key_ring(), settings.blind_index_key.get_secret_value().encode()
+                ),
+                translator=translator,
+                relay=RasaRelay(settings.rasa_url, settings.rasa_timeout_seconds),
+                gateway=Gateway.from_settings(settings, translator),
+                twilio=TwilioClient(
+                    settings.twilio_api_base_url,
+                    settings.twilio_account_sid,
+                    settings.twilio_auth_token.get_secret_value(),
+                    settings.twilio_timeout_seconds,
+                ),
+            )
+        )
+
+    async def close(self) -> None:
+        await self.context.relay.close()
+        await self.context.twilio.close()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        jobs = [
+            *(
+                self._loop("sms turn", service.answer_next, stopping)
+                for _ in range(self.context.settings.sms_turn_concurrency)
+            ),
+            self._loop("sms send", service.send_next, stopping),
+        ]
+        await asyncio.gather(*jobs)
+
+    async def _loop(
+        self, name: str, step: Callable[[service.SmsContext], Awaitable[bool]], stopping: asyncio.Event
+    ) -> None:
+        poll = self.context.settings.sms_poll_seconds
+        while not stopping.is_set():
+            try:
+                busy = await step(self.context)
+            except Exception as exc:
+                logger.error(f"{name} failed", extra={"error_type": type(exc).__name__})
+                busy = False
+            if not busy:
+                try:
+                    await asyncio.wait_for(stopping.wait(), timeout=poll)
+                except TimeoutError:
+                    pass

@@ -1,0 +1,102 @@
+"""Twilio at the edges: checking a webhook's signature, and sending one SMS through the REST API.
+
+The signature is checked by the `twilio` library's own validator, against the URL Twilio called: our public
+base URL (PUBLIC_BASE_URL) and the request's path and query. Behind a reverse proxy that terminates TLS, the
+scheme and host Twilio used arrive in `X-Forwarded-Proto` and `X-Forwarded-Host`; they are believed only
+when TRUST_PROXY_HEADERS is on (the proxy must then overwrite, never pass on, what a client sends).
+
+Sending uses httpx against TWILIO_API_BASE_URL (https://api.twilio.com, or the local fake in development
+and tests): the same path, HTTP Basic auth with the account SID and auth token, form-encoded parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from starlette.requests import Request
+from twilio.request_validator import RequestValidator
+
+from api.config import Settings
+from api.sms.schemas import FormParams
+
+logger = logging.getLogger("api.sms")
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+def public_url(request: Request, settings: Settings) -> str:
+    """The URL Twilio signed: our public base URL with this request's path and query."""
+    base = urlsplit(settings.public_base_url)
+    scheme, host = base.scheme, base.netloc
+    if settings.trust_proxy_headers:
+        forwarded_proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        forwarded_host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+        if forwarded_proto in ("http", "https"):
+            scheme = forwarded_proto
+        if forwarded_host:
+            host = forwarded_host
+    path = base.path.rstrip("/") + request.url.path
+    return urlunsplit((scheme, host, path, request.url.query, ""))
+
+
+def signature_valid(url: str, params: FormParams, signature: str | None, auth_token: str) -> bool:
+    if not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one attempt to send came to. `retry` is for 429, 5xx and network errors; `code` is Twilio's
+    error code when it refused the message."""
+
+    ok: bool
+    sid: str | None = None
+    status: str | None = None
+    retry: bool = False
+    http_status: int | None = None
+    code: int | None = None
+
+
+class TwilioClient:
+    def __init__(
+        self,
+        base_url: str,
+        account_sid: str,
+        auth_token: str,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._account_sid = account_sid
+        self._client = httpx.AsyncClient(
+            base_url=base_url, auth=(account_sid, auth_token), timeout=timeout, transport=transport
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, to: str, sender: str, body: str, status_callback: str) -> SendResult:
+        path = f"/2010-04-01/Accounts/{self._account_sid}/Messages.json"
+        form = {"To": to, "From": sender, "Body": body, "StatusCallback": status_callback}
+        try:
+            response = await self._client.post(path, data=form)
+        except httpx.HTTPError as exc:
+            logger.warning("twilio send failed", extra={"error_type": type(exc).__name__})
+            return SendResult(ok=False, retry=True)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if not isinstance(payload, dict):
+            payload = {}
+        status = response.status_code
+        if status in (200, 201) and isinstance(payload.get("sid"), str):
+            return SendResult(ok=True, sid=payload["sid"], status=str(payload.get("status") or "queued"))
+        code = payload.get("code")
+        code = code if isinstance(code, int) else None
+        # 401: our credentials are wrong, which an operator can fix; keep the messages and retry meanwhile.
+        retry = status == 429 or status >= 500 or status == 401
+        return SendResult(ok=False, retry=retry, http_status=status, code=code)
