@@ -7,6 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.agency_form.endpoints import router as agency_form_router
+from api.agency_form.endpoints import sign_in_redirect
+from api.agency_form.sessions import SignInRequired
 from api.audit.endpoints import router as audit_router
 from api.chat.endpoints import router as chat_router
 from api.chat.relay import RasaRelay
@@ -71,4 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consent_router)
     app.include_router(police_feed_router)
     app.include_router(web_router)
+    app.include_router(agency_form_router)
+    app.add_exception_handler(SignInRequired, sign_in_redirect)
     return app
