@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from api.agency_form.sessions import AgencyUser
 from api.auth import AdminCaller, allow, public
 from api.config import Settings
 from api.main import create_app
@@ -62,6 +63,9 @@ class TestEveryRouteHasARule:
             ("GET", "/chat/static/{name}"),
             ("GET", "/healthz"),
             ("GET", "/readyz"),
+            ("GET", "/refer/sign-in"),
+            ("GET", "/refer/static/{name}"),
+            ("POST", "/refer/sign-in"),
             ("POST", "/v1/chat/conversations"),
             ("POST", "/v1/chat/conversations/{conversation_id}/messages"),
         ]
@@ -108,6 +112,17 @@ class TestTheCheckItself:
         app = FastAPI()
         app.include_router(router, dependencies=[allow(PrincipalKind.agency)])
         [endpoint] = endpoints(app)
+        assert allowed_kinds(endpoint) == {"agency"}
+
+    def test_a_form_session_rule_counts(self) -> None:
+        # The agency form's pages admit a signed-in form session of the named kinds (api/agency_form).
+        router = APIRouter()
+
+        @router.get("/page")
+        async def page(_user: AgencyUser) -> None:
+            return None
+
+        [endpoint] = endpoints(self.build(router))
         assert allowed_kinds(endpoint) == {"agency"}
 
     def test_public_needs_a_reason(self) -> None:

@@ -1,4 +1,4 @@
-"""The agency form's tests talk HTTPS to the app (its cookies are Secure), keeping cookies as a browser does."""
+"""The agency form's tests talk HTTPS to the app (its cookies are Secure) and keep cookies like a browser."""
 
 from __future__ import annotations
 
