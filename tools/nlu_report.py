@@ -1,65 +1,162 @@
-"""NLU cross-validation per intent: a report, not a gate (the data is small; see bot/README.md).
+"""NLU cross-validation of the one multilingual model, reported per language and per intent.
 
-    python -m tools.nlu_report [--folds 3]     # prints a Markdown table per language
+    python -m tools.nlu_report [--folds 3] [--language pl ...] [--check] [--out FILE]
 
-Runs `rasa test nlu --cross-validation` on each language's examples with the bot's own pipeline.
+Runs `rasa test nlu --cross-validation` with the bot's own pipeline (bot/config.yml) on the NLU examples of
+every language together (or of each language named on its own, for a quick look while writing examples),
+then splits the held-out predictions by the language each example came from. Prints a Markdown report.
+`--check` fails (exit 1) when a language is below MIN_ACCURACY or any `emergency` example was missed: the
+bar of DESIGN §6 and the multilingual issue. `make test` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from tools.model import rasa_env
 from tools.paths import DATA, RASA, ROOT
 
-AVERAGES = ("accuracy", "macro avg", "weighted avg", "micro avg")
+NLU = ROOT / "bot" / "data" / "nlu"
+MIN_ACCURACY = 0.90
+EMERGENCY = "emergency"
+_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-def cross_validate(language: str, folds: int, out: Path) -> dict[str, dict[str, float]]:
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    intent: str
+    predicted: str
+
+
+def examples(language: str) -> dict[str, str]:
+    """Each example text of a language (entity annotations removed) and its intent."""
+    found: dict[str, str] = {}
+    for path in sorted((NLU / language).glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if "intent" not in item:
+                continue
+            for line in str(item.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    found[_ANNOTATION.sub(r"\1", line[2:]).strip()] = item["intent"]
+    return found
+
+
+def cross_validate(data: Path, folds: int, out: Path) -> list[Prediction]:
     command = [
-        str(RASA), "test", "nlu", "--nlu", f"bot/data/nlu/{language}", "--config", "bot/config.yml",
-        "--cross-validation", "--folds", str(folds), "--out", str(out),
+        str(RASA), "test", "nlu", "--nlu", str(data), "--config", "bot/config.yml",
+        "--cross-validation", "--folds", str(folds), "--out", str(out), "--successes",
     ]  # fmt: skip
     subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True, capture_output=True)
-    report: dict[str, dict[str, float]] = json.loads((out / "intent_report.json").read_text())
-    return report
+    rows = []
+    for name in ("intent_errors.json", "intent_successes.json"):
+        path = out / name
+        for row in json.loads(path.read_text()) if path.exists() else []:
+            rows.append(Prediction(row["text"], row["intent"], row["intent_prediction"]["name"]))
+    return rows
 
 
-def table(report: dict[str, dict[str, float]]) -> str:
+def by_language(predictions: list[Prediction], languages: list[str]) -> dict[str, list[Prediction]]:
+    language_of = {text: language for language in languages for text in examples(language)}
+    split: dict[str, list[Prediction]] = defaultdict(list)
+    for prediction in predictions:
+        split[language_of.get(prediction.text.strip(), "?")].append(prediction)
+    return split
+
+
+def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+
+def accuracy(predictions: list[Prediction]) -> float:
+    return sum(p.intent == p.predicted for p in predictions) / len(predictions) if predictions else 0.0
+
+
+def missed_emergencies(predictions: list[Prediction]) -> list[Prediction]:
+    return [p for p in predictions if p.intent == EMERGENCY and p.predicted != EMERGENCY]
+
+
+def intent_table(predictions: list[Prediction]) -> str:
+    support = Counter(p.intent for p in predictions)
     lines = ["| intent | precision | recall | F1 | examples |", "| --- | --- | --- | --- | --- |"]
-    for name, row in sorted(report.items()):
-        if name in AVERAGES or not isinstance(row, dict):
-            continue
-        lines.append(
-            f"| {name} | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1-score']:.2f} "
-            f"| {int(row['support'])} |"
-        )
-    weighted = report["weighted avg"]
-    lines.append(
-        f"| **all (weighted)** | {weighted['precision']:.2f} | {weighted['recall']:.2f} "
-        f"| {weighted['f1-score']:.2f} | {int(weighted['support'])} |"
-    )
+    for intent in sorted(support):
+        tp = sum(p.intent == intent and p.predicted == intent for p in predictions)
+        fp = sum(p.intent != intent and p.predicted == intent for p in predictions)
+        precision, recall, score = f1(tp, fp, support[intent] - tp)
+        lines.append(f"| {intent} | {precision:.2f} | {recall:.2f} | {score:.2f} | {support[intent]} |")
     return "\n".join(lines)
+
+
+def report(split: dict[str, list[Prediction]], folds: int) -> str:
+    everything = [p for rows in split.values() for p in rows]
+    parts = [
+        f"# NLU cross-validation ({folds}-fold, one model for every language)\n",
+        "| language | examples | accuracy | emergency recall | emergencies missed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for language in sorted(split):
+        rows = split[language]
+        emergencies = sum(p.intent == EMERGENCY for p in rows)
+        missed = len(missed_emergencies(rows))
+        recall = (emergencies - missed) / emergencies if emergencies else 0.0
+        parts.append(f"| {language} | {len(rows)} | {accuracy(rows):.3f} | {recall:.2f} | {missed} |")
+    parts.append(f"| **all** | {len(everything)} | {accuracy(everything):.3f} | | |\n")
+    for language in sorted(split):
+        parts.append(f"## {language}\n\n{intent_table(split[language])}\n")
+        for p in missed_emergencies(split[language]):
+            parts.append(f"- missed emergency: {p.text!r} → {p.predicted}")
+    return "\n".join(parts) + "\n"
+
+
+def failures(split: dict[str, list[Prediction]]) -> list[str]:
+    problems = []
+    for language, rows in sorted(split.items()):
+        if accuracy(rows) < MIN_ACCURACY:
+            problems.append(f"{language}: accuracy {accuracy(rows):.3f} is below {MIN_ACCURACY}")
+        for p in missed_emergencies(rows):
+            problems.append(f"{language}: emergency example missed: {p.text!r} (→ {p.predicted})")
+    return problems
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--language", action="append", help="only this language (repeatable)")
+    parser.add_argument(
+        "--check", action="store_true", help=f"fail below {MIN_ACCURACY} or on a missed emergency"
+    )
+    parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args()
-    for language_dir in sorted((ROOT / "bot" / "data" / "nlu").iterdir()):
-        language = language_dir.name
-        if args.language and language not in args.language:
-            continue
-        report = cross_validate(language, args.folds, DATA / "tmp" / f"nlu-report-{language}")
-        accuracy = float(report["accuracy"])  # type: ignore[arg-type]
-        print(f"## {language} ({args.folds}-fold cross-validation, accuracy {accuracy:.2f})\n")
-        print(table(report) + "\n")
-    return 0
+    languages = sorted(
+        p.name for p in NLU.iterdir() if p.is_dir() and (not args.language or p.name in args.language)
+    )
+    out = DATA / "tmp" / "nlu-report"
+    if args.language:  # a quick look at some languages, each on its own
+        predictions = [p for lang in languages for p in cross_validate(NLU / lang, args.folds, out / lang)]
+    else:
+        predictions = cross_validate(NLU, args.folds, out / "all")
+    split = by_language(predictions, languages)
+    text = report(split, args.folds)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    problems = failures(split) if args.check else []
+    for problem in problems:
+        print(f"NLU check failed: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

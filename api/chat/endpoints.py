@@ -35,7 +35,8 @@ ConversationId = Annotated[
 async def start_conversation(body: ConversationCreate, request: Request) -> ConversationRead:
     translator = request.app.state.translator
     language = translator.supported(body.language)
-    conversation = await service.start(request.app.state.sessionmaker, "web_chat", language)
+    chosen = body.language is not None and body.language == language
+    conversation = await service.start(request.app.state.sessionmaker, "web_chat", language, chosen=chosen)
     return ConversationRead(id=conversation.id, language=language, direction=translator.direction(language))
 
 
@@ -46,10 +47,17 @@ async def start_conversation(body: ConversationCreate, request: Request) -> Conv
     responses=error_responses(ConversationNotFound, ConversationEnded, InvalidRequest, BotUnavailable),
 )
 async def send_message(conversation_id: ConversationId, body: MessageIn, request: Request) -> Reply:
+    state = request.app.state
     messages = await service.send(
-        request.app.state.sessionmaker, request.app.state.relay, conversation_id, body.text
+        state.sessionmaker, state.relay, conversation_id, body.text, gateway=state.gateway
     )
-    return Reply(conversation_id=conversation_id, messages=messages)
+    language = await service.language_of(state.sessionmaker, conversation_id)
+    return Reply(
+        conversation_id=conversation_id,
+        messages=messages,
+        language=language,
+        direction=state.translator.direction(language),
+    )
 
 
 @router.delete(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -11,6 +12,12 @@ from api.chat.errors import BotUnavailable
 from api.chat.schemas import BotMessage, Button
 
 logger = logging.getLogger("api.chat")
+
+
+@dataclass
+class BotTurn:
+    messages: list[BotMessage] = field(default_factory=list)
+    language: str | None = None
 
 
 class RasaRelay:
@@ -23,6 +30,11 @@ class RasaRelay:
         await self._client.aclose()
 
     async def turn(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        return (await self.exchange(conversation_id, text, metadata)).messages
+
+    async def exchange(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+        """One bot turn: its messages, and the language the bot switched to, if it did (the bot says so
+        with a custom message `{"set_language": "<code>"}`, which is not shown)."""
         body = {"sender": conversation_id, "message": text, "metadata": metadata}
         try:
             response = await self._client.post("/webhooks/rest/webhook", json=body)
@@ -31,17 +43,22 @@ class RasaRelay:
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("bot turn failed", extra={"error_type": type(exc).__name__})
             raise BotUnavailable() from exc
-        messages = []
+        turn = BotTurn()
         for item in payload if isinstance(payload, list) else []:
-            if not isinstance(item, dict) or not item.get("text"):
+            if not isinstance(item, dict):
+                continue
+            custom = item.get("custom")
+            if isinstance(custom, dict) and isinstance(custom.get("set_language"), str):
+                turn.language = custom["set_language"]
+            if not item.get("text"):
                 continue
             buttons = [
                 Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
                 for b in item.get("buttons") or []
                 if isinstance(b, dict)
             ]
-            messages.append(BotMessage(text=str(item["text"]), buttons=buttons))
-        return messages
+            turn.messages.append(BotMessage(text=str(item["text"]), buttons=buttons))
+        return turn
 
     async def ready(self) -> bool:
         try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_MESSAGE_CHARS = 5000
 
@@ -36,3 +36,7 @@ class BotMessage(BaseModel):
 class Reply(BaseModel):
     conversation_id: str
     messages: list[BotMessage]
+    language: str = Field(
+        description="The conversation's language after this turn (it changes only when the person chooses)."
+    )
+    direction: str = Field(description="`ltr` or `rtl`, for the language.")

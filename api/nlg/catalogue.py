@@ -25,6 +25,11 @@ class ResponseSpec:
     buttons: tuple[ButtonSpec, ...] = ()
     # Rasa's built-in responses that must say nothing (e.g. utter_restart when a conversation is ended).
     silent: bool = False
+    # "languages": one button per language the service speaks, named in that language (the language menu).
+    buttons_from: str | None = None
+
+
+GENERATED_BUTTONS = ("languages",)
 
 
 class CatalogueError(ValueError):
@@ -47,5 +52,8 @@ def load_catalogue(path: Path) -> dict[str, ResponseSpec]:
         if not isinstance(spec, dict) or "text" not in spec:
             raise CatalogueError(f"{path}: {name}: needs a 'text' key")
         buttons = tuple(ButtonSpec(b["title"], b["payload"]) for b in spec.get("buttons") or [])
-        catalogue[name] = ResponseSpec(name, spec["text"], buttons)
+        buttons_from = spec.get("buttons_from")
+        if buttons_from not in (None, *GENERATED_BUTTONS):
+            raise CatalogueError(f"{path}: {name}: buttons_from must be one of {GENERATED_BUTTONS}")
+        catalogue[name] = ResponseSpec(name, spec["text"], buttons, buttons_from=buttons_from)
     return catalogue

@@ -33,5 +33,11 @@ async def render_response(
     if spec is None:
         raise UnknownResponse(name=body.response)
     slots = body.slots()
-    locale = str(slots.get("language") or request.app.state.settings.default_locale)
-    return await service.render(session, request.app.state.translator, spec, locale, slots, body.arguments)
+    # An action that switches language says its first words in the new one: Rasa asks for them before the
+    # action's own SlotSet reaches the tracker, so the action names the language as an argument.
+    locale = str(
+        body.arguments.get("language") or slots.get("language") or request.app.state.settings.default_locale
+    )
+    state = request.app.state
+    menu = state.gateway.menu_order()
+    return await service.render(session, state.translator, spec, locale, slots, body.arguments, menu)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.chat.gateway import choose_language_payload
+from api.chat.language import native_name
 from api.consent.repository import register_wording
 from api.i18n import Translator
 from api.kit.time import as_london
@@ -58,7 +60,10 @@ async def render(
     locale: str,
     slots: dict[str, Any],
     arguments: dict[str, Any],
+    menu: list[str] | None = None,
 ) -> NlgResponse:
+    """`menu`: the languages of a language menu, in order (see api/chat/gateway.py)."""
+    menu = menu or []
     if spec.silent:
         return NlgResponse()
     locale = translator.supported(locale)
@@ -67,4 +72,8 @@ async def render(
     if spec.text_key.startswith(CONSENT_KEY_PREFIX):
         await register_wording(session, wording_version(text), spec.text_key, locale, text)
     buttons = [NlgButton(title=translator.t(b.title_key, locale), payload=b.payload) for b in spec.buttons]
+    if spec.buttons_from == "languages":
+        buttons += [
+            NlgButton(title=native_name(code), payload=choose_language_payload(code)) for code in menu
+        ]
     return NlgResponse(text=text, buttons=buttons or None)

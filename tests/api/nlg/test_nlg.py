@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from api.chat.language import native_name
 from api.config import REPO_ROOT
 from api.consent.models import ConsentWording
 from api.i18n import Translator
@@ -17,7 +18,8 @@ from api.nlg.catalogue import load_catalogue
 
 LOCALES = REPO_ROOT / "locales"
 CATALOGUE = load_catalogue(LOCALES / "responses.yml")
-LANGUAGES = Translator(LOCALES).locales
+TRANSLATOR = Translator(LOCALES)
+LANGUAGES = TRANSLATOR.locales
 SAMPLE_ARGUMENTS = {
     "reference": "SR-2345-6789",
     "deadline_at": "2026-11-25T17:00:00+00:00",
@@ -81,7 +83,43 @@ class TestRender:
         body = reply.json()
         assert body["text"].strip()
         assert "%{" not in body["text"]
-        assert len(body.get("buttons") or []) == len(CATALOGUE[response].buttons)
+        spec = CATALOGUE[response]
+        generated = len(LANGUAGES) if spec.buttons_from == "languages" else 0
+        assert len(body.get("buttons") or []) == len(spec.buttons) + generated
+
+    async def test_the_language_menu_names_each_language_in_itself(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={"response": "utter_language_options", "tracker": {"slots": {"language": "en"}}},
+            headers=bot_headers,
+        )
+        buttons = reply.json()["buttons"]
+        assert buttons[0] == {"title": "English", "payload": '/choose_language{"language":"en"}'}
+        assert [b["payload"] for b in buttons] == [
+            f'/choose_language{{"language":"{code}"}}'
+            for code in ["en", *(c for c in LANGUAGES if c != "en")]
+        ]
+        assert [b["title"] for b in buttons] == [
+            native_name(c) for c in ["en", *(c for c in LANGUAGES if c != "en")]
+        ]
+
+    async def test_a_language_switch_speaks_the_new_language_at_once(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        other = next(code for code in LANGUAGES if code != "en")
+        reply = await client.post(
+            "/v1/nlg",
+            json={
+                "response": "utter_language_changed",
+                "arguments": {"language": other},
+                "tracker": {"slots": {"language": "en"}},
+            },
+            headers=bot_headers,
+        )
+        assert reply.json()["text"] == TRANSLATOR.t("bot.language.changed", other)
+        assert reply.json()["text"] != TRANSLATOR.t("bot.language.changed", "en")
 
     async def test_deadline_is_formatted_in_words_in_london_time(
         self, client: httpx.AsyncClient, bot_headers: dict[str, str]

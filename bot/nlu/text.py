@@ -1,0 +1,29 @@
+"""How a message is folded before it is compared or classified: case, Latin and Cyrillic accents ("ę" → "e",
+"ș" → "s"), apostrophes, punctuation and spacing ignored; the vowel signs of Arabic, Bengali, Gurmukhi and
+Urdu script are kept (there they are letters, not accents). Plain Python: the api's emergency layer uses it
+too, so both sides fold a message the same way.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters with no Unicode decomposition that phones often type without their stroke ("ł" as "l").
+_FOLD = str.maketrans(
+    {"’": "'", "‘": "'", "`": "'", "ʼ": "'", "´": "'", "ł": "l", "đ": "d", "ø": "o", "ı": "i"}
+)
+# Combining marks after a letter below this code point are accents; after other scripts' letters, vowels.
+_ACCENTED_SCRIPTS_END = 0x0530
+
+
+def fold(text: str) -> str:
+    """Case-, accent-, punctuation- and space-insensitive form of a text, words separated by one space."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.category(char) == "Mn" and kept and ord(kept[-1]) < _ACCENTED_SCRIPTS_END:
+            continue
+        kept.append(char)
+    spaced = "".join(c if c == "'" or unicodedata.category(c)[0] in "LMN" else " " for c in kept)
+    spaced = unicodedata.normalize("NFC", spaced)
+    return " ".join(word.strip("'") for word in spaced.split() if word.strip("'"))
