@@ -8,6 +8,7 @@ only the person does, by naming a language ("Polski", "urdu") or choosing from t
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,7 +17,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 from bot.nlu.text import fold
 
-# Below this many letters a text says too little about its language ("ok", "hi", "?").
+# Below this many letters (vowel signs count: "ਹੈਲੋ" is four) a text says too little ("ok", "hi", "?").
 MIN_LETTERS = 3
 # The detector's relative confidence (0..1) needed to switch from the default language.
 MIN_CONFIDENCE = 0.6
@@ -50,7 +51,7 @@ class LanguageDetection:
         """The most likely language of a text, or None when it is too short or not clear enough."""
         if self._detector is None or text.lstrip().startswith("/"):
             return None
-        if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        if sum(unicodedata.category(ch)[0] in "LM" for ch in text) < MIN_LETTERS:
             return None
         values = self._detector.compute_language_confidence_values(text)
         if not values:
