@@ -48,10 +48,11 @@ def database_url(template_db: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         app_env="test",
         database_url=database_url,
+        rasa_tracker_db=str(tmp_path / "rasa-tracker.db"),  # absent unless a test makes it; never data/'s
         rasa_url="http://127.0.0.1:9",  # nothing listens: the bot is "down" unless a test says otherwise
         bot_service_token=BOT_TOKEN,
         allow_fictional_phone_numbers=True,

@@ -35,6 +35,7 @@ def main() -> int:
     try:
         stack.start()
         print(f"\nReady in {time.monotonic() - started:.0f} s.", flush=True)
+        print(f"  Web chat:      {stack.api_url}/chat", flush=True)
         print(f"  Web chat API:  POST {stack.api_url}/v1/chat/conversations", flush=True)
         print(f"  API docs:      {stack.api_url}/docs", flush=True)
         print(f"  SMS (fake):    {stack.twilio_url}/_fake/messages (see README, SMS helpline)", flush=True)

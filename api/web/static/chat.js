@@ -1,6 +1,6 @@
 /*
  * The web chat. It talks to this origin's JSON API only, and keeps the conversation's id in a variable:
- * nothing is written to cookies, localStorage or sessionStorage, and the id never appears in the address.
+ * nothing is written to cookies or to any of the browser's storage, and the id never appears in the address.
  * The conversation ends when the tab goes (pagehide) or on quick exit.
  *
  * Quick exit (the GOV.UK "Exit this page" pattern): the button at the top, or the Shift key pressed three
@@ -20,6 +20,7 @@
   var leaving = false;
   var exitUrl = null;
   var language = document.documentElement.lang || "en";
+  var bodyLanguage = null; // the language of the bot's last reply, when the api names it
   var el = {};
   var words = {};
 
@@ -122,10 +123,19 @@
     var body = document.createElement("p");
     body.className = "msg__text";
     body.textContent = text;
+    // What the person wrote takes its direction from its own first letters: "07700 900 456" stays in
+    // order on a right-to-left page.
+    if (who === "you") body.dir = "auto";
     item.appendChild(label);
     item.appendChild(body);
+    if (who === "service" && bodyLanguage) {
+      // The bot may carry on in another language than the page's (the person asked it to).
+      item.lang = bodyLanguage.lang;
+      item.dir = bodyLanguage.dir;
+    }
     el.log.appendChild(item);
     el.log.scrollTop = el.log.scrollHeight;
+    return item;
   }
 
   function clearChoices() {
@@ -177,12 +187,19 @@
       }
       if (!reply.ok) throw new Error(String(reply.status));
       var body = await reply.json();
+      bodyLanguage = body.language ? { lang: body.language, dir: body.direction || "auto" } : null;
       var last = null;
+      var firstNew = null;
       body.messages.forEach(function (message) {
-        addMessage("service", message.text);
+        var item = addMessage("service", message.text);
+        firstNew = firstNew || item;
         last = message;
       });
       showChoices(last ? last.buttons : []);
+      // On a phone the page scrolls: bring the start of the reply into view, below the exit bar.
+      if (firstNew && window.matchMedia("(max-width: 40rem)").matches) {
+        firstNew.scrollIntoView({ block: "start" });
+      }
       return true;
     } catch (failure) {
       showError();
