@@ -27,7 +27,8 @@ STATIC_CACHE = "public, max-age=31536000, immutable"
 
 @router.get("/chat", response_class=HTMLResponse, dependencies=[WEB_PAGE])
 async def chat_page(
-    request: Request, lang: Annotated[str | None, Query(max_length=16)] = None
+    request: Request,
+    lang: Annotated[str | None, Query(description="A language code; an unknown one is ignored.")] = None,
 ) -> HTMLResponse:
     translator: Translator = request.app.state.translator
     if lang in translator.locales:
