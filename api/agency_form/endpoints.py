@@ -213,6 +213,14 @@ def labels_for(translator: Translator, locale: str, journey: str) -> dict[str, s
     return labels
 
 
+def short_label(label: str) -> str:
+    """A question's first sentence, for the error summary ("When did it happen?")."""
+    for index, char in enumerate(label):
+        if char in "?.!؟۔।" and index > 0:
+            return label[: index + 1]
+    return label
+
+
 def form_page(
     request: Request,
     user: FormSession,
@@ -223,6 +231,7 @@ def form_page(
     status: int = 200,
 ) -> HTMLResponse:
     translator = translator_of(request)
+    labels = labels_for(translator, locale, journey)
     return page(
         request,
         locale,
@@ -236,7 +245,8 @@ def form_page(
         journey=journey,
         journey_title=translator.t(f"form.journey.{journey}.title", locale),
         questions=form_questions(journeys()[journey]),
-        labels=labels_for(translator, locale, journey),
+        labels=labels,
+        summary_labels={name: short_label(label) for name, label in labels.items()},
         values=values,
         errors=errors or FormErrors(),
         nonce=secrets.token_urlsafe(16),

@@ -73,6 +73,7 @@ def render(
         "csrf": csrf,
         "errors": None,
         "labels": {},
+        "summary_labels": {},
     }
     values.update(context)
     return environment().get_template(template).render(values)
