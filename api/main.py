@@ -27,6 +27,7 @@ from api.observability import configure_logging, log_requests
 from api.police_feed.endpoints import router as police_feed_router
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
+from api.sms.endpoints import router as sms_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(consent_router)
     app.include_router(police_feed_router)
+    app.include_router(sms_router)
     app.include_router(web_router)
     app.include_router(agency_form_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)

@@ -7,6 +7,7 @@ from api.kit.models import Base
 from api.principal.models import Principal
 from api.queue.models import QueueEntry
 from api.referral.models import IdempotencyRecord, Referral
+from api.sms.models import SmsContact, SmsInbound, SmsOutbound, SmsSenderPace
 from api.worker.models import WorkerHeartbeat
 
 __all__ = [
@@ -19,5 +20,9 @@ __all__ = [
     "Principal",
     "QueueEntry",
     "Referral",
+    "SmsContact",
+    "SmsInbound",
+    "SmsOutbound",
+    "SmsSenderPace",
     "WorkerHeartbeat",
 ]

@@ -40,6 +40,7 @@ from api.queue import repository as queue_repository
 from api.referral import repository as referral_repository
 from api.referral.models import Referral
 from api.referral.service import referrer_aad
+from api.sms import repository as sms_repository
 
 logger = logging.getLogger("api.consent")
 
@@ -87,10 +88,10 @@ async def _audit(
 async def cancel_pending_outbound_messages(session: AsyncSession, referral: Referral) -> int:
     """Cascade step: stop every message still waiting to be sent to the person about this referral.
 
-    There is no outbox yet (the SMS issue adds it), so today nothing can be pending and this returns 0. The
-    outbox must cancel here, in the withdrawal's transaction, every row for the referral that is not sent.
+    The SMS outbox's messages not yet handed to Twilio, for the referral's conversation and for its phone
+    number (by blind index), are cancelled in the withdrawal's transaction.
     """
-    return 0
+    return await sms_repository.cancel_pending(session, referral.conversation_id, referral.phone_index)
 
 
 async def withdraw(

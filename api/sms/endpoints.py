@@ -24,16 +24,29 @@ TWILIO = public(
     "Twilio's webhooks carry no token: X-Twilio-Signature, checked on every request, is the authentication"
 )
 MAX_BODY_BYTES = 64 * 1024  # Twilio's largest inbound (1,600 characters, form-encoded) is far smaller
-_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-            }
-        },
+
+
+def _form(example: dict[str, str]) -> dict[str, object]:
+    """The form Twilio posts, for the OpenAPI document (the route reads and checks the raw body itself)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "example": example,
+                }
+            },
+        }
     }
-}
+
+
+_SID = "SM" + "0123456789abcdef" * 2
+INBOUND_EXAMPLE = {
+    "MessageSid": _SID, "AccountSid": "AC" + "0" * 32, "From": "+447700900123", "To": "+447700900000",
+    "Body": "hello", "NumMedia": "0", "ApiVersion": "2010-04-01",
+}  # fmt: skip
+STATUS_EXAMPLE = {"MessageSid": _SID, "MessageStatus": "delivered", "AccountSid": "AC" + "0" * 32}
 
 
 async def signed_form(request: Request) -> FormParams:
@@ -61,7 +74,7 @@ async def signed_form(request: Request) -> FormParams:
         200: {"description": "Stored (or a re-delivery, ignored); empty TwiML.", "content": {"text/xml": {}}},
         **error_responses(InvalidWebhook, InvalidSignature),
     },
-    openapi_extra=_FORM,
+    openapi_extra=_form(INBOUND_EXAMPLE),
 )
 async def inbound(request: Request) -> Response:
     params = await signed_form(request)
@@ -79,7 +92,7 @@ async def inbound(request: Request) -> Response:
         204: {"description": "Merged (or about no message of ours, ignored)."},
         **error_responses(InvalidWebhook, InvalidSignature),
     },
-    openapi_extra=_FORM,
+    openapi_extra=_form(STATUS_EXAMPLE),
 )
 async def status(request: Request) -> Response:
     params = await signed_form(request)

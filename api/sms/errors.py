@@ -8,8 +8,9 @@ class InvalidSignature(Forbidden):
 
 
 class InvalidWebhook(AppError):
-    """Signed by Twilio but without what an inbound message needs (its MessageSid, a sender number)."""
+    """Signed by Twilio but without what it must carry (a MessageSid, a sender number, a status): a payload
+    problem, so 422 like every other payload the api refuses. Nothing is stored."""
 
     error = "invalid_webhook"
-    status_code = 400
+    status_code = 422
     message_key = "error.generic.bad_request"

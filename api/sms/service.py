@@ -97,7 +97,7 @@ def outbound_aad(outbound_id: uuid.UUID) -> str:
 
 
 def parse_inbound(params: FormParams, settings: Settings) -> InboundSms:
-    """The message a signed inbound webhook carries, or InvalidWebhook (400) when it cannot be answered."""
+    """The message a signed inbound webhook carries, or InvalidWebhook (422) when it cannot be answered."""
     sid = params.first("MessageSid") or ""
     if not MESSAGE_SID.match(sid):
         raise InvalidWebhook()

@@ -1,6 +1,7 @@
 """The worker: `python -m api.worker`. Background jobs that must not run inside a request.
 
-Now: puts lapsed queue leases back, and beats a heartbeat that readiness checks read. Stops cleanly on
+Now: puts lapsed queue leases back, beats a heartbeat that readiness checks read, and runs the SMS
+helpline's bot turns and outbox (api/sms/runner.py). Stops cleanly on
 SIGINT/SIGTERM, finishing the job in hand.
 """
 
@@ -18,6 +19,7 @@ from api.kit.models import utcnow
 from api.kit.sql import upsert
 from api.observability import configure_logging
 from api.queue import repository as queue_repository
+from api.sms.runner import SmsRunner
 from api.worker.models import WorkerHeartbeat
 
 logger = logging.getLogger("api.worker")
@@ -42,6 +44,8 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    sms = SmsRunner.create(settings, sessionmaker)
+    sms_task = asyncio.create_task(sms.run(stopping))
     logger.info("worker started")
     try:
         while not stopping.is_set():
@@ -54,6 +58,9 @@ async def main() -> None:
             except TimeoutError:
                 pass
     finally:
+        stopping.set()
+        await sms_task
+        await sms.close()
         await engine.dispose()
         logger.info("worker stopped")
 

@@ -134,6 +134,12 @@ def urgent_body(conversation: str) -> Body:
     return body
 
 
+def twilio_form(_world: World, _principal: str) -> Raw:
+    """A form shaped like Twilio's, without its signature: whatever token comes with it, it is refused."""
+    form = "MessageSid=SM" + "0" * 32 + "&MessageStatus=delivered&From=%2B447700900123&Body=hello"
+    return Raw(form.encode(), "application/x-www-form-urlencoded")
+
+
 def police_feed(_world: World, _principal: str) -> Raw:
     return Raw(POLICE_FEED_EXAMPLE.encode(), "text/csv")
 
@@ -167,6 +173,9 @@ ROWS: list[Row] = [
         everyone(204),
         path="/v1/chat/conversations/{conversation}",
     ),
+    # Twilio's webhooks: the signature is the authentication, so no principal's token opens them.
+    Row("POST", "/v1/channels/sms/inbound", everyone(403), body=twilio_form),
+    Row("POST", "/v1/channels/sms/status", everyone(403), body=twilio_form),
     Row("POST", "/v1/nlg", only(bot=200), body=nlg_body),
     Row("POST", "/v1/referrals", only(bot=201, agency=201), body=referral_body),
     Row(

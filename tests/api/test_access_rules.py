@@ -66,6 +66,8 @@ class TestEveryRouteHasARule:
             ("GET", "/refer/sign-in"),
             ("GET", "/refer/static/{name}"),
             ("POST", "/refer/sign-in"),
+            ("POST", "/v1/channels/sms/inbound"),
+            ("POST", "/v1/channels/sms/status"),
             ("POST", "/v1/chat/conversations"),
             ("POST", "/v1/chat/conversations/{conversation_id}/messages"),
         ]

@@ -61,6 +61,14 @@ class TestErrors:
         assert reply.json()["detail"] == "A valid bearer token is needed."
 
 
+# Real-looking Twilio settings (production refuses the placeholders and a drama sender number).
+TWILIO = {
+    "twilio_account_sid": "AC" + "9" * 32,
+    "twilio_auth_token": "t" * 32,
+    "twilio_from_number": "+441782000000",
+}
+
+
 class TestSettings:
     def test_placeholder_secrets_are_refused_in_production(self) -> None:
         with pytest.raises(ValidationError, match="BOT_SERVICE_TOKEN"):
@@ -73,9 +81,23 @@ class TestSettings:
             encryption_keys="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
             blind_index_key="k" * 40,
             allow_fictional_phone_numbers=False,
+            **TWILIO,
             _env_file=None,
         )
         assert len(settings.encryption_key_ring()[0]) == 32
+
+    def test_twilio_placeholders_are_refused_in_production(self) -> None:
+        real = {
+            "bot_service_token": "b" * 40,
+            "encryption_keys": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
+        }
+        with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN"):
+            Settings(app_env="production", blind_index_key="k" * 40, **real, _env_file=None)
+        with pytest.raises(ValidationError, match="TWILIO_FROM_NUMBER"):
+            Settings(
+                app_env="production", blind_index_key="k" * 40, **real,
+                **{**TWILIO, "twilio_from_number": "+447700900000"}, _env_file=None,
+            )  # fmt: skip
 
     def test_fictional_numbers_are_refused_in_production(self) -> None:
         with pytest.raises(ValidationError, match="ALLOW_FICTIONAL_PHONE_NUMBERS"):
@@ -85,6 +107,7 @@ class TestSettings:
                 encryption_keys="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
                 blind_index_key="k" * 40,
                 allow_fictional_phone_numbers=True,
+                **TWILIO,
                 _env_file=None,
             )
 

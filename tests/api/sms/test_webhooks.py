@@ -127,11 +127,11 @@ class TestInboundStorage:
             {"From": "VODAFONE"},
         ],
     )
-    async def test_a_signed_form_without_sid_or_sender_is_400_and_nothing_is_stored(
+    async def test_a_signed_form_without_sid_or_sender_is_422_and_nothing_is_stored(
         self, client: httpx.AsyncClient, app: FastAPI, change: dict[str, str]
     ) -> None:
         response = await post_signed(client, INBOUND, {**inbound_params("hello"), **change})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.json()["error"] == "invalid_webhook"
         assert await inbound_rows(app) == []
 
