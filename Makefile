@@ -85,6 +85,7 @@ bench: env ## benchmarks in load/ (see load/README.md)
 	$(API)/python load/bench_queue.py
 	$(API)/python load/bench_hub.py
 	$(API)/python load/run_chat_slice.py
+	$(API)/python load/run_sms_inbound.py
 
 lock-api: ## re-resolve requirements/api.in into requirements/api.lock
 	rm -rf $(TMP)/lock && mkdir -p $(TMP) && $(PY311) -m venv $(TMP)/lock && $(TMP)/lock/bin/pip install --quiet -r requirements/api.in

@@ -12,6 +12,8 @@
 - Test controls, not Twilio's: `GET /_fake/messages` (what was sent, with each callback's answer),
   `POST /_fake/config` (JSON: `throttle_next` how many sends answer 429, `reverse_callbacks`,
   `callback_delay` seconds, `statuses` to report, `opted_out` numbers), `POST /_fake/reset`, `GET /healthz`.
+- `python -m tools.fake_twilio --text "hello" [--api URL --from +447700900123]` texts the helpline the way
+  Twilio would deliver it (a signed inbound webhook), for trying `make run` by hand.
 
 Standard library HTTP server plus the twilio library's signer; loopback only; keeps everything in memory.
 """
@@ -266,12 +268,40 @@ def serve(port: int, account_sid: str, auth_token: str) -> FakeTwilioServer:
     return FakeTwilioServer(port, FakeTwilio(account_sid, auth_token))
 
 
+def text(api: str, body: str, sender: str, to: str, account_sid: str, auth_token: str) -> int:
+    """Text the helpline as Twilio would deliver it: a signed inbound webhook to the api. The HTTP status."""
+    url = api.rstrip("/") + "/v1/channels/sms/inbound"
+    sid = "SM" + secrets.token_hex(16)
+    params = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": account_sid, "From": sender, "To": to,
+              "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}  # fmt: skip
+    request = urllib.request.Request(  # noqa: S310 — the local api
+        url,
+        data=urllib.parse.urlencode(params).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": RequestValidator(auth_token).compute_signature(url, params),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local fake of Twilio's Messages REST API.")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--text", metavar="BODY", help="instead of serving: text BODY to the api, signed")
+    parser.add_argument("--api", default="http://127.0.0.1:8000", help="with --text: the api's public URL")
+    parser.add_argument("--from", dest="sender", default="+447700900123", help="with --text: who texts")
+    parser.add_argument("--to", default="+447700900000", help="with --text: the helpline number")
     args = parser.parse_args(argv)
     account_sid = os.environ.get("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN", "fake-auth-token")
+    if args.text is not None:
+        print(text(args.api, args.text, args.sender, args.to, account_sid, auth_token))
+        return
     server = serve(args.port, account_sid, auth_token)
     print(f"fake Twilio on http://127.0.0.1:{args.port}", flush=True)
     try:
