@@ -12,6 +12,7 @@ from api.agency_form.endpoints import sign_in_redirect
 from api.agency_form.sessions import SignInRequired
 from api.audit.endpoints import router as audit_router
 from api.chat.endpoints import router as chat_router
+from api.chat.gateway import Gateway
 from api.chat.relay import RasaRelay
 from api.chat.tracker import TrackerStore, tracker_store_url
 from api.config import Settings, get_settings
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # that never run the lifespan.
     app.state.translator = Translator(settings.locales_dir, settings.default_locale)
     app.state.response_catalogue = load_catalogue(settings.locales_dir / "responses.yml")
+    app.state.gateway = Gateway.from_settings(settings, app.state.translator)
     install_error_handlers(app)
     app.middleware("http")(log_requests)
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
