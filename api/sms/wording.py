@@ -1,11 +1,12 @@
 """Turning the bot's replies into SMS texts: numbered choices, segment budgets, neutral first words.
 
 A text message shows its first words on the phone's lock screen, where someone else may read them. So no SMS
-starts with words that name the service or what happened: when any of a language's lock-screen words
-(`bot.sms.lock_screen_words`, the names of our services and queues) appears within the first
-`LOCK_SCREEN_CHARS` characters, the SMS starts with a neutral opener instead (`bot.sms.neutral_opener`, itself
-at least that long, and checked to hold none of the words), which pushes them out of sight. The person may
-choose otherwise (`named_ok`), though no question asks them yet.
+starts with words that tell what it is about: when any of the language's lock-screen words (and the default
+language's: `bot.sms.lock_screen_words`, words like "abuse", "victim", "police" and the providers' names)
+appears within the first `LOCK_SCREEN_CHARS` characters, the SMS starts with a neutral opener instead
+(`bot.sms.neutral_opener`, at least that long and holding none of the words; tests check both in every
+language), which pushes them out of sight. The person may choose otherwise (`named_ok`), though no question
+asks them yet.
 
 Buttons become numbered choices ("Reply with a number: 1 Yes, 2 No"), and the reply "2" is sent to the bot
 as the second choice's payload (see service).

@@ -24,7 +24,7 @@ from api.chat.relay import RasaRelay
 from api.config import Settings
 from api.i18n import Translator
 from api.sms.models import SmsInbound, SmsOutbound
-from api.sms.service import SmsContext
+from api.sms.service import SmsContext, outbound_aad
 from api.sms.twilio import TwilioClient
 from tools.fake_twilio import FakeTwilio, serve
 
@@ -190,3 +190,17 @@ async def drain(context: SmsContext, *, turns: bool = True, sends: bool = True, 
         if not busy:
             return
     raise AssertionError("the worker still had work after every round")
+
+
+async def texts(app: FastAPI) -> list[str]:
+    """The outbox's bodies, in order (only those not yet sent still have one)."""
+    vault = app.state.vault
+    return [
+        vault.cipher.open(row.body_sealed, outbound_aad(row.id).encode()).decode()
+        for row in await outbound_rows(app)
+        if row.body_sealed is not None
+    ]
+
+
+def english(ctx: SmsContext, key: str) -> str:
+    return ctx.translator.t(key, "en")

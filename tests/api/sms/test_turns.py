@@ -5,39 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.chat.models import Conversation
+from api.config import REPO_ROOT
+from api.i18n import Translator
 from api.sms import service
 from api.sms.models import SmsContact
 from api.sms.segments import segments
-from api.sms.service import SmsContext, conversation_id_for, outbound_aad
+from api.sms.service import SmsContext, conversation_id_for
 from api.sms.wording import LOCK_SCREEN_CHARS, names_the_service
 from tests.api.sms.conftest import (
     INBOUND,
     PERSON,
     ScriptedRasa,
     drain,
+    english,
     inbound_params,
     inbound_rows,
-    outbound_rows,
     post_signed,
+    texts,
 )
-
-
-async def texts(app: FastAPI) -> list[str]:
-    """The outbox's bodies, in order (only those not yet sent still have one)."""
-    vault = app.state.vault
-    return [
-        vault.cipher.open(row.body_sealed, outbound_aad(row.id).encode()).decode()
-        for row in await outbound_rows(app)
-        if row.body_sealed is not None
-    ]
-
-
-def english(ctx: SmsContext, key: str) -> str:
-    return ctx.translator.t(key, "en")
 
 
 class TestTurn:
@@ -82,63 +72,6 @@ class TestTurn:
         await post_signed(client, INBOUND, inbound_params("1", n=2))
         await drain(ctx, sends=False)
         assert rasa.turns[-1][1] == "1"
-
-
-class TestOrder:
-    async def test_one_conversation_is_answered_strictly_in_order_by_concurrent_workers(
-        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, rasa: ScriptedRasa
-    ) -> None:
-        import asyncio
-
-        rasa.delay = 0.02
-        others = ["+447700900301", "+447700900302"]
-        for n in range(1, 13):
-            await post_signed(client, INBOUND, inbound_params(f"message {n}", n=n))
-            await post_signed(client, INBOUND, inbound_params(f"other {n}", n=100 + n, sender=others[n % 2]))
-
-        async def worker() -> None:
-            while await service.answer_next(ctx):
-                pass
-
-        await asyncio.gather(*(worker() for _ in range(4)))
-        mine = conversation_id_for(app.state.vault, PERSON)
-        seen = [text for sender, text in rasa.turns if sender == mine]
-        assert seen == [f"message {n}" for n in range(1, 13)]
-        assert len(rasa.turns) == 24
-        replies = [r for r in await outbound_rows(app) if r.conversation_id == mine]
-        assert [r.seq for r in replies] == list(range(1, 13))
-        assert [r.inbound_id for r in replies] == sorted(r.inbound_id or 0 for r in replies)
-
-    async def test_a_message_waits_while_an_earlier_one_waits_for_the_bot(
-        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, rasa: ScriptedRasa
-    ) -> None:
-        rasa.down = True
-        await post_signed(client, INBOUND, inbound_params("first", n=1))
-        await post_signed(client, INBOUND, inbound_params("second", n=2))
-        assert await service.answer_next(ctx) is True  # deferred: the bot is down
-        assert await service.answer_next(ctx) is False  # the second may not overtake it
-        assert [r.status for r in await inbound_rows(app)] == ["received", "received"]
-        rasa.down = False
-        import asyncio
-
-        await asyncio.sleep(0.06)
-        await drain(ctx, sends=False)
-        assert [t for _, t in rasa.turns] == ["first", "second"]
-
-    async def test_after_every_attempt_the_person_hears_we_cannot_answer(
-        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, rasa: ScriptedRasa
-    ) -> None:
-        import asyncio
-
-        rasa.down = True
-        await post_signed(client, INBOUND, inbound_params("hello there", n=1))
-        for _ in range(40):
-            await service.answer_next(ctx)
-            if (await inbound_rows(app))[0].status == "processed":
-                break
-            await asyncio.sleep(0.02)
-        assert (await inbound_rows(app))[0].status == "processed"
-        assert english(ctx, "bot.sms.unavailable") in (await texts(app))[0]
 
 
 class TestEdgeCases:
@@ -238,10 +171,13 @@ class TestNeutralWording:
             assert segments(text) <= 3
         assert any(text.startswith(english(ctx, "bot.sms.neutral_opener")) for text in replies)
 
+    @pytest.mark.parametrize("language", Translator(REPO_ROOT / "locales").locales)
     def test_the_opener_is_neutral_and_long_enough_to_push_the_words_out_of_sight(
-        self, ctx: SmsContext
+        self, language: str
     ) -> None:
-        opener = english(ctx, "bot.sms.neutral_opener")
-        words = tuple(english(ctx, "bot.sms.lock_screen_words").split("|"))
+        translator = Translator(REPO_ROOT / "locales")
+        opener = translator.t("bot.sms.neutral_opener", language)
+        words = tuple(translator.t("bot.sms.lock_screen_words", language).split("|"))
+        words += tuple(translator.t("bot.sms.lock_screen_words", "en").split("|"))
         assert len(opener) >= LOCK_SCREEN_CHARS
         assert not names_the_service(opener, words, window=len(opener))
