@@ -66,6 +66,8 @@ def responses(flows: dict[str, LoadedFlow]) -> dict[str, dict[str, Any]]:
             out[f"utter_{flow.id}_intro"] = {"text": flow.spec.intro_key}
         for question in flow.questions:
             spec: dict[str, Any] = {"text": question.text_key}
+            if question.preface_key:
+                spec["preface"] = question.preface_key
             if buttons := question_buttons(question):
                 spec["buttons"] = buttons
             out[f"utter_ask_{question.id}"] = spec

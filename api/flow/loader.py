@@ -295,6 +295,7 @@ def _texts(spec: Flow) -> list[str]:
     for item in spec.questions:
         if isinstance(item, Question):
             keys.append(item.text_key)
+            keys.extend([item.preface_key] if item.preface_key else [])
             keys.extend(c.text_key for c in item.choices or [])
             keys.extend(k for k in (item.yes_text_key, item.no_text_key) if k)
     for exit_ in spec.exits:

@@ -153,6 +153,11 @@ class Question(Strict):
     id: Slug
     type: AnswerType
     text_key: LocaleKey
+    preface_key: LocaleKey | None = Field(
+        default=None,
+        description="Said just before the question, in the same message (the privacy notice before consent: "
+        "the wording recorded on a consent receipt is the whole message).",
+    )
     optional: bool = Field(
         default=False, description="The person may skip it ('rather not say'); nothing is mapped then."
     )

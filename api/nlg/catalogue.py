@@ -25,6 +25,8 @@ class ResponseSpec:
     buttons: tuple[ButtonSpec, ...] = ()
     # Rasa's built-in responses that must say nothing (e.g. utter_restart when a conversation is ended).
     silent: bool = False
+    # A text said first, in the same message (the privacy notice before the consent question).
+    preface_key: str | None = None
     # "languages": one button per language the service speaks, named in that language (the language menu).
     buttons_from: str | None = None
 
@@ -55,5 +57,7 @@ def load_catalogue(path: Path) -> dict[str, ResponseSpec]:
         buttons_from = spec.get("buttons_from")
         if buttons_from not in (None, *GENERATED_BUTTONS):
             raise CatalogueError(f"{path}: {name}: buttons_from must be one of {GENERATED_BUTTONS}")
-        catalogue[name] = ResponseSpec(name, spec["text"], buttons, buttons_from=buttons_from)
+        catalogue[name] = ResponseSpec(
+            name, spec["text"], buttons, preface_key=spec.get("preface"), buttons_from=buttons_from
+        )
     return catalogue

@@ -69,6 +69,8 @@ async def render(
     locale = translator.supported(locale)
     params = _params(translator, locale, slots, arguments)
     text = translator.t(spec.text_key, locale, **params)
+    if spec.preface_key:
+        text = translator.t(spec.preface_key, locale, **params) + "\n\n" + text
     if spec.text_key.startswith(CONSENT_KEY_PREFIX):
         await register_wording(session, wording_version(text), spec.text_key, locale, text)
     buttons = [NlgButton(title=translator.t(b.title_key, locale), payload=b.payload) for b in spec.buttons]

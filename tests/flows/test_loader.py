@@ -147,7 +147,7 @@ BROKEN: dict[str, tuple[str, Edit, str]] = {
     "a text key missing from a locale": (
         "asb",
         _question_edit("asb_what", {"text_key": "bot.asb.ask_nothing_here"}),
-        "not in locales/bot.en.yml: bot.asb.ask_nothing_here",
+        "not in locales/bot.ar.yml: bot.asb.ask_nothing_here",  # the first language, in order
     ),
     "a choice label missing from a locale": (
         "hate_crime",

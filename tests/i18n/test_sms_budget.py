@@ -1,0 +1,78 @@
+"""Every text that can go out by SMS, in every language, within the segment budget (DESIGN §6): each SMS at
+most 3 segments (GSM-7 153 per segment, or UCS-2 67 as soon as one character is outside GSM-7), and a long
+reply split only at sentence boundaries. Texts are rendered as the SMS channel sends them: with the numbered
+choices of their buttons, and the neutral opener where a lock screen could show a service's name."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import pytest
+
+from api.chat.schemas import BotMessage, Button
+from api.config import REPO_ROOT
+from api.i18n import Translator
+from api.kit.time import as_london
+from api.nlg.catalogue import load_catalogue
+from api.sms import segments
+from api.sms.wording import compose, render
+
+LOCALES = REPO_ROOT / "locales"
+TRANSLATOR = Translator(LOCALES)
+CATALOGUE = load_catalogue(LOCALES / "responses.yml")
+DEADLINE = as_london(datetime.fromisoformat("2026-11-25T17:00:00+00:00"))
+
+
+def params(language: str) -> dict[str, str]:
+    """The longest values the bot fills in (the longest service and help line names)."""
+    longest = {
+        prefix: max((TRANSLATOR.t(f"bot.{prefix}.{q}", language) for q in queues), key=len)
+        for prefix, queues in {
+            "service_name": ("hate_crime", "asb", "domestic_abuse", "perpetrator", "young_person"),
+            "help_line": ("hate_crime", "domestic_abuse_victim", "children_front_door"),
+        }.items()
+    }
+    return {
+        "reference": "SR-2345-6789",
+        "deadline_at": TRANSLATOR.format_datetime_words(DEADLINE, language),
+        "service_name": longest["service_name"],
+        "help_line": longest["help_line"],
+        "max": "1000",
+        "min": "0",
+        "count": "6",
+    }
+
+
+def outgoing(language: str) -> dict[str, str]:
+    """Each response as the SMS channel renders it (text plus numbered choices)."""
+    translate = lambda key, **extra: TRANSLATOR.t(key, language, **extra)  # noqa: E731
+    texts: dict[str, str] = {}
+    for name, spec in CATALOGUE.items():
+        if spec.silent:
+            continue
+        buttons = [Button(title=translate(b.title_key), payload=b.payload) for b in spec.buttons]
+        message = BotMessage(text=translate(spec.text_key, **params(language)), buttons=buttons)
+        texts[name], _ = render([message], translate)
+    for key in ("media_not_read", "empty", "too_long", "unavailable"):
+        texts[f"bot.sms.{key}"] = translate(f"bot.sms.{key}")
+    return texts
+
+
+@pytest.mark.parametrize("language", TRANSLATOR.locales)
+def test_every_sms_fits_three_segments_split_at_sentences(language: str) -> None:
+    opener = TRANSLATOR.t("bot.sms.neutral_opener", language)
+    words = tuple(TRANSLATOR.t("bot.sms.lock_screen_words", language).split("|"))
+    stats: Counter[str] = Counter()
+    for name, text in outgoing(language).items():
+        sent = compose(text, opener=opener, words=words)
+        assert sent, name
+        for sms in sent:
+            assert segments.segments(sms) <= segments.MAX_SEGMENTS, (name, sms)
+        # Sentence boundaries suffice: no single sentence (or line) needs more than the budget on its own.
+        for sentence in segments._SENTENCE_END.split(text):
+            assert segments.fits(sentence), (name, sentence)
+        stats["messages"] += 1
+        stats["sms"] += len(sent)
+        stats["ucs2"] += not segments.is_gsm7(text)
+    print(f"\n{language}: {stats['messages']} replies → {stats['sms']} SMS; {stats['ucs2']} need UCS-2")
