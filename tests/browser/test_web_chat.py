@@ -23,6 +23,18 @@ Shoot = Callable[[Page, str], Path]
 REFERENCE = re.compile(r"SR-[0-9A-Z]{4}-[0-9A-Z]{4}")
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
 RACE = '/inform{"choice":"race"}'
+EMPTIED_REPORTER = """() => new MutationObserver(() => console.log('emptied ' + JSON.stringify(
+        [location.pathname, document.body.childElementCount, document.title])))
+    .observe(document.body, {childList: true})"""
+EMPTIED = 'emptied ["/chat",0,""]'
+# Whether the person's message with this text shows its first character left of its last one.
+DIGITS_IN_ORDER = """text => {
+    const node = [...document.querySelectorAll('#log .msg--you .msg__text')]
+        .find(e => e.textContent === text).firstChild;
+    const x = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                       return r.getBoundingClientRect().x; };
+    return x(0) < x(text.length - 1);
+}"""
 
 
 def assert_nothing_kept_in_the_tab(page: Page) -> None:
@@ -110,6 +122,8 @@ class TestSelfReferral:
         for reply in replies:
             assert ARABIC_SCRIPT.search(reply), f"a reply not in Urdu: {reply!r}"
         assert REFERENCE.search(replies[-1]), replies[-1]
+        # A number the person typed reads left to right on the right-to-left page.
+        assert page.evaluate(DIGITS_IN_ORDER, "07700 900 456")
 
         # Right to left: the service's messages sit on the right, the person's on the left.
         service = page.locator("#log .msg--service").first.bounding_box()
@@ -130,6 +144,14 @@ class TestQuickExit:
         assert tracker_rows(chat.stack, chat.conversation_id) > 0, "the tracker should hold the conversation"
         assert_nothing_kept_in_the_tab(chat.page)
         return int(chat.page.evaluate("history.length"))
+
+    def watch_the_page(self, page: Page) -> list[str]:
+        """What the page looks like the moment the exit empties it, still on the chat's address (so before
+        the neutral site has even answered): reported through the console, as the page is about to go."""
+        seen: list[str] = []
+        page.on("console", lambda message: seen.append(message.text))
+        page.evaluate(EMPTIED_REPORTER)
+        return seen
 
     def assert_gone(
         self, context: BrowserContext, page: Page, chat: Chat, neutral_site: str, entries: int
@@ -160,8 +182,10 @@ class TestQuickExit:
         chat = Chat(page, stack)
         entries = self.start_and_answer(chat)
         shoot(page, "before")
+        seen = self.watch_the_page(page)
         page.locator("#exit-this-page").click()
         self.assert_gone(context, page, chat, neutral_site, entries)
+        assert EMPTIED in seen, seen
         shoot(page, "after")
 
     def test_quick_exit_by_shift_three_times(
@@ -186,9 +210,11 @@ class TestQuickExit:
         assert page.locator("#message").input_value() == "AAA"
         shoot(page, "before")
 
+        seen = self.watch_the_page(page)
         for _ in range(3):
             page.keyboard.press("Shift")
         self.assert_gone(context, page, chat, neutral_site, entries)
+        assert EMPTIED in seen, seen
         shoot(page, "after")
 
 
