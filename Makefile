@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report
+.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ env: $(API_STAMP) $(BOT_STAMP) ## create both environments (idempotent: does not
 run: env ## run the whole service on 127.0.0.1 (SQLite under data/); Ctrl-C stops it
 	$(API)/python -m tools.run
 
-test: env lint types migrations bot-validate train bot-test pytest ## everything CI runs
+test: env lint types migrations bot-validate nlu-check train bot-test pytest ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: $(API_STAMP) ## ruff check and format check
@@ -74,8 +74,12 @@ flows: $(API_STAMP) ## after changing flows/: the JSON Schema, the bot's generat
 	$(API)/python -m tools.gen_bot
 	$(API)/python -m tests.flows.stories
 
-nlu-report: env ## NLU cross-validation per intent and language (a report, not a gate)
+nlu-report: env ## NLU cross-validation of the multilingual model, per language and intent (a report)
 	$(API)/python -m tools.nlu_report
+
+nlu-check: env ## the NLU bar: every language at least 90% in cross-validation, no emergency example missed
+	$(API)/python -m tools.nlu_report --check --out $(TMP)/nlu-report.md > /dev/null
+	@grep -A12 '^| language' $(TMP)/nlu-report.md
 
 pytest: env ## unit, integration and end-to-end tests (pytest exits non-zero when no test ran)
 	$(API)/python -m pytest
