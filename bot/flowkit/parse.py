@@ -11,6 +11,7 @@ import calendar
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Dict, List, Optional
@@ -47,8 +48,25 @@ def allow_fictional() -> bool:
     return os.environ.get("ALLOW_FICTIONAL_PHONE_NUMBERS", "").lower() in ("1", "true", "yes")
 
 
+# A word character, including the vowel signs and viramas of Arabic, Bengali, Gurmukhi and Urdu script (which
+# `\w` leaves out): so "তিন" (three) is not found inside "তিনি" (he), nor "ਦੋ" inside a longer word.
+_WORD = r"[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0dff]"
+# Marks after a letter below this code point are accents (Latin, Greek, Cyrillic): "două" is read as "doua".
+_ACCENTED_SCRIPTS_END = 0x0530
+
+
+def _plain(value: str) -> str:
+    """Without the accents of Latin and Cyrillic letters; other scripts' marks are letters and stay (NFC)."""
+    kept: List[str] = []
+    for char in unicodedata.normalize("NFD", value):
+        if unicodedata.category(char) == "Mn" and kept and ord(kept[-1]) < _ACCENTED_SCRIPTS_END:
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def _clean(value: str) -> str:
-    return " ".join(value.casefold().replace("’", "'").split())
+    return " ".join(_plain(unicodedata.normalize("NFC", value).casefold().replace("’", "'")).split())
 
 
 def _payload_choice(raw: str) -> Optional[str]:
@@ -65,11 +83,12 @@ def _payload_choice(raw: str) -> Optional[str]:
 
 
 def _words_pattern(words: List[str]) -> str:
-    return "|".join(re.escape(w) for w in words)
+    return "|".join(re.escape(_plain(w)) for w in sorted(words, key=len, reverse=True))
 
 
 def _has(words: List[str], text_: str) -> bool:
-    return bool(words) and re.search(rf"(?<!\w)(?:{_words_pattern(words)})(?!\w)", text_) is not None
+    """Whether any of the words is in the (cleaned) text as a whole word."""
+    return bool(words) and re.search(rf"(?<!{_WORD})(?:{_words_pattern(words)})(?!{_WORD})", text_) is not None
 
 
 def parse_answer(
@@ -151,8 +170,8 @@ def _number_in(said: str, language: str) -> Optional[int]:
     digits = re.search(r"\d+", said)
     if digits:
         return int(digits.group(0))
-    for index, word in enumerate(alternatives_in_order("numbers", language), start=1):
-        if _has([word], said):
+    for index, spellings in enumerate(alternatives_in_order("numbers", language), start=1):
+        if _has(spellings.split("/"), said):  # "doi/două" : one number, several forms
             return index
     if _has(alternatives("single_words", language), said):
         return 1
@@ -283,7 +302,8 @@ def _worded_date(said: str, language: str, today: date) -> Optional[date]:
             back = (today.weekday() - weekday) % 7 or 7
             return today - timedelta(days=back)
     for name, month in sorted(words["months"].items(), key=lambda kv: -len(kv[0])):
-        if len(name) < 3 or not _has([name], said):
+        # A short month name needs a day or a year beside it: "may", "mai", "maj" are everyday words too.
+        if len(name) < 3 or not _has([name], said) or (len(name) <= 3 and not re.search(r"\d", said)):
             continue
         day_match = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", said)
         year_match = re.search(r"\b(\d{4})\b", said)

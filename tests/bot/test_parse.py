@@ -10,7 +10,7 @@ import pytest
 
 from bot.flowkit.flows import load_flow
 from bot.flowkit.logic import SKIPPED
-from bot.flowkit.parse import Parsed, parse_answer
+from bot.flowkit.parse import Parsed, _clean, _number_in, parse_answer, parse_date
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 ASB = load_flow("asb")
@@ -231,3 +231,33 @@ class TestSkipping:
 
     def test_the_skip_button(self) -> None:
         assert parse(ASB.question("asb_frightened"), "/skip_question", "skip_question").value == SKIPPED
+
+
+class TestOtherScriptsAndForms:
+    """What the Romanian and Bengali writers found: words inside words, forms of a number, accents."""
+
+    @pytest.mark.parametrize(
+        ("said", "language", "expected"),
+        [
+            ("তিনি কখনো পুলিশ ডাকেননি", "bn", None),  # "he never called the police": তিন (3) is inside তিনি
+            ("তিন বার", "bn", 3),
+            ("দু বার", "bn", 2),
+            ("de două ori", "ro", 2),
+            ("doi", "ro", 2),
+            ("doua", "ro", 2),
+        ],
+    )
+    def test_numbers(self, said: str, language: str, expected: int | None) -> None:
+        assert _number_in(_clean(said), language) == expected
+
+    def test_a_short_month_name_alone_is_not_a_date(self) -> None:
+        question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+        assert parse_date(question, "nu mai știu", "ro", TODAY).value is None
+        assert parse_date(question, "12 mai", "ro", TODAY).value == {"date": "2026-05-12", "words": "12 mai"}
+
+    def test_weekdays_without_accents(self) -> None:
+        question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+        plain = parse_date(question, "sambata", "ro", TODAY).value
+        accented = parse_date(question, "sâmbătă", "ro", TODAY).value
+        assert plain is not None and accented is not None
+        assert plain["date"] == accented["date"] == "2026-11-21"
