@@ -164,7 +164,39 @@ class ReferralCreate(Strict):
                         "given_at": "2026-11-24T10:00:00+00:00",
                     },
                     "triage": {"incident_type": "hate", "hate_strands": ["race"], "consent": "given"},
-                }
+                },
+                {
+                    "source": "agency",
+                    "language": "en",
+                    "flow": "hate_crime",
+                    "person": {"name": "Synthetic Person"},
+                    "answers": {
+                        "postcode": "ST4 1AA",
+                        "incident_description": "Shouted at in the street (synthetic example)",
+                        "incident_when": "2026-11-20",
+                        "hate_strand": "race",
+                        "contact_phone": "07700 900123",
+                        "sms_safe": True,
+                    },
+                    "consent": {
+                        "given_by": "agency",
+                        "purposes": [
+                            "store_and_process",
+                            "share_with_provider",
+                            "contact_phone",
+                            "contact_sms",
+                        ],
+                        "wording_versions": ["0" * 64],
+                        "language": "en",
+                        "given_at": "2026-11-24T10:00:00+00:00",
+                        "referrer": {
+                            "name": "Synthetic Officer",
+                            "organisation": "Synthetic Homes",
+                            "contact": "01782 000000",
+                            "role": "housing_officer",
+                        },
+                    },
+                },
             ]
         },
     )
@@ -202,6 +234,13 @@ class UrgentReason(StrEnum):
 
 
 class UrgentCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "danger_reported", "conversation_id": "c_2VtI3c1pYbq0m8x"}]
+        },
+    )
+
     reason: UrgentReason = UrgentReason.danger_reported
     conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
         default=None,

@@ -288,6 +288,7 @@ class TestRead:
             "name": "Synthetic Officer",
             "organisation": "Synthetic Homes",
             "contact": "ext 100",
+            "role": "housing_officer",
         }
         assert body["referral_references"] == [created["reference"]]
         assert body["withdrawn_by_id"] is None
