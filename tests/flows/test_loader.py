@@ -129,6 +129,16 @@ def _drop_consent(flow: dict[str, Any]) -> None:
 
 
 BROKEN: dict[str, tuple[str, Edit, str]] = {
+    "an agency question that reads what only the bot asks": (
+        "hate_crime",
+        _question_edit("incident_description", {"when": {"answer": "safe_to_talk", "equals": True}}),
+        "agency variant: question incident_description reads 'safe_to_talk'",
+    ),
+    "a question the bot does not ask": (
+        "hate_crime",
+        _question_edit("hate_strand", {"asked_by": ["agency"]}),
+        "asked_by must include bot",
+    ),
     "an unknown answer type": (
         "hate_crime",
         _question_edit("hate_strand", {"type": "colour"}),
