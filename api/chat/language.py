@@ -62,19 +62,20 @@ class LanguageDetection:
         return Detection(self._codes[best.language], best.value)
 
 
-@lru_cache(maxsize=32)
-def language_names(code: str) -> frozenset[str]:
-    """What a person may type to name a language: its own name, its English name, its code (folded)."""
+@lru_cache(maxsize=64)
+def language_names(code: str, languages: tuple[str, ...] = ()) -> frozenset[str]:
+    """What a person may type to name a language (folded): its code, and its name in itself, in English and
+    in each of `languages` ("angielski" and "ਅੰਗਰੇਜ਼ੀ" name English too)."""
     names = {code}
     try:
         locale = Locale.parse(code)
     except (UnknownLocaleError, ValueError):
         return frozenset(names)
-    for name in (
-        locale.get_display_name(code),
-        locale.get_display_name("en"),
-        locale.get_language_name(code),
-    ):
+    for other in {code, "en", *languages}:
+        try:
+            name = locale.get_display_name(other)
+        except (UnknownLocaleError, ValueError):
+            continue
         if name:
             names.add(fold(name))
     return frozenset(names)
@@ -96,6 +97,6 @@ def named_language(text: str, languages: list[str]) -> str | None:
     for suffix in (" please", " pls", " plz"):
         said = said.removesuffix(suffix)
     for code in languages:
-        if said in language_names(code):
+        if said in language_names(code, tuple(languages)):
             return code
     return None
