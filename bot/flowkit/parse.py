@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
@@ -167,17 +167,19 @@ def parse_yes_no(question: Dict[str, Any], raw: Any, intent: Optional[str], lang
 
 
 def _number_in(said: str, language: str) -> Optional[int]:
-    digits = re.search(r"\d+", said)
+    """The number an answer gives: digits standing as a word of their own (Arabizi writes letters with
+    digits: "sab3a"), else the longest number phrase it contains, so "not once" is 0 and not 1, and a
+    two-word "thirteen" is not read as its first word."""
+    digits = re.search(r"(?<![^\W\d_])\d+(?![^\W\d_])", said)
     if digits:
         return int(digits.group(0))
+    candidates: List[Tuple[str, int]] = []
     for index, spellings in enumerate(alternatives_in_order("numbers", language), start=1):
-        if _has(spellings.split("/"), said):  # "doi/două" : one number, several forms
-            return index
-    if _has(alternatives("single_words", language), said):
-        return 1
-    if _has(alternatives("none_words", language), said):
-        return 0
-    return None
+        candidates.extend((word, index) for word in spellings.split("/"))  # "doi/două": one number
+    candidates.extend((word, 1) for word in alternatives("single_words", language))
+    candidates.extend((word, 0) for word in alternatives("none_words", language))
+    found = [(len(_plain(word)), value) for word, value in candidates if word and _has([word], said)]
+    return max(found)[1] if found else None
 
 
 def alternatives_in_order(name: str, language: str) -> List[str]:

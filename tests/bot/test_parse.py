@@ -245,6 +245,10 @@ class TestOtherScriptsAndForms:
             ("de două ori", "ro", 2),
             ("doi", "ro", 2),
             ("doua", "ro", 2),
+            ("not once", "en", 0),
+            ("once", "en", 1),
+            ("sab3a", "ar", None),  # Arabizi: the 3 is a letter
+            ("3 times", "en", 3),
         ],
     )
     def test_numbers(self, said: str, language: str, expected: int | None) -> None:
