@@ -118,6 +118,11 @@ def _pack(pieces: list[str], max_segments: int, finer: re.Pattern[str] | None) -
 _WORD_END = re.compile(r"\s+")
 
 
+def split_at_sentences(text: str) -> list[str]:
+    """`text` cut after each sentence end or line break (the ends kept, so joining restores the text)."""
+    return _pieces(text, _SENTENCE_END)
+
+
 def split_for_sms(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
     """Split `text` into texts of at most `max_segments` segments each, at sentence boundaries where it
     can, else between words, else between characters. Whitespace at the cuts is dropped; nothing else is

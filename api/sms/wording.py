@@ -8,8 +8,8 @@ appears within the first `LOCK_SCREEN_CHARS` characters, the SMS starts with a n
 language), which pushes them out of sight. The person may choose otherwise (`named_ok`), though no question
 asks them yet.
 
-Buttons become numbered choices ("Reply with a number: 1 Yes, 2 No"), and the reply "2" is sent to the bot
-as the second choice's payload (see service).
+Buttons become numbered choices, one line each ("Reply with a number: 1 Yes" / "2 No", so a long list is
+cut between choices), and the reply "2" is sent to the bot as the second choice's payload (see service).
 Pure functions: the words come in through `translate`.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from api.chat.schemas import BotMessage
-from api.sms.segments import MAX_SEGMENTS, fits, split_for_sms
+from api.sms.segments import MAX_SEGMENTS, fits, split_at_sentences, split_for_sms
 
 LOCK_SCREEN_CHARS = 80
 Translate = Callable[..., str]
@@ -87,10 +87,25 @@ def compose(
         if fits(opened, max_segments) or max_segments == 1:
             out.append(opened)
             continue
-        smaller = split_for_sms(part, max_segments - 1)
-        if len(smaller) <= 1:  # cannot get smaller at sentence, word or character level: send it as it is
-            out.append(opened)
+        # Too long with the opener (in UCS-2 the opener alone can take two segments): the opener, then as
+        # many whole sentences as fit; the rest is checked on its own. Only a sentence too long for the
+        # opener's company is cut between words.
+        sentences = [p for p in split_at_sentences(part) if p.strip()]
+        head = ""
+        while sentences and fits(f"{opener}\n{(head + sentences[0]).strip()}", max_segments):
+            head += sentences.pop(0)
+        if head.strip():
+            out.append(f"{opener}\n{head.strip()}")
+            rest = "".join(sentences).strip()
+            queue[0:0] = [rest] if rest else []
             continue
-        # The first piece gets the opener on the next round; each later one is checked on its own.
-        queue[0:0] = smaller
+        for budget in range(max_segments - 1, 0, -1):
+            pieces = split_for_sms(part, budget)
+            if pieces and fits(f"{opener}\n{pieces[0]}", max_segments):
+                out.append(f"{opener}\n{pieces[0]}")
+                queue[0:0] = pieces[1:]
+                break
+        else:  # an opener too long to share an SMS: it goes alone, just before the part
+            out.append(opener)
+            out.append(part)
     return out

@@ -57,7 +57,7 @@ class TestTurn:
         rasa.reply = reply
         await post_signed(client, INBOUND, inbound_params("Synthetic words in English", n=1))
         await drain(ctx, sends=False)
-        assert "Reply with a number: 1 Yes, 2 No" in (await texts(app))[-1]
+        assert "Reply with a number: 1 Yes\n2 No" in (await texts(app))[-1]
         await post_signed(client, INBOUND, inbound_params("2", n=2))
         await drain(ctx, sends=False)
         assert rasa.turns[-1][1] == "/deny"
