@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from api.db import create_engine, create_sessionmaker
 from api.sms.models import SmsInbound, SmsOutbound
+from api.sms.segments import segments
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -25,18 +26,25 @@ PERSON = "+447700900777"
 
 
 def post_inbound(
-    stack: Stack, http: httpx.Client, body: str, n: int, signature: str | None = None
+    stack: Stack,
+    http: httpx.Client,
+    body: str,
+    n: int,
+    signature: str | None = None,
+    sender: str = PERSON,
+    **extra: str,
 ) -> httpx.Response:
     env = stack.env()
     params = {
         "MessageSid": f"SM{n:032x}",
         "SmsMessageSid": f"SM{n:032x}",
         "AccountSid": env["TWILIO_ACCOUNT_SID"],
-        "From": PERSON,
+        "From": sender,
         "To": "+447700900000",
         "Body": body,
         "NumMedia": "0",
         "ApiVersion": "2010-04-01",
+        **extra,
     }
     url = stack.api_url + INBOUND
     if signature is None:
@@ -58,9 +66,9 @@ def wait_for(check: Any, seconds: float = 90.0) -> Any:
     raise AssertionError("timed out waiting")
 
 
-def sent_to_person(stack: Stack) -> list[dict[str, Any]]:
+def sent_to_person(stack: Stack, number: str = PERSON) -> list[dict[str, Any]]:
     with httpx.Client(base_url=stack.twilio_url, timeout=10) as fake:
-        return [m for m in fake.get("/_fake/messages").json()["messages"] if m["to"] == PERSON]
+        return [m for m in fake.get("/_fake/messages").json()["messages"] if m["to"] == number]
 
 
 async def rows(stack: Stack) -> tuple[list[SmsInbound], list[SmsOutbound]]:
@@ -117,3 +125,22 @@ class TestSmsHelpline:
                 lambda: [m for m in sent_to_person(stack) if "What would you like help with" in m["body"]]
             )
             assert later
+
+    def test_a_long_an_emoji_only_and_a_picture_message_each_get_a_sensible_answer(
+        self, stack: Stack
+    ) -> None:
+        long_story = ("Synthetic: the neighbours shout at me every night and block my door. " * 80)[:5000]
+        cases = {
+            "+447700900781": (long_story, {}),
+            "+447700900782": ("😢😢", {}),
+            "+447700900783": ("", {"NumMedia": "1", "MediaContentType0": "image/jpeg",
+                                   "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0"}),
+        }  # fmt: skip
+        with httpx.Client(base_url=stack.api_url, timeout=30) as http:
+            for n, (number, (body, extra)) in enumerate(cases.items(), start=100):
+                assert post_inbound(stack, http, body, n=n, sender=number, **extra).status_code == 200
+        for number in cases:
+            replies = wait_for(lambda number=number: sent_to_person(stack, number))
+            assert all(0 < segments(m["body"]) <= 3 for m in replies)
+        picture = " ".join(m["body"] for m in sent_to_person(stack, "+447700900783"))
+        assert "can't open pictures" in picture

@@ -216,6 +216,9 @@ class TestGenerate:
             encryption_keys=f"{first},{second}",
             blind_index_key="k" * 40,
             allow_fictional_phone_numbers=False,
+            twilio_account_sid="AC" + "9" * 32,
+            twilio_auth_token="t" * 32,
+            twilio_from_number="+441782000000",
             _env_file=None,
         )
         assert len(settings.encryption_key_ring()) == 2
