@@ -84,7 +84,8 @@ def _answer_intent(said: str) -> str:
 
 
 def phrases(language: str) -> dict[str, dict[str, str]]:
-    loaded: dict[str, dict[str, str]] = yaml.safe_load((PHRASES / f"{language}.yml").read_text(encoding="utf-8"))
+    path = PHRASES / f"{language}.yml"
+    loaded: dict[str, dict[str, str]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return loaded
 
 
@@ -179,7 +180,8 @@ def render() -> dict[Path, str]:
     for language in other_languages():
         # Each journey's longest run, and every interruption while the hate crime form asks a question.
         stories = [journey_story(longest[flow], language) for flow in EVERY_LANGUAGE_FLOWS]
-        stories += [interruption_story("hate_crime", longest["hate_crime"], i, language) for i in INTERRUPTIONS]
+        first = longest["hate_crime"]
+        stories += [interruption_story("hate_crime", first, i, language) for i in INTERRUPTIONS]
         files[BOT_TESTS / f"conversations_{language}_generated.yml"] = dump(stories)
     return files
 
