@@ -77,7 +77,7 @@ flows: $(API_STAMP) ## after changing flows/: the JSON Schema, the bot's generat
 nlu-report: env ## NLU cross-validation of the multilingual model, per language and intent (a report)
 	$(API)/python -m tools.nlu_report
 
-nlu-check: env ## NLU cross-validation: fails below 85% in a language or on an emergency nothing catches (target 90%)
+nlu-check: env ## NLU cross-validation per language: fails below 85% (target 90%); lists emergencies nothing caught
 	@mkdir -p $(TMP)
 	@status=0; $(API)/python -m tools.nlu_report --check --out $(TMP)/nlu-report.md > /dev/null || status=$$?; \
 		grep -A12 '^| language' $(TMP)/nlu-report.md; exit $$status
