@@ -68,7 +68,12 @@ async def render(
         return NlgResponse()
     locale = translator.supported(locale)
     params = _params(translator, locale, slots, arguments)
-    text = translator.t(spec.text_key, locale, **params)
+    # A text may have a variant for the channel (`<key>_sms`: by SMS there is no Exit button to press).
+    channel = slots.get("channel")
+    text_key = spec.text_key
+    if isinstance(channel, str) and translator.has(f"{text_key}_{channel}", locale):
+        text_key = f"{text_key}_{channel}"
+    text = translator.t(text_key, locale, **params)
     if spec.preface_key:
         text = translator.t(spec.preface_key, locale, **params) + "\n\n" + text
     if spec.text_key.startswith(CONSENT_KEY_PREFIX):

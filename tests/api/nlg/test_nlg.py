@@ -105,6 +105,27 @@ class TestRender:
             native_name(c) for c in ["en", *(c for c in LANGUAGES if c != "en")]
         ]
 
+    @pytest.mark.parametrize("language", LANGUAGES)
+    async def test_by_sms_the_greeting_names_no_exit_button(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str], language: str
+    ) -> None:
+        def greet(channel: str) -> str:
+            return TRANSLATOR.t(
+                "bot.session.greet_sms" if channel == "sms" else "bot.session.greet", language
+            )
+
+        for channel in ("sms", "web_chat"):
+            reply = await client.post(
+                "/v1/nlg",
+                json={
+                    "response": "utter_start_intro",
+                    "tracker": {"slots": {"language": language, "channel": channel}},
+                },
+                headers=bot_headers,
+            )
+            assert reply.json()["text"] == greet(channel)
+        assert "Shift" not in greet("sms") and "Shift" in greet("web_chat")
+
     async def test_a_language_switch_speaks_the_new_language_at_once(
         self, client: httpx.AsyncClient, bot_headers: dict[str, str]
     ) -> None:
