@@ -254,3 +254,19 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
             yield started
     except ClusterUnavailable as exc:  # binaries present but the server would not start: always a failure
         pytest.fail(str(exc), pytrace=False)
+
+
+# Parametrise a test module's `database_url` over both dialects:
+#     @pytest.fixture(params=BOTH_DIALECTS)
+#     def database_url(request, database_url): yield from sqlite_or_postgresql(request, database_url)
+BOTH_DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+def sqlite_or_postgresql(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
+    """The parent fixture's SQLite copy, or a clone of the migrated PostgreSQL template."""
+    if request.param == "sqlite":
+        yield sqlite_url
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    with cluster.database() as url:
+        yield url
