@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.hours.calendar import OpeningHours, OpeningHoursError
+
 PLACEHOLDER = "change-me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +74,16 @@ class Settings(BaseSettings):
 
     # Quick exit ("Exit this page" on the web chat) replaces the page with this neutral site, in the same tab.
     quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://[^\s\"'<>]+$")
+    # When caseworkers are on duty (Europe/London; see api/hours/calendar.py for the format). In hours the bot
+    # offers a call-back; out of hours it says when the service opens again. Deadlines do not depend on it.
+    opening_hours: str = "Mon-Fri 09:00-17:00"
+    closed_on_bank_holidays: bool = True
+    closed_dates: str = ""
+    # A call-back is offered only when at least this long is left before closing; later times are offered
+    # in blocks of this many minutes.
+    callback_min_minutes: int = Field(default=30, ge=5, le=240)
+    callback_window_minutes: int = Field(default=120, ge=30, le=480)
+
     # Rasa's tracker store, as the bot reads it (bot/endpoints.yml): the api deletes an ended conversation's
     # events there. HOST may be a whole URL (postgresql://user:password@host/db) instead of DIALECT and DB.
     rasa_tracker_dialect: str = "sqlite"
@@ -96,6 +108,19 @@ class Settings(BaseSettings):
         if self.allow_fictional_phone_numbers:
             raise ValueError("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
         return self
+
+    @model_validator(mode="after")
+    def _check_opening_hours(self) -> Settings:
+        self.hours()  # a mistyped OPENING_HOURS or CLOSED_DATES stops the service at start, with the reason
+        return self
+
+    def hours(self) -> OpeningHours:
+        try:
+            return OpeningHours.from_settings(
+                self.opening_hours, self.closed_dates, self.closed_on_bank_holidays
+            )
+        except OpeningHoursError as exc:
+            raise ValueError(f"OPENING_HOURS / CLOSED_DATES: {exc}") from exc
 
     @property
     def is_sqlite(self) -> bool:

@@ -75,6 +75,11 @@ class Translator:
         return f"{day}, {time}"
 
     @staticmethod
+    def format_time(moment: datetime, locale: str) -> str:
+        """'14:00'-style time of day in the locale (CLDR's short format), in the moment's own time zone."""
+        return format_time(moment.timetz(), format="short", locale=cldr_locale(locale))
+
+    @staticmethod
     def format_number(value: float, locale: str) -> str:
         return format_decimal(value, locale=locale)
 

@@ -20,6 +20,7 @@ from api.consent.endpoints import router as consent_router
 from api.db import create_engine, create_sessionmaker
 from api.errors import install_error_handlers
 from api.health.endpoints import router as health_router
+from api.hours.endpoints import router as hours_router
 from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.nlg.catalogue import load_catalogue
@@ -79,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sms_router)
     app.include_router(web_router)
     app.include_router(agency_form_router)
+    app.include_router(hours_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     return app

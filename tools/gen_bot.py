@@ -8,14 +8,14 @@ Writes:
   asks for it), a form per flow (every question it may ask; the validator narrows them with `when:`),
   `utter_ask_<question>`, `utter_<flow>_intro`, `utter_<flow or section>_<exit>`, and the validators;
 - bot/data/rules/flows_generated.yml: how each flow starts and ends, and the interruptions that work
-  in every form (danger, stop, withdraw consent, help, start again, change language, hello again);
+  in every form, the handwritten call-back form's too (danger, stop, withdraw consent, help, start again,
+  change language, hello again);
 - the generated block at the end of locales/responses.yml: each generated response's text key and buttons.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from api.flow.loader import LoadedFlow, load_flows
+from api.flow.payloads import choice_payload
 from api.flow.spec import AnswerType, ExitOutcome, FlowKind, Question
 from tools.paths import ROOT
 
@@ -36,12 +37,10 @@ HEADER = "# Generated from flows/ by `python -m tools.gen_bot`. Do not edit: cha
 START_FLOW = "start"
 SKIP_PAYLOAD = "/skip_question"
 
+# Forms written by hand (bot/domain, bot/actions) that take the same interruptions as the flows' forms.
+HANDWRITTEN_FORMS = {"callback": "callback_form"}
 # Intents that interrupt a form instead of answering it; each has a rule in every form.
 INTERRUPTIONS = ("emergency", "stop", "withdraw_consent", "start_again", "help", "choose_language", "greet")
-
-
-def choice_payload(value: str) -> str:
-    return "/inform" + json.dumps({"choice": value}, separators=(",", ":"))
 
 
 def question_buttons(question: Question) -> list[dict[str, str]]:
@@ -112,8 +111,7 @@ def domain(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
     }
 
 
-def _form_rules(flow: LoadedFlow) -> list[dict[str, Any]]:
-    form = flow.form
+def _form_rules(name: str, form: str) -> list[dict[str, Any]]:
     resume = [{"action": form}, {"active_loop": form}]
     leave = [{"action": "action_deactivate_loop"}, {"active_loop": None}]
     steps = {
@@ -142,7 +140,7 @@ def _form_rules(flow: LoadedFlow) -> list[dict[str, Any]]:
     }
     return [
         {
-            "rule": f"{flow.id}: {what[intent]}",
+            "rule": f"{name}: {what[intent]}",
             "condition": [{"active_loop": form}],
             "steps": [{"intent": intent}, *steps[intent]],
         }
@@ -179,7 +177,9 @@ def rules(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
                 ],
             }
         )
-        out.extend(_form_rules(flow))
+        out.extend(_form_rules(flow.id, form))
+    for name, form in HANDWRITTEN_FORMS.items():
+        out.extend(_form_rules(name, form))
     return {"version": "3.1", "rules": out}
 
 

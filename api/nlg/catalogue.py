@@ -31,7 +31,8 @@ class ResponseSpec:
     buttons_from: str | None = None
 
 
-GENERATED_BUTTONS = ("languages",)
+# "callback_windows": one button per call-back time in the slot of that name, before the fixed buttons.
+GENERATED_BUTTONS = ("languages", "callback_windows")
 
 
 class CatalogueError(ValueError):

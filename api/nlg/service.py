@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.chat.gateway import choose_language_payload
 from api.chat.language import native_name
 from api.consent.repository import register_wording
+from api.flow.payloads import choice_payload
+from api.hours.calendar import ASAP
 from api.i18n import Translator
 from api.kit.time import as_london
 from api.nlg.catalogue import ResponseSpec
@@ -35,11 +37,17 @@ def _params(
     for name, value in {**slots, **arguments}.items():
         if value is None or isinstance(value, dict | list):
             continue
-        if name.endswith("_at") and isinstance(value, str):
+        if name.endswith(("_at", "_time")) and isinstance(value, str):
             try:
-                value = translator.format_datetime_words(as_london(datetime.fromisoformat(value)), locale)
+                moment = as_london(datetime.fromisoformat(value))
             except ValueError:
                 pass
+            else:
+                value = (
+                    translator.format_datetime_words(moment, locale)
+                    if name.endswith("_at")
+                    else translator.format_time(moment, locale)
+                )
         params[name] = str(value)
     journey = slots.get("journey")
     if isinstance(journey, str) and translator.has(f"bot.service_name.{journey}", locale):
@@ -51,6 +59,27 @@ def _params(
         if name.endswith("_key") and key.startswith("bot.") and translator.has(key, locale):
             params[name.removesuffix("_key")] = translator.t(key, locale)
     return params
+
+
+def callback_buttons(translator: Translator, locale: str, windows: Any) -> list[NlgButton]:
+    """A button per call-back time (`{"id", "starts_at", "ends_at"}` as GET /v1/service/hours gives them);
+    its payload answers the question with the window's id, as a tapped choice does."""
+    buttons: list[NlgButton] = []
+    for window in windows if isinstance(windows, list) else []:
+        if not isinstance(window, dict) or not isinstance(window.get("id"), str):
+            continue
+        if window["id"] == ASAP:
+            title = translator.t("bot.callback.asap", locale)
+        else:
+            start, end = (as_london(datetime.fromisoformat(window[k])) for k in ("starts_at", "ends_at"))
+            title = translator.t(
+                "bot.callback.window",
+                locale,
+                start_time=translator.format_time(start, locale),
+                end_time=translator.format_time(end, locale),
+            )
+        buttons.append(NlgButton(title=title, payload=choice_payload(window["id"])))
+    return buttons
 
 
 async def render(
@@ -79,6 +108,8 @@ async def render(
     if spec.text_key.startswith(CONSENT_KEY_PREFIX):
         await register_wording(session, wording_version(text), spec.text_key, locale, text)
     buttons = [NlgButton(title=translator.t(b.title_key, locale), payload=b.payload) for b in spec.buttons]
+    if spec.buttons_from == "callback_windows":
+        buttons = callback_buttons(translator, locale, slots.get("callback_windows")) + buttons
     if spec.buttons_from == "languages":
         buttons += [
             NlgButton(title=native_name(code), payload=choose_language_payload(code)) for code in menu

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import lock_rows
@@ -185,5 +185,20 @@ async def make_urgent(
             QueueEntry.status.in_((EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)),
         )
         .values(priority_rank=priority_rank, deadline=as_utc(deadline) if deadline else None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline: datetime) -> int:
+    """Every open entry of the case whose deadline is later than `deadline` (or unset) takes `deadline` (a
+    call-back the person asked for). Returns how many entries moved."""
+    result = await session.execute(
+        update(QueueEntry)
+        .where(
+            QueueEntry.referral_id == referral_id,
+            QueueEntry.status.in_((EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)),
+            or_(QueueEntry.deadline.is_(None), QueueEntry.deadline > as_utc(deadline)),
+        )
+        .values(deadline=as_utc(deadline))
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -46,6 +46,9 @@ class QueueItem(BaseModel):
     flags: list[str]
     is_secondary: bool
     lease_expires_at: datetime | None
+    # The call-back window the person chose as safe (Europe/London), if they asked for one.
+    callback_from: LondonDateTime | None = None
+    callback_until: LondonDateTime | None = None
 
 
 class QueueList(BaseModel):

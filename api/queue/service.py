@@ -86,6 +86,8 @@ def _item(entry: QueueEntry, referral: Referral) -> QueueItem:
         flags=read.flags,
         is_secondary=entry.is_secondary,
         lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
+        callback_from=read.callback_from,
+        callback_until=read.callback_until,
     )
 
 

@@ -15,6 +15,7 @@ from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_respons
 from api.principal.models import PrincipalKind
 from api.referral import repository, service
 from api.referral.errors import (
+    CallbackUnavailable,
     ConsentGiverInvalid,
     ConsentRequired,
     IdempotencyInProgress,
@@ -25,10 +26,10 @@ from api.referral.errors import (
     UnknownConsentWording,
 )
 from api.referral.models import IdempotencyRecord
-from api.referral.schemas import ReferralCreate, ReferralDetail, ReferralRead, UrgentCreate
+from api.referral.schemas import CallbackCreate, ReferralCreate, ReferralDetail, ReferralRead, UrgentCreate
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
-# Who may make a case urgent: the bot (its emergency layer, for the conversation's own case) and an admin.
+# Who may make a case urgent or ask for a call-back: the bot (for the conversation's own case) and an admin.
 UrgentCaller = Annotated[Caller, allow(PrincipalKind.bot, PrincipalKind.admin)]
 Session = Annotated[AsyncSession, Depends(session_dependency)]
 IdempotencyKey = Annotated[
@@ -147,3 +148,25 @@ async def mark_urgent(
     mark any. A case the caller may not mark answers exactly as one that does not exist (404).
     """
     return await service.mark_urgent(session, caller, reference, body)
+
+
+@router.post(
+    "/{reference}/callback",
+    response_model=ReferralRead,
+    responses=error_responses(
+        Unauthenticated, Forbidden, ReferralNotFound, CallbackUnavailable, InvalidRequest
+    ),
+)
+async def request_callback(
+    reference: Reference, body: CallbackCreate, request: Request, caller: UrgentCaller, session: Session
+) -> ReferralRead:
+    """A call-back at the time the person chose, while the service is open (one of the windows
+    `GET /v1/service/hours` offers now). The window is kept on the case and shown in the provider's queue,
+    where the case sorts by the window's end when that is sooner than its deadline. Asking again replaces
+    the window; audited.
+
+    Refused with 409 `callback_unavailable` when the window is not on offer now (the service closed, or
+    the time passed) or the person did not agree to phone calls. The bot service may ask only for a case
+    made in the conversation it names.
+    """
+    return await service.request_callback(session, request.app.state.settings, caller, reference, body)

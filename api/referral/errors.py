@@ -63,3 +63,9 @@ class ConsentGiverInvalid(AppError):
     error = "consent_giver_invalid"
     status_code = 422
     message_key = "error.referral.consent_giver_invalid"
+
+
+class CallbackUnavailable(AppError):
+    error = "callback_unavailable"
+    status_code = 409
+    message_key = "error.referral.callback_unavailable"

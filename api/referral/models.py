@@ -38,6 +38,9 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     emergency: Mapped[bool] = mapped_column(default=False)
     deadline: Mapped[datetime | None] = mapped_column(default=None)
     received_at: Mapped[datetime]
+    # A call-back the person asked for in the chat while the service was open: the window they said is safe.
+    callback_from: Mapped[datetime | None] = mapped_column(default=None)
+    callback_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class IdempotencyRecord(CreatedAtMixin, Base):

@@ -217,6 +217,10 @@ class ReferralRead(BaseModel):
     # The consent receipt behind the referral: what `POST /v1/consents/{id}/withdraw` takes. Null when
     # nothing was kept.
     consent_receipt_id: str | None = None
+    # A call-back the person asked for (in the chat, while the service was open): the window they chose as
+    # safe, in Europe/London time. Null when none was asked for.
+    callback_from: LondonDateTime | None = None
+    callback_until: LondonDateTime | None = None
 
 
 class ReferralDetail(ReferralRead):
@@ -246,4 +250,21 @@ class UrgentCreate(Strict):
         default=None,
         description="The conversation the case came from. Required from the bot service, which may mark "
         "only cases made in that conversation; ignored from an admin.",
+    )
+
+
+class CallbackCreate(Strict):
+    """A call-back time the person chose after hand-off: one of the windows `GET /v1/service/hours` offers
+    now (`asap`, or `HHMM-HHMM` later today)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"window": "1400-1600", "conversation_id": "c_2VtI3c1pYbq0m8x"}]},
+    )
+
+    window: Annotated[str, StringConstraints(pattern=r"^(asap|[0-2][0-9][0-5][0-9]-[0-2][0-9][0-5][0-9])$")]
+    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="The conversation the case came from. Required from the bot service, which may ask "
+        "only for a case made in that conversation; ignored from an admin.",
     )

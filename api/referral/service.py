@@ -16,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
 from api.auth import Caller
+from api.config import Settings
 from api.consent import repository as consent_repository
 from api.consent.giver import NoValidConsent, consent_basis
 from api.consent.models import ConsentReceipt
 from api.flow.answers import answer_problems, given, triage_data
 from api.flow.journeys import journeys
+from api.hours import service as hours_service
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.kit.time import as_london, as_utc
@@ -29,6 +31,7 @@ from api.queue import repository as queue_repository
 from api.queue.models import PRIORITY_RANK
 from api.referral import repository
 from api.referral.errors import (
+    CallbackUnavailable,
     ConsentGiverInvalid,
     ConsentRequired,
     InvalidAnswers,
@@ -40,6 +43,7 @@ from api.referral.models import Referral
 from api.referral.schemas import (
     SAFEGUARDING_ROLES,
     AgencyBasis,
+    CallbackCreate,
     GivenBy,
     Purpose,
     ReferralCreate,
@@ -141,6 +145,8 @@ def to_read(referral: Referral) -> ReferralRead:
         rules_version=referral.rules_version,
         received_at=as_utc(referral.received_at),
         consent_receipt_id=str(referral.consent_receipt_id),
+        callback_from=as_utc(referral.callback_from) if referral.callback_from else None,
+        callback_until=as_utc(referral.callback_until) if referral.callback_until else None,
     )
 
 
@@ -410,5 +416,42 @@ async def mark_urgent(
     await session.flush()
     await audit.record(
         session, caller, "referral.urgent", referral.id, f"reason={body.reason} was={was} entries={moved}"
+    )
+    return to_read(referral)
+
+
+CALLBACK_PURPOSE = "contact_phone"
+
+
+async def request_callback(
+    session: AsyncSession,
+    settings: Settings,
+    caller: Caller,
+    reference: str,
+    body: CallbackCreate,
+    now: datetime | None = None,
+) -> ReferralRead:
+    """Record the call-back time the person chose after hand-off, while the service is open: the window
+    is kept on the case, the contact deadline is brought forward to the window's end (never later than it
+    was), and every open queue entry with it, so the caseworker sees it in time. Asking again replaces the
+    window. Refused (409) when the window is not on offer now (closed, or passed) or the person did not
+    agree to phone calls; a case the caller may not see is a 404 like a missing one."""
+    referral = await repository.by_reference(session, reference, lock=True)
+    if referral is None or referral.outcome != "referred" or referral.withdrawn_at is not None:
+        raise ReferralNotFound()
+    if caller.kind == PrincipalKind.bot and (
+        body.conversation_id is None or referral.conversation_id != body.conversation_id
+    ):
+        raise ReferralNotFound()
+    window = hours_service.window_by_id(settings, body.window, now)
+    receipt = await consent_repository.receipt(session, referral.consent_receipt_id)
+    if window is None or receipt is None or CALLBACK_PURPOSE not in (receipt.purposes or []):
+        raise CallbackUnavailable()
+    referral.callback_from = as_utc(window.starts_at)
+    referral.callback_until = as_utc(window.ends_at)
+    moved = await queue_repository.bring_forward(session, referral.id, referral.callback_until)
+    await session.flush()
+    await audit.record(
+        session, caller, "referral.callback", referral.id, f"window={window.id} entries={moved}"
     )
     return to_read(referral)

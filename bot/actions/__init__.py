@@ -3,6 +3,7 @@
 `api_client` is the only way an action reaches case data. Form validators are made from flows/ (forms.py).
 """
 
+from bot.actions.callback import ActionRequestCallback, ValidateCallbackForm
 from bot.actions.forms import VALIDATORS, FlowFormValidation
 from bot.actions.journey import ActionFinishFlow, ActionStartJourney
 from bot.actions.session import (
@@ -16,6 +17,7 @@ from bot.actions.session import (
 __all__ = [
     "VALIDATORS",
     "ActionChooseLanguage",
+    "ActionRequestCallback",
     "ActionFinishFlow",
     "ActionRecordDanger",
     "ActionResetConversation",
@@ -23,4 +25,5 @@ __all__ = [
     "ActionStartJourney",
     "ActionWithdrawConsent",
     "FlowFormValidation",
+    "ValidateCallbackForm",
 ]

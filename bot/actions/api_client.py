@@ -44,6 +44,27 @@ class ApiClient:
         body = {"reason": "danger_reported", "conversation_id": conversation_id}
         return await self._post(f"/v1/referrals/{reference}/urgent", body, "urgent", attempts)
 
+    async def request_callback(
+        self, reference: Text, conversation_id: Text, window: Text, attempts: int = 3
+    ) -> Dict[Text, Any]:
+        """POST /v1/referrals/{reference}/callback: the call-back time the person chose (a window id from
+        service_hours). Refused (ApiError) when that time is no longer on offer."""
+        body = {"window": window, "conversation_id": conversation_id}
+        return await self._post(f"/v1/referrals/{reference}/callback", body, "callback", attempts)
+
+    async def service_hours(self) -> Dict[Text, Any]:
+        """GET /v1/service/hours: open now or not, when that changes, and the call-back times on offer."""
+        timeout = aiohttp.ClientTimeout(total=5)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                async with session.get(f"{self.base_url}/v1/service/hours") as resp:
+                    if resp.status == 200:
+                        return await resp.json()
+                    logger.warning("service hours status=%s", resp.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            logger.warning("service hours transport error=%s", type(exc).__name__)
+        raise ApiError("the api did not say its opening hours")
+
     async def _post(self, path: Text, payload: Dict[Text, Any], what: Text, attempts: int) -> Dict[Text, Any]:
         body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         headers = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -17,9 +18,11 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.memory import language_of
 from bot.flowkit.flows import flow_ids, load_flow
-from bot.flowkit.hours import LONDON
 from bot.flowkit.logic import asked, canonical_answers
 from bot.flowkit.parse import parse_answer
+
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def today_in_london() -> Any:

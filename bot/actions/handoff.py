@@ -8,13 +8,14 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.api_client import ApiClient, ApiError
+from bot.actions.callback import FORM as CALLBACK_FORM
+from bot.actions.callback import WINDOWS as CALLBACK_WINDOWS
 from bot.actions.memory import CHANNEL, CONSENT_RECEIPT, DANGER, REFERRAL_REFERENCE, language_of
 from bot.flowkit.flows import Flow
-from bot.flowkit.hours import is_open
 from bot.flowkit.logic import referral_parts
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 CONSENT_RESPONSES = ("utter_ask_consent_store", "utter_ask_consent_share")
 CONSENT_SLOTS = ("consent_store", "consent_share")
 URGENT = ("emergency", "high")
+# A call-back is offered only to someone who gave a number and did not say calls are unsafe.
+CALLBACK_PURPOSE = "contact_phone"
 
 
 def events_of_this_journey(tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -83,12 +86,15 @@ def build_referral(flow: Flow, tracker: Tracker, today: Any) -> Dict[Text, Any]:
 
 
 async def submit(
-    flow: Flow, dispatcher: CollectingDispatcher, tracker: Tracker, today: Any, now: datetime
+    flow: Flow, dispatcher: CollectingDispatcher, tracker: Tracker, today: Any
 ) -> List[EventType]:
     """Submit, then tell the person what happens next: their reference, who will contact them and by when
-    (the triage deadline, which the NLG writes out in their language), and that we are closed if we are."""
+    (the triage deadline, which the NLG writes out in their language), and, out of hours, that we are closed
+    and when we open again; in hours, offer a call-back (bot/actions/callback.py)."""
+    client = ApiClient()
+    referral = build_referral(flow, tracker, today)
     try:
-        result = await ApiClient().create_referral(build_referral(flow, tracker, today))
+        result = await client.create_referral(referral)
     except (ApiError, KeyError, ValueError) as exc:
         logger.error("referral not submitted flow=%s error=%s", flow.id, type(exc).__name__)
         dispatcher.utter_message(response="utter_handoff_failed")
@@ -96,17 +102,36 @@ async def submit(
     if not result.get("reference"):
         dispatcher.utter_message(response="utter_handoff_signposted")
         return []
+    hours = await opening_hours(client)
+    is_open = bool(hours and hours.get("open_now"))
+    if is_open or hours is None:  # not knowing, say nothing about being open or closed
+        response = "utter_handoff_referred"
+    else:
+        response = "utter_handoff_referred_closed_until" if hours.get("opens_at") else "utter_handoff_referred_closed"
     dispatcher.utter_message(
-        response="utter_handoff_referred" if is_open(now) else "utter_handoff_referred_closed",
+        response=response,
         reference=result["reference"],
         deadline_at=result["deadline"],
+        opens_at=(hours or {}).get("opens_at"),
         service_name_key=f"bot.queue_name.{result['queue']}",
         help_line_key=f"bot.help_line.{result['queue']}",
     )
     if result.get("priority") in URGENT:
         dispatcher.utter_message(response="utter_handoff_urgent")
     logger.info("referral submitted flow=%s queue=%s", flow.id, result.get("queue"))
-    return [
+    events: List[EventType] = [
         SlotSet(REFERRAL_REFERENCE, result["reference"]),
         SlotSet(CONSENT_RECEIPT, result.get("consent_receipt_id")),
     ]
+    windows = (hours or {}).get("callback_windows") or []
+    if is_open and windows and CALLBACK_PURPOSE in referral["consent"]["purposes"]:
+        # The offer is a small form of its own (bot/actions/callback.py), asked straight after this.
+        events += [SlotSet(CALLBACK_WINDOWS, windows), FollowupAction(CALLBACK_FORM)]
+    return events
+
+
+async def opening_hours(client: ApiClient) -> Optional[Dict[Text, Any]]:
+    try:
+        return await client.service_hours()
+    except ApiError:
+        return None

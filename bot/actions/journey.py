@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,7 +12,6 @@ from bot.actions.forms import today_in_london
 from bot.actions.handoff import submit
 from bot.actions.memory import JOURNEY, forget_answers, forget_everything
 from bot.flowkit.flows import flow_for_form, flow_for_intent, load_flow
-from bot.flowkit.hours import LONDON
 from bot.flowkit.logic import asked, canonical_answers
 
 
@@ -70,7 +68,7 @@ class ActionFinishFlow(Action):
         if exit_.say is not None:
             dispatcher.utter_message(response=exit_.response)
         if exit_.outcome == "submit":
-            events.extend(await submit(flow, dispatcher, tracker, today_in_london(), datetime.now(LONDON)))
+            events.extend(await submit(flow, dispatcher, tracker, today_in_london()))
         if exit_.forget == "everything":
             return events + forget_everything(tracker)
         return events + forget_answers(tracker)

@@ -134,6 +134,18 @@ def urgent_body(conversation: str) -> Body:
     return body
 
 
+def callback_body(conversation: str) -> Body:
+    """A call-back time; the app of these tests is out of hours, so a caller allowed to ask gets 409."""
+
+    def body(world: World, principal: str) -> dict[str, Any]:
+        request: dict[str, Any] = {"window": "asap"}
+        if principal == BOT:
+            request["conversation_id"] = world.values[conversation]
+        return request
+
+    return body
+
+
 def twilio_form(_world: World, _principal: str) -> Raw:
     """A form shaped like Twilio's, without its signature: whatever token comes with it, it is refused."""
     form = "MessageSid=SM" + "0" * 32 + "&MessageStatus=delivered&From=%2B447700900123&Body=hello"
@@ -223,6 +235,23 @@ ROWS: list[Row] = [
         body=urgent_body("hate_conversation"),
         name="no such case",
     ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/callback",
+        only(bot=409, admin=409),
+        path="/v1/referrals/{hate_2_ref}/callback",
+        body=callback_body("hate_2_conversation"),
+        name="the bot's own conversation, out of hours",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/callback",
+        only(bot=404, admin=409),
+        path="/v1/referrals/{hate_2_ref}/callback",
+        body=callback_body("hate_conversation"),
+        name="the bot names another conversation",
+    ),
+    Row("GET", "/v1/service/hours", everyone(200)),
     Row("GET", "/v1/queues/{queue}/cases", only(hate=200), path="/v1/queues/hate_crime/cases"),
     Row("GET", "/v1/queues/{queue}/cases", only(asb=200), path="/v1/queues/asb_mediation/cases"),
     Row("POST", "/v1/queues/{queue}/claim", only(hate=200), path="/v1/queues/hate_crime/claim"),

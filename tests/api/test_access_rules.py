@@ -65,6 +65,7 @@ class TestEveryRouteHasARule:
             ("GET", "/readyz"),
             ("GET", "/refer/sign-in"),
             ("GET", "/refer/static/{name}"),
+            ("GET", "/v1/service/hours"),
             ("POST", "/refer/sign-in"),
             ("POST", "/v1/channels/sms/inbound"),
             ("POST", "/v1/channels/sms/status"),

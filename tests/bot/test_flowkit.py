@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-import holidays
 import pytest
 
 from api.config import REPO_ROOT
@@ -13,7 +10,6 @@ from api.flow.loader import load_flows
 from api.triage import TriageInput
 from bot.flowkit import logic
 from bot.flowkit.flows import flow_for_form, flow_for_intent, flow_ids, load_flow
-from bot.flowkit.hours import LONDON, bank_holidays, is_open
 
 FLOWS = load_flows(REPO_ROOT / "flows", REPO_ROOT / "locales")
 
@@ -84,31 +80,3 @@ class TestBranching:
         districts = load_flow("asb").question("postcode")["local_districts"]
         assert logic.is_local(postcode, districts) is local
         assert api_answers.is_local(postcode, districts) is local
-
-
-class TestOpeningHours:
-    @pytest.mark.parametrize("year", range(2025, 2041))
-    def test_the_bank_holidays_on_weekdays_are_englands(self, year: int) -> None:
-        calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
-        expected = {d for d in calendar if d.year == year and d.weekday() < 5}
-        assert bank_holidays(year) == expected
-
-    @pytest.mark.parametrize(
-        ("moment", "open_"),
-        [
-            ("2026-11-24T10:00:00+00:00", True),  # Tuesday morning
-            ("2026-11-24T08:59:00+00:00", False),
-            ("2026-11-24T17:00:00+00:00", False),
-            ("2026-11-28T11:00:00+00:00", False),  # Saturday
-            ("2026-12-25T11:00:00+00:00", False),  # Christmas Day
-            ("2027-05-31T11:00:00+01:00", False),  # Spring bank holiday
-            ("2027-06-01T16:30:00+01:00", True),  # British Summer Time
-            ("2027-06-01T16:30:00+00:00", False),  # 17:30 in London
-        ],
-    )
-    def test_open(self, moment: str, open_: bool) -> None:
-        assert is_open(datetime.fromisoformat(moment)) is open_
-
-    def test_london_time(self) -> None:
-        assert datetime(2027, 6, 1, 12, tzinfo=LONDON).utcoffset() is not None
-        assert date(2026, 12, 28) in bank_holidays(2026)  # Boxing Day on a Saturday moves to Monday

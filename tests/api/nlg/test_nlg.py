@@ -27,7 +27,15 @@ SAMPLE_ARGUMENTS = {
     "min": 0,
     "count": 6,
     "help_line_key": "bot.help_line.hate_crime",
+    "opens_at": "2026-11-30T09:00:00+00:00",
+    "start_time": "2026-11-24T14:00:00+00:00",
+    "end_time": "2026-11-24T16:00:00+00:00",
 }
+# The call-back times the hand-off puts in the `callback_windows` slot (as GET /v1/service/hours gives them).
+SAMPLE_WINDOWS = [
+    {"id": "asap", "starts_at": "2026-11-24T10:20:00+00:00", "ends_at": "2026-11-24T11:20:00+00:00"},
+    {"id": "1200-1400", "starts_at": "2026-11-24T12:00:00+00:00", "ends_at": "2026-11-24T14:00:00+00:00"},
+]
 
 
 def domain_responses() -> set[str]:
@@ -74,7 +82,13 @@ class TestRender:
             json={
                 "response": response,
                 "arguments": SAMPLE_ARGUMENTS,
-                "tracker": {"slots": {"language": language, "journey": "hate_crime"}},
+                "tracker": {
+                    "slots": {
+                        "language": language,
+                        "journey": "hate_crime",
+                        "callback_windows": SAMPLE_WINDOWS,
+                    }
+                },
                 "channel": {"name": "rest"},
             },
             headers=bot_headers,
@@ -84,7 +98,9 @@ class TestRender:
         assert body["text"].strip()
         assert "%{" not in body["text"]
         spec = CATALOGUE[response]
-        generated = len(LANGUAGES) if spec.buttons_from == "languages" else 0
+        generated = {"languages": len(LANGUAGES), "callback_windows": len(SAMPLE_WINDOWS)}.get(
+            spec.buttons_from or "", 0
+        )
         assert len(body.get("buttons") or []) == len(spec.buttons) + generated
 
     async def test_the_language_menu_names_each_language_in_itself(
@@ -195,3 +211,45 @@ class TestRender:
     async def test_only_the_bot_may_ask(self, client: httpx.AsyncClient) -> None:
         reply = await client.post("/v1/nlg", json={"response": "utter_session_greet"})
         assert reply.status_code == 401
+
+
+class TestCallbackOffer:
+    async def test_a_button_per_time_then_no_call_in_the_persons_language(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={
+                "response": "utter_ask_callback_time",
+                "arguments": {},
+                "tracker": {"slots": {"language": "pl", "callback_windows": SAMPLE_WINDOWS}},
+                "channel": {"name": "rest"},
+            },
+            headers=bot_headers,
+        )
+        buttons = reply.json()["buttons"]
+        assert [b["title"] for b in buttons] == ["Jak najszybciej", "12:00–14:00", "Nie dzwońcie, dziękuję"]
+        assert [b["payload"] for b in buttons] == [
+            '/inform{"choice":"asap"}',
+            '/inform{"choice":"1200-1400"}',
+            "/deny",
+        ]
+
+    async def test_times_of_day_are_london_time_in_the_locale(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reply = await client.post(
+            "/v1/nlg",
+            json={
+                "response": "utter_callback_booked",
+                # British Summer Time: 13:00 UTC is 14:00 in London.
+                "arguments": {
+                    "start_time": "2027-06-01T13:00:00+00:00",
+                    "end_time": "2027-06-01T15:00:00+00:00",
+                },
+                "tracker": {"slots": {"language": "en"}},
+                "channel": {"name": "rest"},
+            },
+            headers=bot_headers,
+        )
+        assert "today between 14:00 and 16:00." in reply.json()["text"]
