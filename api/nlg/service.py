@@ -20,6 +20,7 @@ from api.flow.payloads import choice_payload
 from api.hours.calendar import ASAP
 from api.i18n import Translator
 from api.kit.time import as_london
+from api.nlg import plural
 from api.nlg.catalogue import ResponseSpec
 from api.nlg.schemas import NlgButton, NlgResponse
 
@@ -102,7 +103,8 @@ async def render(
     text_key = spec.text_key
     if isinstance(channel, str) and translator.has(f"{text_key}_{channel}", locale):
         text_key = f"{text_key}_{channel}"
-    text = translator.t(text_key, locale, **params)
+    # A plural text (a form per CLDR category) takes the form its `count` argument needs: api/nlg/plural.py.
+    text = plural.t(translator, text_key, locale, arguments.get(plural.COUNT), params)
     if spec.preface_key:
         text = translator.t(spec.preface_key, locale, **params) + "\n\n" + text
     if spec.text_key.startswith(CONSENT_KEY_PREFIX):

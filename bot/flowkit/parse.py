@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 import phonenumbers
@@ -22,6 +23,7 @@ from babel.dates import get_day_names, get_month_names
 
 from bot.flowkit.logic import SKIPPED
 from bot.flowkit.words import alternatives, text
+from bot.nlu.text import fold_letters
 
 MIN_FREE_TEXT = 2
 YES_INTENTS = {"affirm"}
@@ -53,12 +55,20 @@ def allow_fictional() -> bool:
 _WORD = r"[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0dff]"
 # Marks after a letter below this code point are accents (Latin, Greek, Cyrillic): "două" is read as "doua".
 _ACCENTED_SCRIPTS_END = 0x0530
+_APOSTROPHES = str.maketrans(dict.fromkeys("’‘ʼ`´", "'"))
+# Approximations for vague amounts in dates ("a couple of weeks ago", "a few days ago"): bot.parse.couple/few.
+COUPLE = 2
+FEW = 3
+# An abbreviated weekday ("sat", "mie", "ਸੋਮ") is read as one only in an answer of at most this many words:
+# in a longer one it is more likely an everyday word ("I sat down", Romanian "mie" = "to me").
+ABBREVIATION_MAX_WORDS = 3
 
 
 def _plain(value: str) -> str:
-    """Without the accents of Latin and Cyrillic letters; other scripts' marks are letters and stay (NFC)."""
+    """Without the accents of Latin and Cyrillic letters; other scripts' marks are letters and stay (NFC);
+    Arabic-script letter variants in one spelling ("أسبوع" and "اسبوع", Urdu "ی" and Arabic "ي")."""
     kept: List[str] = []
-    for char in unicodedata.normalize("NFD", value):
+    for char in unicodedata.normalize("NFD", fold_letters(value)):
         if unicodedata.category(char) == "Mn" and kept and ord(kept[-1]) < _ACCENTED_SCRIPTS_END:
             continue
         kept.append(char)
@@ -66,7 +76,7 @@ def _plain(value: str) -> str:
 
 
 def _clean(value: str) -> str:
-    return " ".join(_plain(unicodedata.normalize("NFC", value).casefold().replace("’", "'")).split())
+    return " ".join(_plain(unicodedata.normalize("NFC", value).casefold().translate(_APOSTROPHES)).split())
 
 
 def _payload_choice(raw: str) -> Optional[str]:
@@ -83,12 +93,16 @@ def _payload_choice(raw: str) -> Optional[str]:
 
 
 def _words_pattern(words: List[str]) -> str:
-    return "|".join(re.escape(_plain(w)) for w in sorted(words, key=len, reverse=True))
+    return "|".join(
+        re.escape(_plain(w.translate(_APOSTROPHES))) for w in sorted(words, key=len, reverse=True)
+    )
 
 
 def _has(words: List[str], text_: str) -> bool:
     """Whether any of the words is in the (cleaned) text as a whole word."""
-    return bool(words) and re.search(rf"(?<!{_WORD})(?:{_words_pattern(words)})(?!{_WORD})", text_) is not None
+    return (
+        bool(words) and re.search(rf"(?<!{_WORD})(?:{_words_pattern(words)})(?!{_WORD})", text_) is not None
+    )
 
 
 def parse_answer(
@@ -166,20 +180,29 @@ def parse_yes_no(question: Dict[str, Any], raw: Any, intent: Optional[str], lang
     return Parsed(error="utter_validation_yes_no")
 
 
-def _number_in(said: str, language: str) -> Optional[int]:
+def _number_in(said: str, language: str, vague: bool = False) -> Optional[int]:
     """The number an answer gives: digits standing as a word of their own (Arabizi writes letters with
     digits: "sab3a"), else the longest number phrase it contains, so "not once" is 0 and not 1, and a
-    two-word "thirteen" is not read as its first word."""
+    two-word "thirteen" ("ثلاثة عشر") is not read as its first word. `bot.parse.dual` words mean two
+    ("twice", Arabic "شهرين" two months). A `single_words` word ("a", a bare "week") gives 1 only when no
+    other number word is there ("قبل كم يوم": a few days ago, not one). "a couple of" and "a few" are COUPLE
+    and FEW when `vague` (dates); for a count (what the triage reads) they are not understood, so the person
+    is asked for a number instead of "a few times" being taken for once."""
     digits = re.search(r"(?<![^\W\d_])\d+(?![^\W\d_])", said)
     if digits:
         return int(digits.group(0))
-    candidates: List[Tuple[str, int]] = []
+    candidates: List[Tuple[str, int, Optional[int]]] = []  # (word, tier: single words lose, value)
     for index, spellings in enumerate(alternatives_in_order("numbers", language), start=1):
-        candidates.extend((word, index) for word in spellings.split("/"))  # "doi/două": one number
-    candidates.extend((word, 1) for word in alternatives("single_words", language))
-    candidates.extend((word, 0) for word in alternatives("none_words", language))
-    found = [(len(_plain(word)), value) for word, value in candidates if word and _has([word], said)]
-    return max(found)[1] if found else None
+        candidates.extend((word, 1, index) for word in spellings.split("/"))  # "doi/două": one number
+    candidates.extend((word, 0, 1) for word in alternatives("single_words", language))
+    candidates.extend((word, 1, 0) for word in alternatives("none_words", language))
+    candidates.extend((word, 1, 2) for word in alternatives("dual", language))
+    candidates.extend((word, 1, COUPLE if vague else None) for word in alternatives("couple", language))
+    candidates.extend((word, 1, FEW if vague else None) for word in alternatives("few", language))
+    found = [
+        (tier, len(_plain(word)), value) for word, tier, value in candidates if word and _has([word], said)
+    ]
+    return max(found, key=lambda f: (f[0], f[1], -1 if f[2] is None else f[2]))[2] if found else None
 
 
 def alternatives_in_order(name: str, language: str) -> List[str]:
@@ -237,17 +260,54 @@ def _babel_locale(language: str) -> Locale:
     return Locale.parse("en")
 
 
+@lru_cache(maxsize=None)
 def _date_words(language: str) -> Dict[str, Dict[str, int]]:
+    """Weekday (0 = Monday) and month (1..12) names: CLDR's, and the forms in `bot.parse.weekdays` and
+    `bot.parse.months` (in order, "/" between forms of one): "w środę", "у листопаді", "vinerea", "آذار".
+    "abbreviations" are CLDR's short weekday names, read only in short answers (ABBREVIATION_MAX_WORDS).
+    CLDR's stand-alone weekday names are not used: for some languages (pa, bn) they are another script's."""
     locale = _babel_locale(language)
     days: Dict[str, int] = {}
-    for width in ("wide", "abbreviated"):
-        for number, name in get_day_names(width, locale=locale).items():
-            days[_clean(name).strip(".")] = number
+    for number, name in get_day_names("wide", locale=locale).items():
+        days[_clean(name).strip(".")] = number
+    for number, forms in enumerate(alternatives_in_order("weekdays", language)):
+        days.update((_clean(form), number) for form in forms.split("/") if form.strip())
+    abbreviations = {
+        _clean(name).strip("."): number
+        for number, name in get_day_names("abbreviated", locale=locale).items()
+        if _clean(name).strip(".") not in days
+    }
     months: Dict[str, int] = {}
-    for width in ("wide", "abbreviated"):
-        for number, name in get_month_names(width, locale=locale).items():
-            months[_clean(name).strip(".")] = number
-    return {"days": days, "months": months}
+    for context in ("format", "stand-alone"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, context, locale=locale).items():
+                months[_clean(name).strip(".")] = number
+    for number, forms in enumerate(alternatives_in_order("months", language), start=1):
+        months.update((_clean(form), number) for form in forms.split("/") if form.strip())
+    return {"days": days, "abbreviations": abbreviations, "months": months}
+
+
+def _weekday(said: str, language: str) -> Optional[int]:
+    words = _date_words(language)
+    names = dict(words["days"])
+    if len(said.split()) <= ABBREVIATION_MAX_WORDS:
+        names.update(words["abbreviations"])
+    for name, weekday in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        if name and _has([name], said):
+            return weekday
+    return None
+
+
+def _units_back(said: str, language: str, today: date, amount: int) -> Optional[date]:
+    """`amount` of the first unit the answer names, back from today ("2 weeks", "a month")."""
+    for unit, days in (("day", 1), ("week", 7), ("fortnight", 14), ("month", 0), ("year", 0)):
+        if _has(alternatives(unit, language), said):
+            if unit == "month":
+                return _minus_months(today, amount)
+            if unit == "year":
+                return _minus_months(today, 12 * amount)
+            return today - timedelta(days=days * amount)
+    return None
 
 
 def _minus_months(day: date, months: int) -> date:
@@ -281,28 +341,36 @@ def _numeric_date(said: str, today: date) -> Optional[date]:
 
 
 def _worded_date(said: str, language: str, today: date) -> Optional[date]:
+    """In this order: the day before yesterday, yesterday; an amount of a unit "ago" ("3 weeks ago", "a few
+    days ago"); today; a weekday (the latest before today: "last Friday", "w środę", "vinerea trecută");
+    "last" with a unit ("last week" = a week ago, "last 2 months" = 2 months ago); a month (_month_date).
+    Weekdays come before "last <unit>" because some are also units ("минулої неділі": last Sunday)."""
     if _has(alternatives("day_before_yesterday", language), said):
         return today - timedelta(days=2)
     if _has(alternatives("yesterday", language), said):
         return today - timedelta(days=1)
-    units = {"day": 1, "week": 7, "fortnight": 14, "month": 0, "year": 0}
-    ago = alternatives("ago", language)
-    if _has(ago, said):
-        amount = _number_in(said, language)
-        for unit in units:
-            if _has(alternatives(unit, language), said) and amount is not None:
-                if unit == "month":
-                    return _minus_months(today, amount)
-                if unit == "year":
-                    return _minus_months(today, 12 * amount)
-                return today - timedelta(days=units[unit] * amount)
+    amount = _number_in(said, language, vague=True)
+    if _has(alternatives("ago", language), said) and amount is not None:
+        found = _units_back(said, language, today, amount)
+        if found is not None:
+            return found
     if _has(alternatives("today", language), said):
         return today
+    weekday = _weekday(said, language)
+    if weekday is not None:
+        back = (today.weekday() - weekday) % 7 or 7
+        return today - timedelta(days=back)
+    if _has(alternatives("last", language), said):
+        found = _units_back(said, language, today, 1 if amount is None else amount)
+        if found is not None:
+            return found
+    return _month_date(said, language, today)
+
+
+def _month_date(said: str, language: str, today: date) -> Optional[date]:
+    """A month named: its day if one is given ("12 November"), else its 1st ("in November"); in the given
+    year, else the latest not after today (in November → 1 November this year; in December → last year's)."""
     words = _date_words(language)
-    for name, weekday in sorted(words["days"].items(), key=lambda kv: -len(kv[0])):
-        if _has([name], said):
-            back = (today.weekday() - weekday) % 7 or 7
-            return today - timedelta(days=back)
     for name, month in sorted(words["months"].items(), key=lambda kv: -len(kv[0])):
         # A short month name needs a day or a year beside it: "may", "mai", "maj" are everyday words too.
         if len(name) < 3 or not _has([name], said) or (len(name) <= 3 and not re.search(r"\d", said)):

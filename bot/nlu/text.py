@@ -14,6 +14,25 @@ _FOLD = str.maketrans(
 )
 # Combining marks after a letter below this code point are accents; after other scripts' letters, vowels.
 _ACCENTED_SCRIPTS_END = 0x0530
+# Arabic-script letters people type either way (an Arabic or an Urdu keyboard, hamza written or not): alef
+# with hamza or madda → alef, teh marbuta and Urdu heh → heh, alef maksura and Farsi yeh → yeh, keheh → kaf;
+# the optional short-vowel signs (harakat) and the tatweel go.
+ARABIC_SCRIPT_VARIANTS = str.maketrans(
+    {
+        **dict.fromkeys("أإآٱ", "ا"),
+        **dict.fromkeys("ةۃہۂ", "ه"),
+        **dict.fromkeys("ىی", "ي"),
+        "ک": "ك",
+        **dict.fromkeys([chr(c) for c in range(0x064B, 0x0653)] + ["\u0640"], None),
+    }
+)
+
+
+def fold_letters(text: str) -> str:
+    """One spelling for Arabic-script letter variants (ARABIC_SCRIPT_VARIANTS); other scripts unchanged.
+    The answer parser applies it to answers and to its words alike. `fold` does not: changing what it returns
+    changes the trained NLU model's input and the danger phrases' matching, a change to make with both."""
+    return unicodedata.normalize("NFC", text).translate(ARABIC_SCRIPT_VARIANTS)
 
 
 def fold(text: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from bot.flowkit.flows import load_flow
 from bot.flowkit.logic import SKIPPED
 from bot.flowkit.parse import Parsed, _clean, _number_in, parse_answer, parse_date
+from bot.nlu.text import fold_letters
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 ASB = load_flow("asb")
@@ -265,3 +266,235 @@ class TestOtherScriptsAndForms:
         accented = parse_date(question, "sâmbătă", "ro", TODAY).value
         assert plain is not None and accented is not None
         assert plain["date"] == accented["date"] == "2026-11-21"
+
+
+def when(said: str, language: str) -> str | None:
+    """The date an answer gives in a language, or the validation response it gets."""
+    question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+    parsed = parse_date(question, said, language, TODAY)
+    return parsed.value["date"] if parsed.ok else parsed.error
+
+
+class TestWeekdays:
+    """Weekday names as people write them: inflected, after "last", without accents or apostrophes."""
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [
+            ("last friday", "en"),
+            ("w zeszły piątek", "pl"),
+            ("vinerea trecută", "ro"),
+            ("в минулу п'ятницю", "uk"),
+            ("в минулу пʼятницю", "uk"),
+            ("الجمعة الماضية", "ar"),
+            ("الجمعه اللي فاتت", "ar"),
+            ("پچھلے جمعہ", "ur"),
+            ("pichle jumma", "ur"),
+            ("ਪਿਛਲੇ ਸ਼ੁੱਕਰਵਾਰ", "pa"),
+            ("ਪਿਛਲੇ ਸ਼ੁਕਰਵਾਰ", "pa"),
+            ("গত শুক্রবার", "bn"),
+        ],
+    )
+    def test_last_friday_in_every_language(self, said: str, language: str) -> None:
+        assert when(said, language) == "2026-11-20"
+
+    @pytest.mark.parametrize(
+        ("said", "language", "expected"),
+        [
+            ("w poniedziałek", "pl", "2026-11-23"),
+            ("we wtorek", "pl", "2026-11-17"),  # today is a Tuesday: the one before
+            ("w środę", "pl", "2026-11-18"),
+            ("w srode", "pl", "2026-11-18"),
+            ("w zeszłą sobotę", "pl", "2026-11-21"),
+            ("w niedzielę", "pl", "2026-11-22"),
+            ("у понеділок", "uk", "2026-11-23"),
+            ("в середу", "uk", "2026-11-18"),
+            ("в суботу", "uk", "2026-11-21"),
+            ("минулої неділі", "uk", "2026-11-22"),  # Sunday, though "неділю тому" is a week ago
+            ("lunea trecută", "ro", "2026-11-23"),
+            ("luni", "ro", "2026-11-23"),  # Monday; "acum 2 luni" is two months ago
+            ("joia trecuta", "ro", "2026-11-19"),
+            ("يوم الاثنين", "ar", "2026-11-23"),
+            ("السبت اللي فات", "ar", "2026-11-21"),
+            ("پیر کو", "ur", "2026-11-23"),
+            ("ਸੋਮਵਾਰ ਨੂੰ", "pa", "2026-11-23"),
+            ("সোমবারে", "bn", "2026-11-23"),
+            ("on weds", "en", "2026-11-18"),
+        ],
+    )
+    def test_inflected_forms(self, said: str, language: str, expected: str) -> None:
+        assert when(said, language) == expected
+
+    @pytest.mark.parametrize(
+        ("said", "language"), [("I sat there for hours", "en"), ("mie mi-a spus ceva urât", "ro")]
+    )
+    def test_a_short_name_in_a_longer_answer_is_an_everyday_word(self, said: str, language: str) -> None:
+        assert when(said, language) == "utter_validation_date"
+
+    def test_a_short_name_alone_is_a_weekday(self) -> None:
+        assert when("sat", "en") == when("last sat", "en") == "2026-11-21"
+
+
+class TestLastAndAgo:
+    """A "last" week is a week ago; "a few" is 3 and "a couple" 2 (documented approximations: the words
+    typed are kept beside the date for the caseworker)."""
+
+    @pytest.mark.parametrize(
+        ("said", "language", "expected"),
+        [
+            ("last week", "en", "2026-11-17"),
+            ("last month", "en", "2026-10-24"),
+            ("last year", "en", "2025-11-24"),
+            ("w zeszłym tygodniu", "pl", "2026-11-17"),
+            ("w zeszłym miesiącu", "pl", "2026-10-24"),
+            ("săptămâna trecută", "ro", "2026-11-17"),
+            ("luna trecută", "ro", "2026-10-24"),
+            ("минулого тижня", "uk", "2026-11-17"),
+            ("неділю тому", "uk", "2026-11-17"),
+            ("الأسبوع الماضي", "ar", "2026-11-17"),
+            ("الشهر الماضي", "ar", "2026-10-24"),
+            ("پچھلے ہفتے", "ur", "2026-11-17"),
+            ("پچھلے مہینے", "ur", "2026-10-24"),
+            ("ਪਿਛਲੇ ਹਫ਼ਤੇ", "pa", "2026-11-17"),
+            ("গত সপ্তাহে", "bn", "2026-11-17"),
+        ],
+    )
+    def test_last_unit_is_one_unit_ago(self, said: str, language: str, expected: str) -> None:
+        assert when(said, language) == expected
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [
+            ("a few days ago", "en"),
+            ("in the last few days", "en"),
+            ("kilka dni temu", "pl"),
+            ("câteva zile în urmă", "ro"),
+            ("acum câteva zile", "ro"),
+            ("кілька днів тому", "uk"),
+            ("قبل كم يوم", "ar"),
+            ("من بضعة أيام", "ar"),
+            ("چند دن پہلے", "ur"),
+            ("کچھ دن پہلے", "ur"),
+            ("ਕੁਝ ਦਿਨ ਪਹਿਲਾਂ", "pa"),
+            ("kujh din pehlan", "pa"),
+            ("কয়েক দিন আগে", "bn"),
+            ("কয়েকদিন আগে", "bn"),
+        ],
+    )
+    def test_a_few_days_ago_is_three(self, said: str, language: str) -> None:
+        assert when(said, language) == "2026-11-21"
+
+    @pytest.mark.parametrize(
+        ("said", "language", "expected"),
+        [
+            ("a couple of weeks ago", "en", "2026-11-10"),
+            ("parę tygodni temu", "pl", "2026-11-10"),
+            ("пару тижнів тому", "uk", "2026-11-10"),
+            ("ek do din pehle", "ur", "2026-11-22"),
+            ("দু-এক দিন আগে", "bn", "2026-11-22"),
+        ],
+    )
+    def test_a_couple_is_two(self, said: str, language: str, expected: str) -> None:
+        assert when(said, language) == expected
+
+    def test_hours_ago_are_still_today(self) -> None:
+        assert when("acum câteva ore", "ro") == "2026-11-24"
+        assert when("کچھ دیر پہلے", "ur") == "2026-11-24"
+
+    @pytest.mark.parametrize("said", ["a few times", "a couple of times", "several"])
+    def test_a_vague_count_is_asked_again(self, said: str) -> None:
+        assert parse(ASB.question("asb_reports"), said).error == "utter_validation_number"
+
+
+class TestMonthAlone:
+    """A month without a day is its 1st, the latest not after today (today is 24 November 2026)."""
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [
+            ("in November", "en"),
+            ("w listopadzie", "pl"),
+            ("în noiembrie", "ro"),
+            ("у листопаді", "uk"),
+            ("в ноябре", "uk"),
+            ("في نوفمبر", "ar"),
+            ("في تشرين الثاني", "ar"),
+            ("نومبر میں", "ur"),
+            ("november mein", "ur"),
+            ("ਨਵੰਬਰ ਵਿੱਚ", "pa"),
+            ("নভেম্বরে", "bn"),
+            ("নভেম্বর মাসে", "bn"),
+        ],
+    )
+    def test_this_month_is_its_first(self, said: str, language: str) -> None:
+        assert when(said, language) == "2026-11-01"
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [("in December", "en"), ("w grudniu", "pl"), ("у грудні", "uk"), ("في كانون الأول", "ar")],
+    )
+    def test_a_later_month_is_last_year(self, said: str, language: str) -> None:
+        assert when(said, language) == "2025-12-01"
+
+    def test_the_words_are_kept_as_typed(self) -> None:
+        question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+        parsed = parse_date(question, "  w  listopadzie ", "pl", TODAY)
+        assert parsed.value == {"date": "2026-11-01", "words": "w listopadzie"}
+
+
+class TestArabicScript:
+    """Arabic duals and two-word teens; letter variants (أ/إ/آ, ة/ه, ى/ي; Urdu ی/ي, ک/ك, ہ/ه) read alike."""
+
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ("يومين", "2026-11-22"),
+            ("قبل يومين", "2026-11-22"),
+            ("من أسبوعين", "2026-11-10"),
+            ("قبل اسبوعين", "2026-11-10"),
+            ("قبل شهرين", "2026-09-24"),
+            ("قبل سنتين", "2024-11-24"),
+            ("قبل ثلاثة عشر يوما", "2026-11-11"),
+            ("قبل يوم", "2026-11-23"),
+        ],
+    )
+    def test_dates(self, said: str, expected: str) -> None:
+        assert when(said, "ar") == expected
+
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ("ثلاثة عشر", 13),
+            ("ثلاث عشرة", 13),
+            ("ثلاث عشره", 13),
+            ("إحدى عشرة", 11),
+            ("احدى عشر", 11),
+            ("اثنا عشر", 12),
+            ("تسعة عشر", 19),
+            ("عشرة", 10),
+            ("مرتين", 2),
+            ("مرّتين", 2),
+            ("أربعة", 4),
+            ("اربعه", 4),
+        ],
+    )
+    def test_numbers(self, said: str, expected: int) -> None:
+        assert _number_in(_clean(said), "ar") == expected
+
+    @pytest.mark.parametrize(
+        ("said", "language", "expected"),
+        [
+            ("الجمعه الماضيه", "ar", "2026-11-20"),
+            ("في اذار", "ar", "2026-03-01"),
+            ("چند دن پهلے", "ur", "2026-11-21"),  # Arabic heh for Urdu heh goal
+            ("كچھ دن پہلے", "ur", "2026-11-21"),  # Arabic kaf for keheh
+            ("ايك دو دن پہلے", "ur", "2026-11-22"),  # Arabic yeh and kaf
+            ("پچھلے جمعه", "ur", "2026-11-20"),
+        ],
+    )
+    def test_letter_variants(self, said: str, language: str, expected: str) -> None:
+        assert when(said, language) == expected
+
+    def test_fold_letters_leaves_other_scripts(self) -> None:
+        assert fold_letters("أسبوعين إثنين آذار مرّة ی ک ہ ة ى") == "اسبوعين اثنين اذار مره ي ك ه ه ي"
+        assert fold_letters("Zażółć ਸ਼ੁੱਕਰਵਾਰ শুক্রবার") == "Zażółć ਸ਼ੁੱਕਰਵਾਰ শুক্রবার"

@@ -14,6 +14,7 @@ from api.chat.schemas import BotMessage, Button
 from api.config import REPO_ROOT
 from api.i18n import Translator
 from api.kit.time import as_london
+from api.nlg import plural
 from api.nlg.catalogue import load_catalogue
 from api.sms import segments
 from api.sms.wording import compose, render
@@ -36,6 +37,9 @@ def params(language: str) -> dict[str, str]:
     return {
         "reference": "SR-2345-6789",
         "deadline_at": TRANSLATOR.format_datetime_words(DEADLINE, language),
+        "opens_at": TRANSLATOR.format_datetime_words(DEADLINE, language),
+        "start_time": TRANSLATOR.format_time(DEADLINE, language),
+        "end_time": TRANSLATOR.format_time(DEADLINE, language),
         "service_name": longest["service_name"],
         "help_line": longest["help_line"],
         "max": "1000",
@@ -52,8 +56,15 @@ def outgoing(language: str) -> dict[str, str]:
         if spec.silent:
             continue
         buttons = [Button(title=translate(b.title_key), payload=b.payload) for b in spec.buttons]
-        message = BotMessage(text=translate(spec.text_key, **params(language)), buttons=buttons)
-        texts[name], _ = render([message], translate)
+        # A plural text may go out in any of its forms (api/nlg/plural.py): each, with a two-digit count.
+        forms = plural.plural_forms(spec.text_key, language)
+        said = (
+            {f"{name}[{c}]": plural.fill(f, **{**params(language), "count": "99"}) for c, f in forms.items()}
+            if forms
+            else {name: translate(spec.text_key, **params(language))}
+        )
+        for key, text in said.items():
+            texts[key], _ = render([BotMessage(text=text, buttons=buttons)], translate)
     for key in ("media_not_read", "empty", "too_long", "unavailable"):
         texts[f"bot.sms.{key}"] = translate(f"bot.sms.{key}")
     return texts
