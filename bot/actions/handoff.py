@@ -25,6 +25,7 @@ CONSENT_SLOTS = ("consent_store", "consent_share")
 URGENT = ("emergency", "high")
 # A call-back is offered only to someone who gave a number and did not say calls are unsafe.
 CALLBACK_PURPOSE = "contact_phone"
+CASE_REVIEW = "case_review_eligible"
 
 
 def events_of_this_journey(tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -118,6 +119,10 @@ async def submit(
     )
     if result.get("priority") in URGENT:
         dispatcher.utter_message(response="utter_handoff_urgent")
+    reports = referral["triage"].get("asb_reports_6m")
+    if CASE_REVIEW in (result.get("flags") or []) and isinstance(reports, int):
+        # TRIAGE.md R8: the person may ask for an ASB case review; tell them, with their own count.
+        dispatcher.utter_message(response="utter_handoff_case_review", count=reports)
     logger.info("referral submitted flow=%s queue=%s", flow.id, result.get("queue"))
     events: List[EventType] = [
         SlotSet(REFERRAL_REFERENCE, result["reference"]),

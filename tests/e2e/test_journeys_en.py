@@ -29,6 +29,7 @@ from api.db import create_engine, create_sessionmaker
 from api.flow.loader import LoadedFlow, load_flows
 from api.flow.spec import AnswerType
 from api.i18n import Translator
+from api.nlg.plural import plural_forms
 from api.referral.models import Referral
 from api.triage import TriageInput
 from tests.flows.runs import Run, play, scripts
@@ -184,6 +185,12 @@ class TestJourneysThatRefer:
         assert TRANSLATOR.t("bot.callback.ask", "en") not in reply
         if run.decision["priority"] in ("emergency", "high"):
             assert TRANSLATOR.t("bot.handoff.urgent", "en") in reply
+        # An ASB case-review-eligible case is told so, with the person's own count (a plural text).
+        review = plural_forms("bot.handoff.case_review", "en")
+        assert review is not None
+        count = run.triage_input.get("asb_reports_6m")
+        said = any(form.replace("%{count}", str(count)) in reply for form in review.values())
+        assert said == ("case_review_eligible" in run.decision["flags"]), reply
 
         referrals, receipts, wording_keys = stored(stack, chat.id)
         [referral] = referrals
