@@ -57,7 +57,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         bot_service_token=BOT_TOKEN,
         allow_fictional_phone_numbers=True,
         worker_poll_seconds=1,
-        opening_hours="none",  # out of hours whenever the tests run; a test that needs the team on duty says so
+        opening_hours="none",  # out of hours whenever tests run; a test that needs the team on duty says so
     )
 
 

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu.text import fold
+from bot.nlu.text import fold, fold_letters
+
+# Urdu letters an Arabic keyboard lacks, as people type them there (ھ as ه, ے as ي).
+_ARABIC_KEYBOARD = str.maketrans({"ھ": "ه", "ے": "ي", "ۓ": "ي"})
+
+
+def _form(text: str) -> str:
+    """The form phrases and messages are compared in: folded, and one spelling for the Arabic-script letter
+    variants, so Urdu typed on an Arabic keyboard (ي for ی, ك for ک, ه for ہ or ھ) still matches."""
+    return fold(fold_letters(text).translate(_ARABIC_KEYBOARD))
 
 
 @dataclass(frozen=True)
@@ -25,13 +34,13 @@ class DangerPhrases:
         phrases: dict[str, frozenset[str]] = {}
         for path in sorted(directory.glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            folded = {fold(str(p)) for p in data.get("phrases") or []}
+            folded = {_form(str(p)) for p in data.get("phrases") or []}
             phrases[path.stem] = frozenset(p for p in folded if p)
         return cls(phrases)
 
     def match(self, text: str) -> str | None:
         """The language of the first danger phrase the text contains, or None."""
-        padded = f" {fold(text)} "
+        padded = f" {_form(text)} "
         for language, phrases in self.phrases.items():
             if any(f" {phrase} " in padded for phrase in phrases):
                 return language

@@ -16,6 +16,7 @@ from api.i18n import Translator
 from api.kit.time import as_london
 from api.nlg import plural
 from api.nlg.catalogue import load_catalogue
+from api.nlg.service import callback_buttons
 from api.sms import segments
 from api.sms.wording import compose, render
 
@@ -48,6 +49,19 @@ def params(language: str) -> dict[str, str]:
     }
 
 
+MOST_WINDOWS = [
+    {"id": "asap", "starts_at": "2026-11-24T09:10:00+00:00", "ends_at": "2026-11-24T10:10:00+00:00"},
+    *(
+        {
+            "id": f"{h}00-{h + 2}00",
+            "starts_at": f"2026-11-24T{h}:00:00+00:00",
+            "ends_at": f"2026-11-24T{h + 2}:00:00+00:00",
+        }
+        for h in (11, 13, 15, 17)
+    ),
+]
+
+
 def outgoing(language: str) -> dict[str, str]:
     """Each response as the SMS channel renders it (text plus numbered choices)."""
     translate = lambda key, **extra: TRANSLATOR.t(key, language, **extra)  # noqa: E731
@@ -56,6 +70,13 @@ def outgoing(language: str) -> dict[str, str]:
         if spec.silent:
             continue
         buttons = [Button(title=translate(b.title_key), payload=b.payload) for b in spec.buttons]
+        if (
+            spec.buttons_from == "callback_windows"
+        ):  # the most times ever offered: as soon as possible, then 4
+            buttons = [
+                Button(title=b.title, payload=b.payload)
+                for b in callback_buttons(TRANSLATOR, language, MOST_WINDOWS)
+            ] + buttons
         # A plural text may go out in any of its forms (api/nlg/plural.py): each, with a two-digit count.
         forms = plural.plural_forms(spec.text_key, language)
         said = (

@@ -54,6 +54,17 @@ class TestDanger:
     def test_other_messages_pass_unchanged(self, text: str) -> None:
         assert inbound(text) == (text, None)
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "وہ ابھی یہاں ہے",  # Urdu, as an Urdu keyboard writes it
+            "وه ابهي يهاں هي",  # the same typed on an Arabic keyboard (ه for ہ and ھ, ي for ی and ے)
+            "وہ ابھی یہاں ہے".replace("ی", "ى"),  # alef maksura for yeh
+        ],
+    )
+    def test_urdu_typed_with_arabic_letters_is_still_danger(self, text: str) -> None:
+        assert inbound(text) == (EMERGENCY, None)
+
     def test_danger_comes_before_everything_even_in_the_menu(self) -> None:
         assert inbound("he's here now", first=True, menu=True) == (EMERGENCY, None)
 
