@@ -1,0 +1,45 @@
+"""The danger phrases (locales/danger/<lang>.yml), which the api checks before any NLU, against the NLU
+examples: every `emergency` example of a language is caught by a phrase of that language, so no emergency
+depends on the classifier; and the phrases stay narrow: they fire on few non-emergency examples (each
+would get the 999 advice instead of its answer) and never on a calm report of a past incident
+(tests/fixtures/not_danger.yml)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from api.config import REPO_ROOT
+from tools.nlu_report import danger_misses, danger_phrases, examples, false_alarms
+
+LANGUAGES = sorted(p.name for p in (REPO_ROOT / "bot" / "data" / "nlu").iterdir() if p.is_dir())
+NOT_DANGER = yaml.safe_load((REPO_ROOT / "tests" / "fixtures" / "not_danger.yml").read_text(encoding="utf-8"))
+# Non-emergency examples a phrase may fire on, per language: a few answers such as "no, I'm not safe now"
+# rightly do. More means a phrase has grown too broad.
+MAX_FALSE_ALARMS = 2
+
+
+def test_every_language_is_covered() -> None:
+    assert set(LANGUAGES) == set(danger_phrases().phrases) == set(NOT_DANGER)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_emergency_example_is_caught_by_a_danger_phrase(language: str) -> None:
+    missed = danger_misses(language)
+    assert missed == [], f"add a danger phrase to locales/danger/{language}.yml for each of {missed}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_danger_phrases_rarely_fire_on_other_examples(language: str) -> None:
+    alarms = false_alarms(language)
+    others = sum(intent != "emergency" for intent in examples(language).values())
+    print(f"{language}: danger phrases fire on {len(alarms)} of {others} non-emergency examples {alarms}")
+    assert len(alarms) <= MAX_FALSE_ALARMS, alarms
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_past_incidents_are_not_danger(language: str) -> None:
+    sentences = NOT_DANGER[language]
+    assert len(sentences) >= 5
+    fired = {text: danger_phrases().match(text) for text in sentences}
+    assert {text: lang for text, lang in fired.items() if lang} == {}
