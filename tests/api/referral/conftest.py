@@ -6,14 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pg import PostgresCluster
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+@pytest.fixture(params=BOTH_DIALECTS)
 def dialect_database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield database_url
-        return
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    with cluster.database() as url:
-        yield url
+    yield from sqlite_or_postgresql(request, database_url)
