@@ -22,9 +22,11 @@ from typing import Any
 
 import yaml
 
-from api.flow.loader import LoadedFlow, load_flows
-from api.flow.payloads import choice_payload
-from api.flow.spec import AnswerType, ExitOutcome, FlowKind, Question
+from api.flow import load_flows
+from flowkit.choices import choice_payload
+from flowkit.flows import LoadedFlow
+from flowkit.interruptions import INTERRUPTIONS, START_FLOW, WHAT, interruption_steps
+from flowkit.spec import AnswerType, ExitOutcome, FlowKind, Question
 from tools.paths import ROOT
 
 FLOWS_DIR = ROOT / "flows"
@@ -34,13 +36,10 @@ RULES_FILE = ROOT / "bot" / "data" / "rules" / "flows_generated.yml"
 RESPONSES_FILE = LOCALES_DIR / "responses.yml"
 RESPONSES_MARKER = "# ---- generated from flows/ by `python -m tools.gen_bot`: do not edit below ----"
 HEADER = "# Generated from flows/ by `python -m tools.gen_bot`. Do not edit: change the flow, regenerate.\n"
-START_FLOW = "start"
 SKIP_PAYLOAD = "/skip_question"
 
 # Forms written by hand (bot/domain, bot/actions) that take the same interruptions as the flows' forms.
 HANDWRITTEN_FORMS = {"callback": "callback_form"}
-# Intents that interrupt a form instead of answering it; each has a rule in every form.
-INTERRUPTIONS = ("emergency", "stop", "withdraw_consent", "start_again", "help", "choose_language", "greet")
 
 
 def question_buttons(question: Question) -> list[dict[str, str]]:
@@ -61,8 +60,8 @@ def responses(flows: dict[str, LoadedFlow]) -> dict[str, dict[str, Any]]:
     """Every generated response: name → {text, buttons?} (the structure locales/responses.yml holds)."""
     out: dict[str, dict[str, Any]] = {}
     for flow in flows.values():
-        if flow.spec.intro_key:
-            out[f"utter_{flow.id}_intro"] = {"text": flow.spec.intro_key}
+        if flow.intro_key:
+            out[f"utter_{flow.id}_intro"] = {"text": flow.intro_key}
         for question in flow.questions:
             spec: dict[str, Any] = {"text": question.text_key}
             if question.preface_key:
@@ -70,16 +69,16 @@ def responses(flows: dict[str, LoadedFlow]) -> dict[str, dict[str, Any]]:
             if buttons := question_buttons(question):
                 spec["buttons"] = buttons
             out[f"utter_ask_{question.id}"] = spec
-        for index, exit_ in enumerate(flow.exits):
+        for exit_ in flow.exits:
             if exit_.say is None:
                 continue
             spec = {"text": exit_.say.text_key}
             if exit_.say.buttons:
                 spec["buttons"] = [
-                    {"title": b.text_key, "payload": f"/{flows[b.flow].spec.intent}"}
+                    {"title": b.text_key, "payload": f"/{flows[b.flow].intent}"}
                     for b in exit_.say.buttons
                 ]
-            out[flow.exit_response(index)] = spec
+            out[exit_.response] = spec
     return dict(sorted(out.items()))
 
 
@@ -113,36 +112,11 @@ def domain(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
 
 def _form_rules(name: str, form: str) -> list[dict[str, Any]]:
     resume = [{"action": form}, {"active_loop": form}]
-    leave = [{"action": "action_deactivate_loop"}, {"active_loop": None}]
-    steps = {
-        "emergency": [{"action": "utter_safety_emergency"}, {"action": "action_record_danger"}, *resume],
-        "stop": [*leave, {"action": "utter_session_stopped"}, {"action": "action_reset_conversation"}],
-        "withdraw_consent": [*leave, {"action": "action_withdraw_consent"}],
-        "start_again": [
-            *leave,
-            {"action": "action_reset_conversation"},
-            {"action": "utter_session_restarted"},
-            {"action": f"{START_FLOW}_form"},
-            {"active_loop": f"{START_FLOW}_form"},
-        ],
-        "help": [{"action": "utter_session_help"}, *resume],
-        "choose_language": [{"action": "action_choose_language"}, *resume],
-        "greet": [{"action": "utter_session_resume"}, *resume],
-    }
-    what = {
-        "emergency": "danger interrupts, then the questions carry on",
-        "stop": "stop ends it and keeps nothing",
-        "withdraw_consent": "withdrawing consent ends it and keeps nothing",
-        "start_again": "start again",
-        "help": "help, then the questions carry on",
-        "choose_language": "change language, then the questions carry on",
-        "greet": "hello again (after a pause), then the questions carry on",
-    }
     return [
         {
-            "rule": f"{name}: {what[intent]}",
+            "rule": f"{name}: {WHAT[intent]}",
             "condition": [{"active_loop": form}],
-            "steps": [{"intent": intent}, *steps[intent]],
+            "steps": [{"intent": intent}, *interruption_steps(intent, resume)],
         }
         for intent in INTERRUPTIONS
     ]
@@ -152,12 +126,12 @@ def rules(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
     out: list[dict[str, Any]] = []
     for flow in flows.values():
         form = flow.form
-        intro = [{"action": f"utter_{flow.id}_intro"}] if flow.spec.intro_key else []
+        intro = [{"action": f"utter_{flow.id}_intro"}] if flow.intro_key else []
         out.append(
             {
                 "rule": f"{flow.id}: starts with its intent",
                 "steps": [
-                    {"intent": flow.spec.intent},
+                    {"intent": flow.intent},
                     {"action": "action_start_journey"},
                     *intro,
                     {"action": form},
@@ -204,10 +178,10 @@ def responses_block(flows: dict[str, LoadedFlow]) -> str:
 
 def render_all() -> dict[Path, str]:
     flows = load_flows(FLOWS_DIR, LOCALES_DIR)
-    if START_FLOW not in flows or flows[START_FLOW].spec.kind != FlowKind.information:
+    if START_FLOW not in flows or flows[START_FLOW].kind != FlowKind.information:
         raise SystemExit("flows/start.yml must be the information flow that starts every conversation")
     for flow in flows.values():
-        if any(e.outcome == ExitOutcome.submit for e in flow.exits) and flow.spec.kind != FlowKind.journey:
+        if any(e.outcome == ExitOutcome.submit for e in flow.exits) and flow.kind != FlowKind.journey:
             raise SystemExit(f"{flow.id}: only journeys submit")
     current = RESPONSES_FILE.read_text(encoding="utf-8")
     handwritten = current.split(RESPONSES_MARKER)[0].rstrip("\n") + "\n\n"

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from api.flow.answers import AnswerError, canonical_postcode
-from api.flow.loader import LoadedFlow
-from api.flow.spec import AnswerType, Question
+from flowkit.answers import AnswerError
+from flowkit.flows import LoadedFlow
+from flowkit.postcode import canonical_postcode
+from flowkit.spec import AnswerType, Question
 
 # The largest text a form field takes before the flow's own limit is checked (a browser's maxlength is
 # only a hint; anything longer than this is refused without being read further).
@@ -78,7 +79,7 @@ def _form_question(question: Question) -> FormQuestion:
 
 def parse(question: FormQuestion, raw: str) -> Any:
     """A form field's text as a canonical answer (None: left empty). Raises AnswerError when the text
-    cannot be one (the flow's own checks come after, in api/flow/answers.py)."""
+    cannot be one (the flow's own checks come after, in flowkit/answers.py)."""
     text = raw.strip()
     if not text:
         return None

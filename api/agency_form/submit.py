@@ -1,6 +1,6 @@
 """Reading the whole form, finding every error at once, and submitting through the referral service.
 
-The answers are checked by the flow's own code (api/flow/answers.py, the agency variant), the referral is
+The answers are checked by the flow's own code (flowkit, the agency variant), the referral is
 made by `api.referral.service.create` (the same code as POST /v1/referrals): no second implementation.
 Nothing is stored unless the referrer attests the person's consent, or records a safeguarding basis in a
 role permitted to; any refusal from the service becomes an error on the field it is about.
@@ -20,8 +20,6 @@ from api.agency_form.fields import FormQuestion, form_questions, parse_all
 from api.auth import Caller
 from api.consent import repository as consent_repository
 from api.errors import AppError
-from api.flow.answers import AnswerError, answer_problems
-from api.flow.loader import LoadedFlow
 from api.i18n import Translator
 from api.kit import phone
 from api.kit.crypto import Vault
@@ -35,6 +33,9 @@ from api.referral.errors import (
     SafeguardingRoleRequired,
 )
 from api.referral.schemas import SAFEGUARDING_ROLES, GivenBy, ReferralCreate, ReferrerRole
+from flowkit.answers import AnswerError, answer_problems
+from flowkit.flows import LoadedFlow
+from flowkit.logic import contact_details, contact_purposes
 
 SHORT = 200
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -130,16 +131,10 @@ def _basis(form: dict[str, str], errors: FormErrors, t: Any) -> str | None:
     return "consent"
 
 
-def _purposes(answers: dict[str, Any], email: str) -> list[str]:
+def _purposes(flow: LoadedFlow, answers: dict[str, Any], email: str) -> list[str]:
     """What the person agreed to, as the attestation says: keep and share the referral, and be contacted
-    by the channels the answers say are safe."""
-    purposes = ["store_and_process", "share_with_provider"]
-    if answers.get("contact_phone") and answers.get("calls_safe") is not False:
-        purposes.append("contact_phone")
-    if answers.get("sms_safe") is True:
-        purposes.append("contact_sms")
-    if answers.get("voicemail_safe") is True:
-        purposes.append("contact_voicemail")
+    by the channels the answers say are safe (the bot's rule, flowkit's), and by e-mail when given."""
+    purposes = contact_purposes(contact_details(flow, answers), answers.get("calls_safe"))
     if email:
         purposes.append("contact_email")
     return purposes
@@ -194,7 +189,7 @@ async def submit(
                     "given_by": GivenBy.agency
                     if basis == "safeguarding"
                     else CONSENT_BY[_short(form, "consent_by")],
-                    "purposes": [] if basis == "safeguarding" else _purposes(raw_answers, email),
+                    "purposes": [] if basis == "safeguarding" else _purposes(flow, raw_answers, email),
                     "wording_versions": [version],
                     "language": locale,
                     "given_at": utcnow(),

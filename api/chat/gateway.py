@@ -18,6 +18,7 @@ from api.chat.language import LanguageDetection, named_language
 from api.chat.schemas import BotMessage, Button
 from api.config import Settings
 from api.i18n import Translator
+from flowkit.choices import nth_option
 
 logger = logging.getLogger("api.chat")
 
@@ -63,8 +64,9 @@ class Gateway:
             logger.info("danger phrase matched")
             return Inbound(EMERGENCY, danger=True)
         stripped = text.strip()
-        if menu_open and stripped.isdigit() and 1 <= int(stripped) <= len(self.languages):
-            return Inbound(choose_language_payload(self.menu_order()[int(stripped) - 1]))
+        chosen = nth_option(stripped, self.menu_order()) if menu_open else None
+        if chosen is not None:
+            return Inbound(choose_language_payload(chosen))
         named = named_language(stripped, self.languages)
         if named is not None:
             return Inbound(choose_language_payload(named))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from bot.nlu.text import fold
+from flowkit.language import language_names, named_language
+
+__all__ = ["Detection", "LanguageDetection", "language_names", "named_language", "native_name"]
 
 # Below this many letters (vowel signs count: "ਹੈਲੋ" is four) a text says too little ("ok", "hi", "?").
 MIN_LETTERS = 3
@@ -62,25 +63,6 @@ class LanguageDetection:
         return Detection(self._codes[best.language], best.value)
 
 
-@lru_cache(maxsize=64)
-def language_names(code: str, languages: tuple[str, ...] = ()) -> frozenset[str]:
-    """What a person may type to name a language (folded): its code, and its name in itself, in English and
-    in each of `languages` ("angielski" and "ਅੰਗਰੇਜ਼ੀ" name English too)."""
-    names = {code}
-    try:
-        locale = Locale.parse(code)
-    except (UnknownLocaleError, ValueError):
-        return frozenset(names)
-    for other in {code, "en", *languages}:
-        try:
-            name = locale.get_display_name(other)
-        except (UnknownLocaleError, ValueError):
-            continue
-        if name:
-            names.add(fold(name))
-    return frozenset(names)
-
-
 def native_name(code: str) -> str:
     """A language's name in itself, capitalised where the script has capitals ("Polski", "اردو")."""
     try:
@@ -88,15 +70,3 @@ def native_name(code: str) -> str:
     except (UnknownLocaleError, ValueError):
         return code
     return name[:1].upper() + name[1:]
-
-
-def named_language(text: str, languages: list[str]) -> str | None:
-    """The language a short message names on its own ("Polski", "in urdu please" is not): the whole
-    message, folded, is one of the language's names, optionally with "please"."""
-    said = fold(text)
-    for suffix in (" please", " pls", " plz"):
-        said = said.removesuffix(suffix)
-    for code in languages:
-        if said in language_names(code, tuple(languages)):
-            return code
-    return None

@@ -1,8 +1,9 @@
-"""Conversation flows: the spec of flows/ (models, JSON Schema), the loader that refuses a broken flow, and
-what answers mean for triage. The bot, the agency form and the api's checks all read flows through this
-contract (the bot through its own small reader: it runs on another Python and never imports the api)."""
+"""Conversation flows for the api: flowkit's loader with the api's own check that every triage mapping
+gives values TriageInput accepts, and the JSON Schema of a flow file (spec.py). The semantics (loading,
+walking, checking and mapping answers) are flowkit's, shared with the bot."""
 
-from api.flow.loader import FlowError, LoadedFlow, load_flows
-from api.flow.spec import SPEC_VERSION, Flow, json_schema
+from api.flow.journeys import all_flows, check_triage_value, journeys, load_flows
+from flowkit.flows import FlowError, LoadedFlow
+from flowkit.spec import SPEC_VERSION
 
-__all__ = ["SPEC_VERSION", "Flow", "FlowError", "LoadedFlow", "json_schema", "load_flows"]
+__all__ = ["SPEC_VERSION", "FlowError", "LoadedFlow", "all_flows", "check_triage_value", "journeys", "load_flows"]

@@ -8,8 +8,9 @@ import json
 import sys
 
 from api.config import REPO_ROOT
-from api.flow.loader import SCHEMA_FILE, FlowError, load_flows
+from api.flow.journeys import load_flows
 from api.flow.spec import json_schema
+from flowkit.flows import SCHEMA_FILE, FlowError
 
 FLOWS_DIR = REPO_ROOT / "flows"
 LOCALES_DIR = REPO_ROOT / "locales"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.chat.gateway import choose_language_payload
 from api.chat.language import native_name
 from api.consent.repository import register_wording
-from api.flow.payloads import choice_payload
+from flowkit.choices import choice_payload
 from api.hours.calendar import ASAP
 from api.i18n import Translator
 from api.kit.time import as_london

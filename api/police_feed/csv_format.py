@@ -72,6 +72,7 @@ from pydantic import ValidationError
 from api.kit import phone
 from api.kit.time import LONDON
 from api.triage import DaRedFlag, HateStrand, IncidentType, Relationship, TriageInput, Vulnerability
+from flowkit.postcode import full_postcode
 
 MAX_ROWS = 20_000
 SHORT, MEDIUM, LONG = 200, 500, 2000
@@ -137,7 +138,6 @@ FLAG_VALUES = {
     "0": False,
 }
 CRIME_REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9/_-]{0,63}$")
-POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FUTURE_TOLERANCE = timedelta(hours=1)
 # Where a triage field's problem is reported: the column it came from.
@@ -233,11 +233,10 @@ def _datetime(raw: str) -> datetime:
 
 
 def _postcode(raw: str) -> str:
-    compact = re.sub(r"\s+", "", raw.upper())
-    match = POSTCODE.match(compact)
-    if match is None:
+    postcode = full_postcode(raw)
+    if postcode is None:
         raise _CellError("not a UK postcode")
-    return f"{match.group(1)} {match.group(2)}"
+    return postcode
 
 
 def _email(raw: str) -> str:

@@ -20,7 +20,6 @@ from api.config import Settings
 from api.consent import repository as consent_repository
 from api.consent.giver import NoValidConsent, consent_basis
 from api.consent.models import ConsentReceipt
-from api.flow.answers import answer_problems, given, triage_data
 from api.flow.journeys import journeys
 from api.hours import service as hours_service
 from api.kit.crypto import Vault
@@ -53,6 +52,8 @@ from api.referral.schemas import (
 )
 from api.triage import TriageDecision, TriageInput, evaluate
 from api.triage.deadlines import DeadlineKind, contact_deadline
+from flowkit.answers import answer_problems
+from flowkit.logic import contact_details, triage_data
 
 # No 0/O, 1/I/L, U: readable aloud and over a bad phone line.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -106,14 +107,8 @@ def agency_parts(payload: ReferralCreate, today: date, allow_fictional_phones: b
             problems.append((f"person.{question.person}", f"is the answer to question {question.id}"))
     if problems:
         raise InvalidAnswers(problems)
-    answers: dict[str, Any] = {}
-    for question in variant.questions:
-        if question.id not in checked:
-            continue
-        if question.person is not None and given(checked[question.id]):
-            person[str(question.person)] = checked[question.id]
-        if question.store:
-            answers[question.id] = checked[question.id]
+    person.update(contact_details(variant, checked))
+    answers = {q.id: checked[q.id] for q in variant.questions if q.id in checked and q.store}
     return Parts(answers, person, triage_data(variant, checked, today))
 
 

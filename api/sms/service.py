@@ -58,6 +58,7 @@ from api.sms.schemas import (
 from api.sms.segments import segments
 from api.sms.twilio import SendResult, TwilioClient
 from api.sms.wording import compose, render
+from flowkit.choices import nth_option
 
 if TYPE_CHECKING:
     from api.chat.gateway import Gateway
@@ -213,11 +214,7 @@ def choice_payload(text: str, last_choices: list[str]) -> str | None:
 
     Except when the only choice is "Skip this question": it sits under questions that may be answered with
     a number (how old are you? how many times?), where "1" is the answer, not the button."""
-    said = text.strip().rstrip(".)")
-    if not last_choices or last_choices == [SKIP] or not said.isdigit() or len(said) > 2:
-        return None
-    number = int(said)
-    return last_choices[number - 1] if 1 <= number <= len(last_choices) else None
+    return None if last_choices == [SKIP] else nth_option(text, last_choices)
 
 
 async def _ensure_conversation(ctx: SmsContext, conversation_id: str) -> None:

@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.api_client import ApiClient, ApiError
 from bot.actions.memory import REFERRAL_REFERENCE, language_of
-from bot.flowkit.callback import window_for
+from flowkit.callback import window_for
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.memory import language_of
-from bot.flowkit.flows import flow_ids, load_flow
-from bot.flowkit.logic import asked, canonical_answers
-from bot.flowkit.parse import parse_answer
+from flowkit.flows import flow_ids, load_flow
+from flowkit.logic import asked, canonical_answers
+from flowkit.parse import parse_answer
 
 
 LONDON = ZoneInfo("Europe/London")

@@ -15,8 +15,8 @@ from bot.actions.api_client import ApiClient, ApiError
 from bot.actions.callback import FORM as CALLBACK_FORM
 from bot.actions.callback import WINDOWS as CALLBACK_WINDOWS
 from bot.actions.memory import CHANNEL, CONSENT_RECEIPT, DANGER, REFERRAL_REFERENCE, language_of
-from bot.flowkit.flows import Flow
-from bot.flowkit.logic import referral_parts
+from flowkit.flows import LoadedFlow
+from flowkit.logic import referral_parts
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def consent_time(tracker: Tracker) -> Text:
     return moment.isoformat()
 
 
-def build_referral(flow: Flow, tracker: Tracker, today: Any) -> Dict[Text, Any]:
+def build_referral(flow: LoadedFlow, tracker: Tracker, today: Any) -> Dict[Text, Any]:
     language = language_of(tracker)
     answers, person, purposes, triage = referral_parts(flow, tracker.slots, today)
     triage.update(
@@ -87,7 +87,7 @@ def build_referral(flow: Flow, tracker: Tracker, today: Any) -> Dict[Text, Any]:
 
 
 async def submit(
-    flow: Flow, dispatcher: CollectingDispatcher, tracker: Tracker, today: Any
+    flow: LoadedFlow, dispatcher: CollectingDispatcher, tracker: Tracker, today: Any
 ) -> List[EventType]:
     """Submit, then tell the person what happens next: their reference, who will contact them and by when
     (the triage deadline, which the NLG writes out in their language), and, out of hours, that we are closed

@@ -11,8 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.forms import today_in_london
 from bot.actions.handoff import submit
 from bot.actions.memory import JOURNEY, forget_answers, forget_everything
-from bot.flowkit.flows import flow_for_form, flow_for_intent, load_flow
-from bot.flowkit.logic import asked, canonical_answers
+from flowkit.flows import flow_for_form, flow_for_intent, load_flow
+from flowkit.logic import asked, canonical_answers, submits
+from flowkit.spec import Forget
 
 
 class ActionStartJourney(Action):
@@ -31,7 +32,7 @@ class ActionStartJourney(Action):
             return []
         events = [e for e in forget_answers(tracker) if e.get("name") != JOURNEY]
         flow = load_flow(flow_id)
-        kept = {q["id"]: tracker.get_slot(q["id"]) for q in flow.questions if q.get("remember")}
+        kept = {q.id: tracker.get_slot(q.id) for q in flow.questions if q.remember}
         if asked(flow, canonical_answers(flow, kept))[1] is None:
             # The form must ask something (a form that is done as it starts confuses the rules): the start
             # flow asks "are you safe to talk?" again even though the person said so earlier.
@@ -67,8 +68,8 @@ class ActionFinishFlow(Action):
         events: List[EventType] = []
         if exit_.say is not None:
             dispatcher.utter_message(response=exit_.response)
-        if exit_.outcome == "submit":
+        if submits(exit_):
             events.extend(await submit(flow, dispatcher, tracker, today_in_london()))
-        if exit_.forget == "everything":
+        if exit_.forget == Forget.everything:
             return events + forget_everything(tracker)
         return events + forget_answers(tracker)

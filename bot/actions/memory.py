@@ -7,7 +7,7 @@ from typing import Any, List, Text
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
 
-from bot.flowkit.flows import all_question_ids, flow_ids, load_flow
+from flowkit.flows import all_question_ids, flow_ids, load_flow
 
 LANGUAGE = "language"
 CHANNEL = "channel"
@@ -28,7 +28,7 @@ def language_of(tracker: Tracker) -> Text:
 def remembered_questions() -> List[Text]:
     ids = []
     for flow_id in flow_ids():
-        ids.extend(q["id"] for q in load_flow(flow_id).questions if q.get("remember"))
+        ids.extend(q.id for q in load_flow(flow_id).questions if q.remember)
     return ids
 
 

@@ -7,7 +7,6 @@ import logging
 import time
 from typing import Any, Dict, List, Optional, Set, Text
 
-from babel import Locale, UnknownLocaleError
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,7 +22,8 @@ from bot.actions.memory import (
     forget_everything,
     language_of,
 )
-from bot.flowkit.words import languages
+from flowkit.language import named_language
+from flowkit.words import languages
 
 logger = logging.getLogger(__name__)
 
@@ -136,31 +136,13 @@ class ActionWithdrawConsent(Action):
         return forget_everything(tracker)
 
 
-def language_named(said: Text) -> Optional[Text]:
-    """The language a message names, in English, in itself, or by its code ("polski", "Polish", "ur")."""
-    words = " ".join(said.casefold().split())
-    for code in languages():
-        try:
-            locale = Locale.parse(code)
-        except (UnknownLocaleError, ValueError):
-            continue
-        names = {
-            code,
-            (locale.get_display_name("en") or "").casefold(),
-            (locale.get_display_name(code) or "").casefold(),
-        }
-        if any(name and len(name) > 2 and name in words for name in names) or words == code:
-            return code
-    return None
-
-
 def wanted_language(tracker: Tracker) -> Optional[Text]:
     """The language the person asked for: the menu's payload (`/choose_language{"language": "pl"}`, also
     what the api sends when a message only names a language) or a language named in the message."""
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == LANGUAGE and entity.get("value") in languages():
             return str(entity["value"])
-    return language_named(tracker.latest_message.get("text") or "")
+    return named_language(tracker.latest_message.get("text") or "", languages(), alone=False)
 
 
 class ActionChooseLanguage(Action):

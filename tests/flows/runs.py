@@ -20,9 +20,9 @@ import yaml
 
 from api.config import REPO_ROOT
 from api.triage import TriageInput, evaluate
-from bot.flowkit import logic
-from bot.flowkit.flows import load_flow
-from bot.flowkit.parse import parse_answer
+from flowkit import logic
+from flowkit.flows import load_flow
+from flowkit.parse import parse_answer
 
 # The scripts use Ofcom's drama numbers (synthetic data), which the parser accepts only when allowed.
 os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
@@ -105,7 +105,7 @@ def play(name: str, script: dict[str, Any], today: date = TODAY) -> Run:
     run.answers = logic.canonical_answers(flow, slots)
     run.exit = exit_.id
     run.exit_response = exit_.response if exit_.say else None
-    run.submits = exit_.outcome == "submit"
+    run.submits = logic.submits(exit_)
     if run.submits:
         answers_kept, person, purposes, triage = logic.referral_parts(flow, slots, today)
         run.referral = {"answers": answers_kept, "person": person, "purposes": purposes}

@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from api.config import REPO_ROOT
+from flowkit.interruptions import INTERRUPTIONS, interruption_steps
 from tests.flows.runs import Run, payload_intent, play, scripts
-from tools.gen_bot import INTERRUPTIONS
 
 BOT_TESTS = REPO_ROOT / "bot" / "tests"
 JOURNEYS_FILE = BOT_TESTS / "journeys_en_generated.yml"
@@ -137,25 +137,8 @@ def interruption_story(flow: str, first: Run, intent: str, language: str = "en")
     said = INTERRUPTING[intent] if language == "en" else phrases(language)["interrupting"][intent]
     steps.append({"user": said, "intent": intent})
     resume = [{"action": form}, {"slot_was_set": [{"requested_slot": asked}]}]
-    leave = [{"action": "action_deactivate_loop"}, {"active_loop": None}]
-    steps.extend(
-        {
-            "emergency": [{"action": "utter_safety_emergency"}, {"action": "action_record_danger"}, *resume],
-            "stop": [*leave, {"action": "utter_session_stopped"}, {"action": "action_reset_conversation"}],
-            "withdraw_consent": [*leave, {"action": "action_withdraw_consent"}],
-            "start_again": [
-                *leave,
-                {"action": "action_reset_conversation"},
-                {"action": "utter_session_restarted"},
-                {"action": "start_form"},
-                {"active_loop": "start_form"},
-                {"slot_was_set": [{"requested_slot": "safe_to_talk"}]},
-            ],
-            "help": [{"action": "utter_session_help"}, *resume],
-            "choose_language": [{"action": "action_choose_language"}, *resume],
-            "greet": [{"action": "utter_session_resume"}, *resume],
-        }[intent]
-    )
+    restarted = [{"slot_was_set": [{"requested_slot": "safe_to_talk"}]}]
+    steps.extend(interruption_steps(intent, resume, restarted))
     return {"story": f"{flow}: '{said}' while it asks {asked} ({language})", "steps": steps}
 
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from api.config import REPO_ROOT
-from api.flow import answers as api_answers
-from api.flow.loader import load_flows
+from api.flow import load_flows
+from flowkit import logic
+from flowkit.answers import check_answers
 from tests.flows.runs import TODAY, golden_path, golden_text, play, scripts
 
-FLOWS = load_flows(REPO_ROOT / "flows", REPO_ROOT / "locales")
+FLOWS = load_flows()
 SCRIPTS = scripts()
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -52,23 +52,24 @@ class TestGoldenRuns:
         assert {fid for fid, exit_id in taken if exit_id == "refer"} == journeys
 
 
-class TestTheApiReadsAnswersTheSameWay:
-    """The api's flow code (agency route) and the bot's agree on every golden run."""
+class TestTheAgencyRouteReadsAnswersTheSameWay:
+    """The agency route (complete canonical answers, checked) and the conversation (answers parsed one by
+    one) agree on every golden run: the questions, the exit and the TriageInput."""
 
     @pytest.mark.parametrize("name", sorted(SCRIPTS))
     def test_the_same_questions_and_exit(self, name: str) -> None:
         run = play(name, SCRIPTS[name])
-        asked, missing, exit_id = api_answers.asked(FLOWS[run.flow], run.answers)
+        asked, missing, exit_ = logic.asked(FLOWS[run.flow], run.answers)
         assert missing is None
-        assert exit_id == run.exit
+        assert exit_.id == run.exit
         assert asked == list(dict.fromkeys(t.question for t in run.turns))
 
     @pytest.mark.parametrize("name", sorted(n for n, s in SCRIPTS.items() if play(n, s).submits))
     def test_the_same_triage_input(self, name: str) -> None:
         run = play(name, SCRIPTS[name])
         flow = FLOWS[run.flow]
-        checked = api_answers.check_answers(flow, given(run.answers), allow_fictional_phones=True)
-        from_api = api_answers.triage_data(flow, checked, TODAY)
+        checked = check_answers(flow, given(run.answers), allow_fictional_phones=True)
+        from_api = logic.triage_data(flow, checked, TODAY)
         assert run.triage_input is not None
         from_bot = {k: v for k, v in run.triage_input.items() if k not in ("lawful_basis", "consent")}
         assert {**from_api, "immediate_danger": "no"} == from_bot

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from api.config import REPO_ROOT
+from api.flow import load_flows
 from api.flow.__main__ import schema_text
-from api.flow.loader import SCHEMA_FILE, FlowError, load_flows
-from api.flow.spec import SPEC_VERSION, Flow
+from flowkit.flows import SCHEMA_FILE, FlowError
+from flowkit.spec import FIELDS, SPEC_VERSION, parse_flow
 
 FLOWS = REPO_ROOT / "flows"
 LOCALES = REPO_ROOT / "locales"
@@ -70,6 +71,14 @@ class TestTheRepositoryFlows:
             "postcode",
             "free_text",
         }
+
+    def test_the_schema_names_the_fields_flowkit_reads(self) -> None:
+        definitions = json.loads((FLOWS / SCHEMA_FILE).read_text())["$defs"]
+        for name, fields in FIELDS.items():
+            properties = definitions[name]["properties"] if name != "Flow" else None
+            if properties is None:
+                properties = json.loads((FLOWS / SCHEMA_FILE).read_text())["properties"]
+            assert set(properties) == set(fields), name
 
     def test_sections_are_included_with_their_exits(self) -> None:
         flow = load_flows(FLOWS, LOCALES)["hate_crime"]
@@ -277,16 +286,16 @@ class TestTheSpec:
         raw = yaml.safe_load((FLOWS / "asb.yml").read_text())
         question(raw, "asb_last_report")["when"] = {"answer": "asb_reports", "gt": 0, "lt": 5}
         with pytest.raises(ValueError, match="exactly one test"):
-            Flow.model_validate(raw)
+            parse_flow(raw)
 
     def test_only_a_journey_submits(self) -> None:
         raw = yaml.safe_load((FLOWS / "unsure.yml").read_text())
         raw["exits"][-1] = {"id": "refer", "outcome": "submit"}
         with pytest.raises(ValueError, match="only a journey submits"):
-            Flow.model_validate(raw)
+            parse_flow(raw)
 
     def test_unknown_keys_are_refused(self) -> None:
         raw = yaml.safe_load((FLOWS / "asb.yml").read_text())
         raw["colour"] = "blue"
         with pytest.raises(ValueError, match="colour"):
-            Flow.model_validate(raw)
+            parse_flow(raw)

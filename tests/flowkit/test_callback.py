@@ -1,4 +1,4 @@
-"""Reading the answer to the call-back offer (bot/flowkit/callback.py): a tapped time, its number by SMS, a
+"""Reading the answer to the call-back offer (flowkit/callback.py): a tapped time, its number by SMS, a
 time of day typed, yes or no, in any language."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.flowkit.callback import ASAP, DECLINED, window_for
+from flowkit.callback import ASAP, DECLINED, window_for
 
 WINDOWS: list[dict[str, Any]] = [
     {"id": "asap", "starts_at": "2026-11-24T10:20:00+00:00", "ends_at": "2026-11-24T11:20:00+00:00"},

@@ -17,22 +17,21 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
-import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names, get_month_names
 
-from bot.flowkit.logic import SKIPPED
-from bot.flowkit.words import alternatives, text
 from bot.nlu.text import fold_letters
+from flowkit.answers import MIN_TEXT_LENGTH
+from flowkit.choices import nth_option, option_number, payload_choice
+from flowkit.logic import SKIPPED
+from flowkit.phone import allow_fictional_from_environment, phone_in
+from flowkit.postcode import postcode_in
+from flowkit.spec import AnswerType, Question
+from flowkit.words import alternatives, text
 
-MIN_FREE_TEXT = 2
 YES_INTENTS = {"affirm"}
 NO_INTENTS = {"deny"}
 SKIP_INTENTS = {"skip_question", "unsure"}  # "I don't know" skips an optional question
-# Ofcom's drama ranges, accepted only as synthetic data in development and tests (see api/kit/phone.py).
-FICTIONAL_PREFIXES = ("+447700900", "+441632960", "+442079460")
-POSTCODE_FULL = re.compile(r"\b([A-Z]{1,2}[0-9][0-9A-Z]?) ?([0-9][A-Z]{2})\b")
-POSTCODE_OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)$")
 
 
 @dataclass
@@ -44,10 +43,6 @@ class Parsed:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def allow_fictional() -> bool:
-    return os.environ.get("ALLOW_FICTIONAL_PHONE_NUMBERS", "").lower() in ("1", "true", "yes")
 
 
 # A word character, including the vowel signs and viramas of Arabic, Bengali, Gurmukhi and Urdu script (which
@@ -79,19 +74,6 @@ def _clean(value: str) -> str:
     return " ".join(_plain(unicodedata.normalize("NFC", value).casefold().translate(_APOSTROPHES)).split())
 
 
-def _payload_choice(raw: str) -> Optional[str]:
-    """The value of a tapped choice button: /inform{"choice": "race"}."""
-    match = re.match(r"^/inform(\{.*\})$", raw.strip())
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group(1))
-    except ValueError:
-        return None
-    value = data.get("choice") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
-
-
 def _words_pattern(words: List[str]) -> str:
     return "|".join(
         re.escape(_plain(w.translate(_APOSTROPHES))) for w in sorted(words, key=len, reverse=True)
@@ -106,14 +88,14 @@ def _has(words: List[str], text_: str) -> bool:
 
 
 def parse_answer(
-    question: Dict[str, Any],
+    question: Question,
     raw: Any,
     intent: Optional[str],
     language: str,
     today: date,
 ) -> Parsed:
     skipping = raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS)
-    if skipping and (raw == SKIPPED or question["type"] == "free_text" or raw.startswith("/")):
+    if skipping and (raw == SKIPPED or question.type == AnswerType.free_text or raw.startswith("/")):
         return _skip(question)
     parsed = _parse_by_type(question, raw, intent, language, today)
     if not parsed.ok and skipping:
@@ -122,14 +104,14 @@ def parse_answer(
     return parsed
 
 
-def _skip(question: Dict[str, Any]) -> Parsed:
-    return Parsed(SKIPPED) if question.get("optional") else Parsed(error="utter_validation_not_optional")
+def _skip(question: Question) -> Parsed:
+    return Parsed(SKIPPED) if question.optional else Parsed(error="utter_validation_not_optional")
 
 
 def _parse_by_type(
-    question: Dict[str, Any], raw: Any, intent: Optional[str], language: str, today: date
+    question: Question, raw: Any, intent: Optional[str], language: str, today: date
 ) -> Parsed:
-    kind = question["type"]
+    kind = question.type
     if kind == "yes_no":
         return parse_yes_no(question, raw, intent, language)
     if kind == "number":
@@ -141,7 +123,7 @@ def _parse_by_type(
     if kind == "choice":
         value = match_choice(question, raw, language)
         if value is None:
-            return Parsed(error="utter_validation_choice", args={"count": len(question["choices"])})
+            return Parsed(error="utter_validation_choice", args={"count": len(question.choice_values)})
         return Parsed(value)
     if kind == "date":
         return parse_date(question, raw, language, today)
@@ -152,16 +134,16 @@ def _parse_by_type(
     return parse_free_text(question, raw)
 
 
-def _retry(question: Dict[str, Any]) -> str:
+def _retry(question: Question) -> str:
     return {
         "choice": "utter_validation_choice",
         "date": "utter_validation_date",
         "phone": "utter_validation_phone",
         "postcode": "utter_validation_postcode",
-    }.get(question["type"], "utter_validation_too_short")
+    }.get(question.type.value, "utter_validation_too_short")
 
 
-def parse_yes_no(question: Dict[str, Any], raw: Any, intent: Optional[str], language: str) -> Parsed:
+def parse_yes_no(question: Question, raw: Any, intent: Optional[str], language: str) -> Parsed:
     if isinstance(raw, bool):
         return Parsed(raw)
     said = _clean(str(raw or ""))
@@ -169,13 +151,13 @@ def parse_yes_no(question: Dict[str, Any], raw: Any, intent: Optional[str], lang
         return Parsed(True)
     if said in ("/deny",) or intent in NO_INTENTS:
         return Parsed(False)
-    yes = {_clean(text(question.get("yes_text_key") or "bot.button.answer_yes", language) or "")}
-    no = {_clean(text(question.get("no_text_key") or "bot.button.answer_no", language) or "")}
+    yes = {_clean(text(question.yes_text_key or "bot.button.answer_yes", language) or "")}
+    no = {_clean(text(question.no_text_key or "bot.button.answer_no", language) or "")}
     if said == "1" or said in yes:
         return Parsed(True)
     if said == "2" or said in no:
         return Parsed(False)
-    if said == "3" and question.get("optional"):
+    if said == "3" and question.optional:
         return Parsed(SKIPPED)
     return Parsed(error="utter_validation_yes_no")
 
@@ -210,8 +192,8 @@ def alternatives_in_order(name: str, language: str) -> List[str]:
     return [w.strip().casefold() for w in raw.split("|") if w.strip()]
 
 
-def parse_number(question: Dict[str, Any], raw: Any, language: str) -> Parsed:
-    low, high = int(question["min"]), int(question["max"])
+def parse_number(question: Question, raw: Any, language: str) -> Parsed:
+    low, high = int(question.min or 0), int(question.max or 0)
     if isinstance(raw, int) and not isinstance(raw, bool):
         value: Optional[int] = raw
     else:
@@ -221,27 +203,26 @@ def parse_number(question: Dict[str, Any], raw: Any, language: str) -> Parsed:
     return Parsed(value)
 
 
-def match_choice(question: Dict[str, Any], answer: str, language: str) -> Optional[str]:
+def match_choice(question: Question, answer: str, language: str) -> Optional[str]:
     """The choice an answer means: a tapped button, its number (SMS), its value, or its label."""
-    choices: List[Dict[str, Any]] = question["choices"]
-    values = [c["value"] for c in choices]
-    tapped = _payload_choice(answer)
+    choices = question.choices or ()
+    values = question.choice_values
+    tapped = payload_choice(answer)
     if tapped is not None:
         return tapped if tapped in values else None
     said = _clean(answer).strip(" .!")
-    if said.isdigit():
-        number = int(said)
-        return values[number - 1] if 1 <= number <= len(values) else None
+    if option_number(said) is not None:
+        return nth_option(said, values)
     labels: Dict[str, List[str]] = {}
     for choice in choices:
-        names = {choice["value"], choice["value"].replace("_", " ")}
+        names = {choice.value, choice.value.replace("_", " ")}
         for lang in {language, "en"}:
-            shown = text(choice["text_key"], lang)
+            shown = text(choice.text_key, lang)
             if shown:
                 names.add(_clean(shown))
-        labels[choice["value"]] = sorted(names)
+        labels[choice.value] = sorted(names)
         if said in names:
-            return choice["value"]
+            return choice.value
     # Partial: the answer names exactly one choice ("race" for "Race or ethnicity").
     found = [
         value
@@ -387,49 +368,33 @@ def _month_date(said: str, language: str, today: date) -> Optional[date]:
     return None
 
 
-def parse_date(question: Dict[str, Any], raw: str, language: str, today: date) -> Parsed:
+def parse_date(question: Question, raw: str, language: str, today: date) -> Parsed:
     said = _clean(raw)
     found = _numeric_date(said, today) or _worded_date(said, language, today)
     if found is None:
         return Parsed(error="utter_validation_date")
     if found > today:
         return Parsed(error="utter_validation_date_future")
-    limit = question.get("max_days_ago")
+    limit = question.max_days_ago
     if limit is not None and (today - found).days > int(limit):
         return Parsed(error="utter_validation_date_too_old")
     return Parsed({"date": found.isoformat(), "words": " ".join(raw.split())[:200]})
 
 
 def parse_phone(raw: str) -> Parsed:
-    candidates = [raw]
-    candidates.extend(m.raw_string for m in phonenumbers.PhoneNumberMatcher(raw, "GB", leniency=0))
-    for candidate in candidates:
-        try:
-            number = phonenumbers.parse(candidate, "GB")
-        except phonenumbers.NumberParseException:
-            continue
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        fictional = allow_fictional() and e164.startswith(FICTIONAL_PREFIXES) and len(e164) == 13
-        if phonenumbers.is_valid_number(number) or fictional:
-            return Parsed(e164)
-    return Parsed(error="utter_validation_phone")
+    found = phone_in(raw, allow_fictional_from_environment())
+    return Parsed(found) if found else Parsed(error="utter_validation_phone")
 
 
 def parse_postcode(raw: str) -> Parsed:
-    said = " ".join(raw.upper().split())
-    full = POSTCODE_FULL.search(said)
-    if full:
-        return Parsed(f"{full.group(1)} {full.group(2)}")
-    outward = POSTCODE_OUTWARD.match(said.replace(" ", ""))
-    if outward:
-        return Parsed(outward.group(1))
-    return Parsed(error="utter_validation_postcode")
+    found = postcode_in(raw)
+    return Parsed(found) if found else Parsed(error="utter_validation_postcode")
 
 
-def parse_free_text(question: Dict[str, Any], raw: str) -> Parsed:
+def parse_free_text(question: Question, raw: str) -> Parsed:
     said = " ".join(raw.split())
-    limit = int(question.get("max_length", 1000))
-    if len(said) < MIN_FREE_TEXT:
+    limit = int(question.max_length or 1000)
+    if len(said) < MIN_TEXT_LENGTH:
         return Parsed(error="utter_validation_too_short")
     if len(said) > limit:
         return Parsed(error="utter_validation_too_long", args={"max": limit})

@@ -8,8 +8,9 @@ import re
 from datetime import datetime, time
 from typing import Any, Dict, List, Optional, Text
 
-from bot.flowkit.parse import NO_INTENTS, YES_INTENTS, _payload_choice
-from bot.flowkit.words import text
+from flowkit.choices import option_number, payload_choice
+from flowkit.parse import NO_INTENTS, YES_INTENTS
+from flowkit.words import text
 
 ASAP = "asap"
 DECLINED = "none"
@@ -44,12 +45,11 @@ def window_for(
     inside one of them, "yes" (as soon as possible) or "no" (no call). None when it is none of these."""
     ids = [w["id"] for w in windows]
     said = str(raw or "").strip()
-    tapped = _payload_choice(said)
+    tapped = payload_choice(said)
     if tapped is not None:
         return tapped if tapped in ids else None
-    bare = said.strip(" .!)")
-    if bare.isdigit():
-        number = int(bare)
+    number = option_number(said)
+    if number is not None:
         if 1 <= number <= len(ids):
             return ids[number - 1]
         return DECLINED if number == len(ids) + 1 else None

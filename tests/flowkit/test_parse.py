@@ -1,4 +1,4 @@
-"""The bot's answer parser (bot/flowkit/parse.py): what a person types, in their words, becomes a canonical
+"""The bot's answer parser (flowkit/parse.py): what a person types, in their words, becomes a canonical
 answer, or a named validation response. Plain Python: runs here without Rasa."""
 
 from __future__ import annotations
@@ -8,18 +8,21 @@ from typing import Any
 
 import pytest
 
-from bot.flowkit.flows import load_flow
-from bot.flowkit.logic import SKIPPED
-from bot.flowkit.parse import Parsed, _clean, _number_in, parse_answer, parse_date
 from bot.nlu.text import fold_letters
+from flowkit.flows import load_flow
+from flowkit.logic import SKIPPED
+from flowkit.parse import Parsed, _clean, _number_in, parse_answer, parse_date
+from flowkit.spec import AnswerType, Question
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 ASB = load_flow("asb")
 HATE = load_flow("hate_crime")
 DA = load_flow("domestic_abuse")
+# A date question up to ten years back.
+DATE_QUESTION = Question(id="incident_when", type=AnswerType.date, text_key="bot.x.ask", max_days_ago=3650)
 
 
-def parse(flow_question: dict[str, Any], said: Any, intent: str | None = None) -> Parsed:
+def parse(flow_question: Question, said: Any, intent: str | None = None) -> Parsed:
     return parse_answer(flow_question, said, intent, "en", TODAY)
 
 
@@ -256,12 +259,12 @@ class TestOtherScriptsAndForms:
         assert _number_in(_clean(said), language) == expected
 
     def test_a_short_month_name_alone_is_not_a_date(self) -> None:
-        question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+        question = DATE_QUESTION
         assert parse_date(question, "nu mai știu", "ro", TODAY).value is None
         assert parse_date(question, "12 mai", "ro", TODAY).value == {"date": "2026-05-12", "words": "12 mai"}
 
     def test_weekdays_without_accents(self) -> None:
-        question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+        question = DATE_QUESTION
         plain = parse_date(question, "sambata", "ro", TODAY).value
         accented = parse_date(question, "sâmbătă", "ro", TODAY).value
         assert plain is not None and accented is not None
@@ -270,7 +273,7 @@ class TestOtherScriptsAndForms:
 
 def when(said: str, language: str) -> str | None:
     """The date an answer gives in a language, or the validation response it gets."""
-    question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+    question = DATE_QUESTION
     parsed = parse_date(question, said, language, TODAY)
     return parsed.value["date"] if parsed.ok else parsed.error
 
@@ -437,7 +440,7 @@ class TestMonthAlone:
         assert when(said, language) == "2025-12-01"
 
     def test_the_words_are_kept_as_typed(self) -> None:
-        question = {"id": "incident_when", "type": "date", "max_days_ago": 3650}
+        question = DATE_QUESTION
         parsed = parse_date(question, "  w  listopadzie ", "pl", TODAY)
         assert parsed.value == {"date": "2026-11-01", "words": "w listopadzie"}
 

@@ -1,43 +1,53 @@
-"""Load every flow in flows/ and refuse a broken one.
+"""Load every flow in flows/, include sections, and refuse a broken flow.
 
-Checks beyond the spec's own: the file name is the flow's id; sections named by `use:` exist; question ids
-are unique in a flow (after sections are included) and mean the same in every flow (they are the bot's
-slots); a `when:` only reads answers asked before it; exit buttons start flows that exist; every
-`text_key` is in every `locales/bot.<lang>.yml`; triage mappings produce values TriageInput accepts; a flow
-that submits a referral asks for consent first.
+Checks beyond one file's own (spec.py): the file name is the flow's id; the spec version is this code's;
+sections named by `use:` exist; question ids are unique in a flow (after sections are included) and mean the
+same in every flow (they are the bot's slots); a `when:` only reads answers asked before it (also in the
+agency variant); exit buttons start flows that exist; one intent starts one flow; every `text_key` is in
+every `locales/bot.<lang>.yml`; a flow that submits a referral asks for consent; and, when the caller passes a
+`TriageCheck` (the api passes one made from its TriageInput model), triage mappings produce values it accepts.
+
+The bot and the api read flows through this one loader (`load_flow` and friends are the repository's flows,
+loaded once and cached).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import yaml
-from pydantic import ValidationError
 
-from api.flow.spec import (
+from flowkit.spec import (
+    LIST_FIELDS,
     SPEC_VERSION,
     AnswerType,
     Asker,
     Condition,
     Exit,
     ExitOutcome,
-    Flow,
+    FlowError,
     FlowKind,
+    FlowSpec,
     Include,
     Question,
-    Transform,
     TriageMap,
+    Transform,
+    parse_flow,
 )
-from api.triage import TriageInput
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FLOWS_DIR = REPO_ROOT / "flows"
+LOCALES_DIR = REPO_ROOT / "locales"
 CONSENT_QUESTIONS = ("consent_store", "consent_share")
 SCHEMA_FILE = "flow.schema.json"
-
-
-class FlowError(ValueError):
-    """A flow file is broken; the message names the file and what is wrong."""
+# TriageInput fields no flow may set: the api sets them (consent, lawful basis, the time received).
+NOT_A_FLOWS_TO_SET = ("received_at", "consent", "lawful_basis")
+# Tries one value on one TriageInput field: raises KeyError when there is no such field, ValueError when
+# the field refuses the value (a list field is given a list). flowkit knows no TriageInput: the api does.
+TriageCheck = Callable[[str, Any], None]
 
 
 @dataclass(frozen=True)
@@ -45,15 +55,30 @@ class LoadedFlow:
     """A flow with its sections included: every question it may ask, in order, and every exit, in order
     (the exits of included sections first, in the order they were included)."""
 
-    spec: Flow
-    questions: tuple[Question, ...]
-    exits: tuple[Exit, ...]
-    sections: tuple[str, ...] = field(default=())
-    exit_owners: tuple[str, ...] = field(default=())  # the flow or section that defines each exit
+    spec: FlowSpec
+    questions: Tuple[Question, ...]
+    exits: Tuple[Exit, ...]
+    sections: Tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def kind(self) -> FlowKind:
+        return self.spec.kind
+
+    @property
+    def intent(self) -> Optional[str]:
+        return self.spec.intent
+
+    @property
+    def intro_key(self) -> Optional[str]:
+        return self.spec.intro_key
+
+    @property
+    def triage_constants(self) -> Dict[str, Any]:
+        return self.spec.triage_constants
 
     @property
     def form(self) -> str:
@@ -61,7 +86,7 @@ class LoadedFlow:
 
     def exit_response(self, index: int) -> str:
         """The response an exit says: utter_<the flow or section that defines it>_<exit id>."""
-        return f"utter_{self.exit_owners[index]}_{self.exits[index].id}"
+        return self.exits[index].response
 
     def for_agency(self) -> LoadedFlow:
         """The agency variant: the questions an agency answers on the person's behalf (`asked_by` includes
@@ -70,27 +95,20 @@ class LoadedFlow:
         the person's consent instead."""
         questions = tuple(q for q in self.questions if Asker.agency in q.asked_by)
         kept = {q.id for q in questions}
-        pairs = [
-            (exit_, owner)
-            for exit_, owner in zip(self.exits, self.exit_owners, strict=True)
-            if exit_.when is None or exit_.when.answers_named() <= kept
-        ]
-        return LoadedFlow(
-            self.spec,
-            questions,
-            tuple(e for e, _ in pairs),
-            self.sections,
-            tuple(o for _, o in pairs),
-        )
+        exits = tuple(e for e in self.exits if e.when is None or e.when.answers_named() <= kept)
+        return LoadedFlow(self.spec, questions, exits, self.sections)
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
             if question.id == question_id:
                 return question
-        raise KeyError(question_id)
+        raise KeyError(f"{self.id} has no question {question_id}")
+
+    def has_question(self, question_id: str) -> bool:
+        return any(q.id == question_id for q in self.questions)
 
 
-def read_flow_file(path: Path) -> Flow:
+def read_flow_file(path: Path) -> FlowSpec:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -103,23 +121,23 @@ def read_flow_file(path: Path) -> Flow:
             f"{path.name}: spec_version {version!r} is not supported (this code reads {SPEC_VERSION})"
         )
     try:
-        flow = Flow.model_validate(raw)
-    except ValidationError as exc:
+        flow = parse_flow(raw, path.stem)
+    except FlowError as exc:
         raise FlowError(f"{path.name}: {exc}") from exc
     if flow.id != path.stem:
         raise FlowError(f"{path.name}: id {flow.id!r} must be the file name")
     return flow
 
 
-def locale_keys(locales_dir: Path) -> dict[str, set[str]]:
+def locale_keys(locales_dir: Path) -> Dict[str, Set[str]]:
     """Every `bot.*` key per language, from `locales/bot.<lang>.yml`."""
-    keys: dict[str, set[str]] = {}
+    keys: Dict[str, Set[str]] = {}
     for path in sorted(locales_dir.glob("bot.*.yml")):
         language = path.name.split(".")[1]
         tree = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(language) or {}
-        found: set[str] = set()
+        found: Set[str] = set()
 
-        def walk(node: Any, prefix: str, found: set[str] = found) -> None:
+        def walk(node: Any, prefix: str, found: Set[str] = found) -> None:
             if isinstance(node, dict):
                 for name, child in node.items():
                     walk(child, f"{prefix}.{name}", found)
@@ -131,8 +149,11 @@ def locale_keys(locales_dir: Path) -> dict[str, set[str]]:
     return keys
 
 
-def load_flows(flows_dir: Path, locales_dir: Path) -> dict[str, LoadedFlow]:
-    specs: dict[str, Flow] = {}
+def load_flows(
+    flows_dir: Path = FLOWS_DIR, locales_dir: Path = LOCALES_DIR, triage_check: Optional[TriageCheck] = None
+) -> Dict[str, LoadedFlow]:
+    """Every flow that is not a section, by id, checked (see the module's docstring)."""
+    specs: Dict[str, FlowSpec] = {}
     for path in sorted(flows_dir.glob("*.yml")):
         spec = read_flow_file(path)
         specs[spec.id] = spec
@@ -140,39 +161,37 @@ def load_flows(flows_dir: Path, locales_dir: Path) -> dict[str, LoadedFlow]:
         raise FlowError(f"no flows in {flows_dir}")
     loaded = {fid: _expand(spec, specs) for fid, spec in specs.items() if spec.kind != FlowKind.section}
     _check_shared_questions(specs)
-    intents: dict[str, str] = {}
+    intents: Dict[str, str] = {}
     for flow in loaded.values():
         _check_order(flow)
-        if flow.spec.kind == FlowKind.journey:
+        if flow.kind == FlowKind.journey:
             _check_order(flow.for_agency(), variant="agency variant: ")
         _check_exits(flow, loaded)
-        _check_triage(flow)
-        if flow.spec.intent in intents:
-            raise FlowError(f"{flow.id}: intent {flow.spec.intent} also starts {intents[flow.spec.intent]}")
-        intents[str(flow.spec.intent)] = flow.id
+        if triage_check is not None:
+            _check_triage(flow, triage_check)
+        if flow.intent in intents:
+            raise FlowError(f"{flow.id}: intent {flow.intent} also starts {intents[str(flow.intent)]}")
+        intents[str(flow.intent)] = flow.id
     _check_locale_keys(specs, locales_dir)
     return loaded
 
 
-def _expand(spec: Flow, specs: dict[str, Flow]) -> LoadedFlow:
-    questions: list[Question] = []
-    exits: list[Exit] = []
-    owners: list[str] = []
-    sections: list[str] = []
+def _expand(spec: FlowSpec, specs: Dict[str, FlowSpec]) -> LoadedFlow:
+    questions: List[Question] = []
+    exits: List[Exit] = []
+    sections: List[str] = []
     for item in spec.questions:
         if isinstance(item, Include):
             section = specs.get(item.use)
             if section is None or section.kind != FlowKind.section:
                 raise FlowError(f"{spec.id}.yml: 'use: {item.use}' names no section in flows/")
             questions.extend(q for q in section.questions if isinstance(q, Question))
-            exits.extend(section.exits)
-            owners.extend(section.id for _ in section.exits)
+            exits.extend(_owned(e, section.id) for e in section.exits)
             sections.append(section.id)
         else:
             questions.append(item)
-    exits.extend(spec.exits)
-    owners.extend(spec.id for _ in spec.exits)
-    seen: set[str] = set()
+    exits.extend(_owned(e, spec.id) for e in spec.exits)
+    seen: Set[str] = set()
     for question in questions:
         if question.id in seen:
             raise FlowError(f"{spec.id}.yml: question id {question.id!r} appears twice")
@@ -180,12 +199,16 @@ def _expand(spec: Flow, specs: dict[str, Flow]) -> LoadedFlow:
     exit_ids = [e.id for e in exits]
     if len(set(exit_ids)) != len(exit_ids):
         raise FlowError(f"{spec.id}.yml: exit ids repeat once sections are included: {exit_ids}")
-    return LoadedFlow(spec, tuple(questions), tuple(exits), tuple(sections), tuple(owners))
+    return LoadedFlow(spec, tuple(questions), tuple(exits), tuple(sections))
 
 
-def _check_shared_questions(specs: dict[str, Flow]) -> None:
+def _owned(exit_: Exit, owner: str) -> Exit:
+    return Exit(exit_.id, exit_.when, exit_.say, exit_.outcome, exit_.forget, owner)
+
+
+def _check_shared_questions(specs: Dict[str, FlowSpec]) -> None:
     """A question id is a slot the bot shares between flows: it must mean the same everywhere."""
-    first: dict[str, tuple[str, Question]] = {}
+    first: Dict[str, Tuple[str, Question]] = {}
     for spec in specs.values():
         for item in spec.questions:
             if not isinstance(item, Question):
@@ -198,20 +221,16 @@ def _check_shared_questions(specs: dict[str, Flow]) -> None:
             first.setdefault(item.id, (spec.id, item))
 
 
-def _check_condition(flow: LoadedFlow, where: str, condition: Condition, before: list[Question]) -> None:
+def _check_condition(flow: LoadedFlow, where: str, condition: Condition, before: List[Question]) -> None:
     known = {q.id: q for q in before}
-    for name in condition.answers_named():
+    for name in sorted(condition.answers_named()):
         if name not in known:
             raise FlowError(f"{flow.id}: {where} reads {name!r}, which is not asked before it")
     _check_tests(flow, where, condition, known)
 
 
-def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: dict[str, Question]) -> None:
-    for child in [
-        *(condition.all or []),
-        *(condition.any or []),
-        *([condition.not_] if condition.not_ else []),
-    ]:
+def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: Dict[str, Question]) -> None:
+    for child in condition.children():
         _check_tests(flow, where, child, known)
     if condition.answer is None:
         return
@@ -223,7 +242,7 @@ def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: dict
         raise FlowError(f"{flow.id}: {where} tests is_local on {question.id}, which is not a postcode")
     compared = [condition.equals] if condition.equals is not None else list(condition.in_ or [])
     for value in compared:
-        if question.type == AnswerType.choice and value not in {c.value for c in question.choices or []}:
+        if question.type == AnswerType.choice and value not in question.choice_values:
             raise FlowError(f"{flow.id}: {where}: {question.id} has no choice {value!r}")
         if question.type == AnswerType.yes_no and not isinstance(value, bool):
             raise FlowError(f"{flow.id}: {where}: {question.id} is yes/no; compare with true or false")
@@ -239,9 +258,9 @@ def _check_order(flow: LoadedFlow, variant: str = "") -> None:
             _check_condition(flow, f"{variant}exit {exit_.id}", exit_.when, list(flow.questions))
 
 
-def _check_exits(flow: LoadedFlow, loaded: dict[str, LoadedFlow]) -> None:
+def _check_exits(flow: LoadedFlow, loaded: Dict[str, LoadedFlow]) -> None:
     for exit_ in flow.exits:
-        for button in exit_.say.buttons if exit_.say else []:
+        for button in exit_.say.buttons if exit_.say else ():
             if button.flow not in loaded:
                 raise FlowError(f"{flow.id}: exit {exit_.id} has a button into {button.flow!r}, no such flow")
     if any(e.outcome == ExitOutcome.submit for e in flow.exits):
@@ -251,19 +270,20 @@ def _check_exits(flow: LoadedFlow, loaded: dict[str, LoadedFlow]) -> None:
             raise FlowError(f"{flow.id}: submits a referral but never asks for consent ({missing})")
 
 
-def _trial(flow: LoadedFlow, where: str, field_name: str, value: Any) -> None:
-    if field_name not in TriageInput.model_fields or field_name in ("received_at", "consent", "lawful_basis"):
+def _trial(flow: LoadedFlow, where: str, field_name: str, value: Any, check: TriageCheck) -> None:
+    if field_name in NOT_A_FLOWS_TO_SET:
         raise FlowError(f"{flow.id}: {where} maps onto {field_name!r}, which a flow may not set")
-    annotation = str(TriageInput.model_fields[field_name].annotation)
-    if annotation.startswith("list[") and not isinstance(value, list):
+    if field_name in LIST_FIELDS and not isinstance(value, list):
         value = [value]
     try:
-        TriageInput.model_validate({field_name: value})
-    except ValidationError as exc:
+        check(field_name, value)
+    except KeyError as exc:
+        raise FlowError(f"{flow.id}: {where} maps onto {field_name!r}, which a flow may not set") from exc
+    except ValueError as exc:
         raise FlowError(f"{flow.id}: {where}: {field_name} cannot be {value!r}") from exc
 
 
-def _map_samples(question: Question, mapping: TriageMap) -> list[Any]:
+def _map_samples(question: Question, mapping: TriageMap) -> List[Any]:
     if mapping.values is not None:
         return list(mapping.values.values())
     if mapping.if_yes is not None:
@@ -273,7 +293,7 @@ def _map_samples(question: Question, mapping: TriageMap) -> list[Any]:
     if mapping.transform == Transform.is_local:
         return [True]
     if question.type == AnswerType.choice:
-        return [c.value for c in question.choices or []]
+        return list(question.choice_values)
     if question.type == AnswerType.yes_no:
         return [True, False]
     if question.type == AnswerType.number:
@@ -281,22 +301,22 @@ def _map_samples(question: Question, mapping: TriageMap) -> list[Any]:
     return []
 
 
-def _check_triage(flow: LoadedFlow) -> None:
-    for name, value in flow.spec.triage_constants.items():
-        _trial(flow, "triage_constants", name, value)
+def _check_triage(flow: LoadedFlow, check: TriageCheck) -> None:
+    for name, value in flow.triage_constants.items():
+        _trial(flow, "triage_constants", name, value, check)
     for question in flow.questions:
         for mapping in question.triage:
             for sample in _map_samples(question, mapping):
-                _trial(flow, f"question {question.id}", mapping.field, sample)
+                _trial(flow, f"question {question.id}", mapping.field, sample, check)
 
 
-def _texts(spec: Flow) -> list[str]:
+def _texts(spec: FlowSpec) -> List[str]:
     keys = [k for k in [spec.intro_key] if k]
     for item in spec.questions:
         if isinstance(item, Question):
             keys.append(item.text_key)
             keys.extend([item.preface_key] if item.preface_key else [])
-            keys.extend(c.text_key for c in item.choices or [])
+            keys.extend(c.text_key for c in item.choices or ())
             keys.extend(k for k in (item.yes_text_key, item.no_text_key) if k)
     for exit_ in spec.exits:
         if exit_.say:
@@ -305,7 +325,7 @@ def _texts(spec: Flow) -> list[str]:
     return keys
 
 
-def _check_locale_keys(specs: dict[str, Flow], locales_dir: Path) -> None:
+def _check_locale_keys(specs: Dict[str, FlowSpec], locales_dir: Path) -> None:
     languages = locale_keys(locales_dir)
     if not languages:
         raise FlowError(f"no locales/bot.<lang>.yml in {locales_dir}")
@@ -317,3 +337,41 @@ def _check_locale_keys(specs: dict[str, Flow], locales_dir: Path) -> None:
             missing = sorted(set(needed) - keys)
             if missing:
                 raise FlowError(f"{spec.id}.yml: not in locales/bot.{language}.yml: {', '.join(missing)}")
+
+
+# ---- the repository's flows, loaded once (on first use, never at import) --------------------------------
+
+
+@lru_cache(maxsize=None)
+def repository_flows(flows_dir: Path = FLOWS_DIR, locales_dir: Path = LOCALES_DIR) -> Dict[str, LoadedFlow]:
+    return load_flows(flows_dir, locales_dir)
+
+
+def load_flow(flow_id: str, flows_dir: Path = FLOWS_DIR) -> LoadedFlow:
+    return repository_flows(flows_dir)[flow_id]
+
+
+def flow_ids(flows_dir: Path = FLOWS_DIR) -> Tuple[str, ...]:
+    """Every flow that is not a section (sections are only included), in file name order."""
+    return tuple(repository_flows(flows_dir))
+
+
+def flow_for_intent(intent: Optional[str], flows_dir: Path = FLOWS_DIR) -> Optional[str]:
+    for flow_id, flow in repository_flows(flows_dir).items():
+        if intent and flow.intent == intent:
+            return flow_id
+    return None
+
+
+def flow_for_form(form: Optional[str], flows_dir: Path = FLOWS_DIR) -> Optional[str]:
+    if form and form.endswith("_form") and form[: -len("_form")] in flow_ids(flows_dir):
+        return form[: -len("_form")]
+    return None
+
+
+def all_question_ids(flows_dir: Path = FLOWS_DIR) -> List[str]:
+    seen: Dict[str, None] = {}
+    for flow in repository_flows(flows_dir).values():
+        for question in flow.questions:
+            seen.setdefault(question.id, None)
+    return list(seen)

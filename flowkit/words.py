@@ -9,9 +9,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-from bot.flowkit.flows import REPO_ROOT
+from flowkit.flows import LOCALES_DIR
 
-LOCALES_DIR = REPO_ROOT / "locales"
 FALLBACK = "en"
 
 

@@ -1,0 +1,44 @@
+"""Choices: the payload a tapped choice sends, reading it back, and "a bare number answers the Nth option"
+(SMS lists choices as numbered lines; the language menu and the call-back times are numbered too)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional, Sequence, TypeVar
+
+T = TypeVar("T")
+# A number typed alone ("2", "2.", "2)", " 2! "): at most two digits (no list is longer than 99).
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,2})[\s.!)]*$")
+
+
+def choice_payload(value: str) -> str:
+    """The payload a tapped choice sends: the `inform` intent with the choice's value as its `choice`
+    entity (the bot's validators read it back as the answer)."""
+    return "/inform" + json.dumps({"choice": value}, separators=(",", ":"))
+
+
+def payload_choice(raw: str) -> Optional[str]:
+    """The value of a tapped choice button: /inform{"choice": "race"} → "race"."""
+    match = re.match(r"^/inform(\{.*\})$", raw.strip())
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return None
+    value = data.get("choice") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def option_number(said: str) -> Optional[int]:
+    """The number a message that is only a number gives ("2", "2.", "2)"), or None."""
+    match = _BARE_NUMBER.match(said)
+    return int(match.group(1)) if match else None
+
+
+def nth_option(said: str, options: Sequence[T]) -> Optional[T]:
+    """The option a bare number answers (1 is the first); None when the message is not a number or the
+    number is not one of the options'."""
+    number = option_number(said)
+    return options[number - 1] if number is not None and 1 <= number <= len(options) else None
