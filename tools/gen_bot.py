@@ -75,8 +75,7 @@ def responses(flows: dict[str, LoadedFlow]) -> dict[str, dict[str, Any]]:
             spec = {"text": exit_.say.text_key}
             if exit_.say.buttons:
                 spec["buttons"] = [
-                    {"title": b.text_key, "payload": f"/{flows[b.flow].intent}"}
-                    for b in exit_.say.buttons
+                    {"title": b.text_key, "payload": f"/{flows[b.flow].intent}"} for b in exit_.say.buttons
                 ]
             out[exit_.response] = spec
     return dict(sorted(out.items()))

@@ -6,4 +6,12 @@ from api.flow.journeys import all_flows, check_triage_value, journeys, load_flow
 from flowkit.flows import FlowError, LoadedFlow
 from flowkit.spec import SPEC_VERSION
 
-__all__ = ["SPEC_VERSION", "FlowError", "LoadedFlow", "all_flows", "check_triage_value", "journeys", "load_flows"]
+__all__ = [
+    "SPEC_VERSION",
+    "FlowError",
+    "LoadedFlow",
+    "all_flows",
+    "check_triage_value",
+    "journeys",
+    "load_flows",
+]

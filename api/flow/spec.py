@@ -10,7 +10,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from flowkit.spec import SPEC_VERSION, AnswerType, Asker, ExitOutcome, FlowKind, Forget, PersonField, Transform
+from flowkit.spec import (
+    SPEC_VERSION,
+    AnswerType,
+    Asker,
+    ExitOutcome,
+    FlowKind,
+    Forget,
+    PersonField,
+    Transform,
+)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
 LocaleKey = Annotated[str, StringConstraints(pattern=r"^bot(\.[a-z0-9_]+){2,4}$")]
@@ -43,6 +52,7 @@ class Condition(Strict):
     any: list[Condition] | None = Field(default=None, min_length=1)
     not_: Condition | None = Field(default=None, alias="not")
 
+
 class Choice(Strict):
     value: Slug
     text_key: LocaleKey
@@ -60,6 +70,7 @@ class TriageMap(Strict):
     values: dict[str, Scalar] | None = None
     if_yes: Scalar | None = None
     transform: Transform | None = None
+
 
 class Question(Strict):
     id: Slug
@@ -97,6 +108,7 @@ class Question(Strict):
         description="Who asks it. `[bot]` for what only the person can answer in the conversation (safe to "
         "talk now, their own consent): an agency referral leaves it out, and attests consent instead.",
     )
+
 
 class Include(Strict):
     """Include a section's questions (and its exits) here."""
@@ -137,6 +149,7 @@ class Flow(Strict):
     )
     questions: list[Question | Include] = Field(min_length=1)
     exits: list[Exit] = Field(default_factory=list)
+
 
 def json_schema() -> dict[str, Any]:
     schema = Flow.model_json_schema(by_alias=True)

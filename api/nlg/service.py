@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.chat.gateway import choose_language_payload
 from api.chat.language import native_name
 from api.consent.repository import register_wording
-from flowkit.choices import choice_payload
 from api.hours.calendar import ASAP
 from api.i18n import Translator
 from api.kit.time import as_london
 from api.nlg import plural
 from api.nlg.catalogue import ResponseSpec
 from api.nlg.schemas import NlgButton, NlgResponse
+from flowkit.choices import choice_payload
 
 CONSENT_KEY_PREFIX = "bot.consent."
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from api.config import REPO_ROOT
-from api.flow.loader import locale_keys
 from api.triage import Queue
+from flowkit.flows import locale_keys
 
 LOCALES = locale_keys(REPO_ROOT / "locales")
 ACTIONS = REPO_ROOT / "bot" / "actions"
@@ -38,7 +38,7 @@ class TestKeysNamedInCode:
 
     def test_every_response_an_action_names_is_in_the_domain(self) -> None:
         named: set[str] = set()
-        for path in [*ACTIONS.glob("*.py"), REPO_ROOT / "bot" / "flowkit" / "parse.py"]:
+        for path in [*ACTIONS.glob("*.py"), REPO_ROOT / "flowkit" / "parse.py"]:
             named |= set(re.findall(r'"(utter_[a-z0-9_]+)"', path.read_text()))
         named.discard("utter_action")  # Rasa's metadata key for the response a bot event came from
         assert named

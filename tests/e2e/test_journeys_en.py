@@ -26,19 +26,20 @@ from sqlalchemy import select
 from api.config import REPO_ROOT
 from api.consent.models import ConsentReceipt, ConsentWording
 from api.db import create_engine, create_sessionmaker
-from api.flow.loader import LoadedFlow, load_flows
-from api.flow.spec import AnswerType
+from api.flow import load_flows
 from api.i18n import Translator
 from api.nlg.plural import plural_forms
 from api.referral.models import Referral
 from api.triage import TriageInput
+from flowkit.flows import LoadedFlow
+from flowkit.spec import AnswerType
 from tests.flows.runs import Run, play, scripts
 from tools.paths import API_PYTHON, ROOT
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-FLOWS = load_flows(REPO_ROOT / "flows", REPO_ROOT / "locales")
+FLOWS = load_flows()
 TRANSLATOR = Translator(REPO_ROOT / "locales")
 SCRIPTS = scripts()
 RUNS = {name: play(name, script) for name, script in SCRIPTS.items()}

@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 from api.config import REPO_ROOT
-from api.flow.loader import LoadedFlow, load_flows
-from api.flow.spec import AnswerType
+from api.flow import load_flows
 from api.i18n import Translator
+from flowkit.flows import LoadedFlow
+from flowkit.spec import AnswerType
 from tests.e2e.test_journeys_en import RUNS, provider_token, stored
 from tests.flows.runs import Run
 from tests.flows.stories import other_languages, phrases
@@ -26,7 +27,7 @@ from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-FLOWS = load_flows(REPO_ROOT / "flows", REPO_ROOT / "locales")
+FLOWS = load_flows()
 TRANSLATOR = Translator(REPO_ROOT / "locales")
 LANGUAGES = other_languages()
 JOURNEYS = {

@@ -32,7 +32,9 @@ class TestTheReader:
 
     def test_the_list_fields_are_the_triage_input_list_fields(self) -> None:
         assert logic.LIST_FIELDS == {
-            name for name, info in TriageInput.model_fields.items() if str(info.annotation).startswith("list[")
+            name
+            for name, info in TriageInput.model_fields.items()
+            if str(info.annotation).startswith("list[")
         }
         assert all(str(TriageInput.model_fields[f].annotation).startswith("list[") for f in logic.LIST_FIELDS)
 
