@@ -5,8 +5,9 @@ what a person types into these same canonical answers first (parse.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 from flowkit.flows import LoadedFlow
 from flowkit.logic import SKIPPED, asked, submits
@@ -52,12 +53,12 @@ class AnswerError(ValueError):
 class AnswersError(ValueError):
     """Every answer at fault, in the flow's order (the first is also `errors[0]`)."""
 
-    def __init__(self, errors: List[AnswerError]) -> None:
+    def __init__(self, errors: list[AnswerError]) -> None:
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
 
 
-def _check_date(question: Question, value: Any, today: Optional[date]) -> None:
+def _check_date(question: Question, value: Any, today: date | None) -> None:
     try:
         day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
@@ -80,7 +81,7 @@ def _check_text(question: Question, value: Any) -> None:
 
 
 def check_answer(
-    question: Question, value: Any, allow_fictional_phones: bool = False, today: Optional[date] = None
+    question: Question, value: Any, allow_fictional_phones: bool = False, today: date | None = None
 ) -> Any:
     """A canonical answer, checked against the question's type and limits; raises AnswerError.
 
@@ -120,8 +121,8 @@ def answer_problems(
     flow: LoadedFlow,
     answers: Mapping[str, Any],
     allow_fictional_phones: bool = False,
-    today: Optional[date] = None,
-) -> Tuple[Dict[str, Any], List[AnswerError]]:
+    today: date | None = None,
+) -> tuple[dict[str, Any], list[AnswerError]]:
     """Check a complete set of canonical answers and find everything wrong at once (a form shows every
     error): an answer to no question of the flow; an answer that does not fit its question; a question that
     applies and is not answered; answers that end the flow where no referral is made. An optional question
@@ -131,7 +132,7 @@ def answer_problems(
     Returns the checked answers (canonical, only those that apply) and the problems, in the flow's order."""
     known = {q.id: q for q in flow.questions}
     problems = [AnswerError(name, "unknown_question") for name in sorted(set(answers) - set(known))]
-    checked: Dict[str, Any] = {}
+    checked: dict[str, Any] = {}
     for question in flow.questions:
         if answers.get(question.id) is None:
             continue
@@ -166,8 +167,8 @@ def check_answers(
     flow: LoadedFlow,
     answers: Mapping[str, Any],
     allow_fictional_phones: bool = False,
-    today: Optional[date] = None,
-) -> Dict[str, Any]:
+    today: date | None = None,
+) -> dict[str, Any]:
     """Check a complete set of canonical answers (see `answer_problems`); raises AnswersError naming every
     answer at fault. Returns the checked answers that apply, in canonical form."""
     checked, problems = answer_problems(flow, answers, allow_fictional_phones, today)

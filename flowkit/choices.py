@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 T = TypeVar("T")
 # A number typed alone ("2", "2.", "2)", " 2! "): at most two digits (no list is longer than 99).
@@ -18,7 +19,7 @@ def choice_payload(value: str) -> str:
     return "/inform" + json.dumps({"choice": value}, separators=(",", ":"))
 
 
-def payload_choice(raw: str) -> Optional[str]:
+def payload_choice(raw: str) -> str | None:
     """The value of a tapped choice button: /inform{"choice": "race"} → "race"."""
     match = re.match(r"^/inform(\{.*\})$", raw.strip())
     if not match:
@@ -31,13 +32,13 @@ def payload_choice(raw: str) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
-def option_number(said: str) -> Optional[int]:
+def option_number(said: str) -> int | None:
     """The number a message that is only a number gives ("2", "2.", "2)"), or None."""
     match = _BARE_NUMBER.match(said)
     return int(match.group(1)) if match else None
 
 
-def nth_option(said: str, options: Sequence[T]) -> Optional[T]:
+def nth_option(said: str, options: Sequence[T]) -> T | None:
     """The option a bare number answers (1 is the first); None when the message is not a number or the
     number is not one of the options'."""
     number = option_number(said)

@@ -13,10 +13,11 @@ loaded once and cached).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 import yaml
 
@@ -33,8 +34,8 @@ from flowkit.spec import (
     FlowSpec,
     Include,
     Question,
-    TriageMap,
     Transform,
+    TriageMap,
     parse_flow,
 )
 
@@ -56,9 +57,9 @@ class LoadedFlow:
     (the exits of included sections first, in the order they were included)."""
 
     spec: FlowSpec
-    questions: Tuple[Question, ...]
-    exits: Tuple[Exit, ...]
-    sections: Tuple[str, ...] = ()
+    questions: tuple[Question, ...]
+    exits: tuple[Exit, ...]
+    sections: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -69,15 +70,15 @@ class LoadedFlow:
         return self.spec.kind
 
     @property
-    def intent(self) -> Optional[str]:
+    def intent(self) -> str | None:
         return self.spec.intent
 
     @property
-    def intro_key(self) -> Optional[str]:
+    def intro_key(self) -> str | None:
         return self.spec.intro_key
 
     @property
-    def triage_constants(self) -> Dict[str, Any]:
+    def triage_constants(self) -> dict[str, Any]:
         return self.spec.triage_constants
 
     @property
@@ -129,15 +130,15 @@ def read_flow_file(path: Path) -> FlowSpec:
     return flow
 
 
-def locale_keys(locales_dir: Path) -> Dict[str, Set[str]]:
+def locale_keys(locales_dir: Path) -> dict[str, set[str]]:
     """Every `bot.*` key per language, from `locales/bot.<lang>.yml`."""
-    keys: Dict[str, Set[str]] = {}
+    keys: dict[str, set[str]] = {}
     for path in sorted(locales_dir.glob("bot.*.yml")):
         language = path.name.split(".")[1]
         tree = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(language) or {}
-        found: Set[str] = set()
+        found: set[str] = set()
 
-        def walk(node: Any, prefix: str, found: Set[str] = found) -> None:
+        def walk(node: Any, prefix: str, found: set[str] = found) -> None:
             if isinstance(node, dict):
                 for name, child in node.items():
                     walk(child, f"{prefix}.{name}", found)
@@ -150,10 +151,10 @@ def locale_keys(locales_dir: Path) -> Dict[str, Set[str]]:
 
 
 def load_flows(
-    flows_dir: Path = FLOWS_DIR, locales_dir: Path = LOCALES_DIR, triage_check: Optional[TriageCheck] = None
-) -> Dict[str, LoadedFlow]:
+    flows_dir: Path = FLOWS_DIR, locales_dir: Path = LOCALES_DIR, triage_check: TriageCheck | None = None
+) -> dict[str, LoadedFlow]:
     """Every flow that is not a section, by id, checked (see the module's docstring)."""
-    specs: Dict[str, FlowSpec] = {}
+    specs: dict[str, FlowSpec] = {}
     for path in sorted(flows_dir.glob("*.yml")):
         spec = read_flow_file(path)
         specs[spec.id] = spec
@@ -161,7 +162,7 @@ def load_flows(
         raise FlowError(f"no flows in {flows_dir}")
     loaded = {fid: _expand(spec, specs) for fid, spec in specs.items() if spec.kind != FlowKind.section}
     _check_shared_questions(specs)
-    intents: Dict[str, str] = {}
+    intents: dict[str, str] = {}
     for flow in loaded.values():
         _check_order(flow)
         if flow.kind == FlowKind.journey:
@@ -176,10 +177,10 @@ def load_flows(
     return loaded
 
 
-def _expand(spec: FlowSpec, specs: Dict[str, FlowSpec]) -> LoadedFlow:
-    questions: List[Question] = []
-    exits: List[Exit] = []
-    sections: List[str] = []
+def _expand(spec: FlowSpec, specs: dict[str, FlowSpec]) -> LoadedFlow:
+    questions: list[Question] = []
+    exits: list[Exit] = []
+    sections: list[str] = []
     for item in spec.questions:
         if isinstance(item, Include):
             section = specs.get(item.use)
@@ -191,7 +192,7 @@ def _expand(spec: FlowSpec, specs: Dict[str, FlowSpec]) -> LoadedFlow:
         else:
             questions.append(item)
     exits.extend(_owned(e, spec.id) for e in spec.exits)
-    seen: Set[str] = set()
+    seen: set[str] = set()
     for question in questions:
         if question.id in seen:
             raise FlowError(f"{spec.id}.yml: question id {question.id!r} appears twice")
@@ -206,9 +207,9 @@ def _owned(exit_: Exit, owner: str) -> Exit:
     return Exit(exit_.id, exit_.when, exit_.say, exit_.outcome, exit_.forget, owner)
 
 
-def _check_shared_questions(specs: Dict[str, FlowSpec]) -> None:
+def _check_shared_questions(specs: dict[str, FlowSpec]) -> None:
     """A question id is a slot the bot shares between flows: it must mean the same everywhere."""
-    first: Dict[str, Tuple[str, Question]] = {}
+    first: dict[str, tuple[str, Question]] = {}
     for spec in specs.values():
         for item in spec.questions:
             if not isinstance(item, Question):
@@ -221,7 +222,7 @@ def _check_shared_questions(specs: Dict[str, FlowSpec]) -> None:
             first.setdefault(item.id, (spec.id, item))
 
 
-def _check_condition(flow: LoadedFlow, where: str, condition: Condition, before: List[Question]) -> None:
+def _check_condition(flow: LoadedFlow, where: str, condition: Condition, before: list[Question]) -> None:
     known = {q.id: q for q in before}
     for name in sorted(condition.answers_named()):
         if name not in known:
@@ -229,7 +230,7 @@ def _check_condition(flow: LoadedFlow, where: str, condition: Condition, before:
     _check_tests(flow, where, condition, known)
 
 
-def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: Dict[str, Question]) -> None:
+def _check_tests(flow: LoadedFlow, where: str, condition: Condition, known: dict[str, Question]) -> None:
     for child in condition.children():
         _check_tests(flow, where, child, known)
     if condition.answer is None:
@@ -258,7 +259,7 @@ def _check_order(flow: LoadedFlow, variant: str = "") -> None:
             _check_condition(flow, f"{variant}exit {exit_.id}", exit_.when, list(flow.questions))
 
 
-def _check_exits(flow: LoadedFlow, loaded: Dict[str, LoadedFlow]) -> None:
+def _check_exits(flow: LoadedFlow, loaded: dict[str, LoadedFlow]) -> None:
     for exit_ in flow.exits:
         for button in exit_.say.buttons if exit_.say else ():
             if button.flow not in loaded:
@@ -283,7 +284,7 @@ def _trial(flow: LoadedFlow, where: str, field_name: str, value: Any, check: Tri
         raise FlowError(f"{flow.id}: {where}: {field_name} cannot be {value!r}") from exc
 
 
-def _map_samples(question: Question, mapping: TriageMap) -> List[Any]:
+def _map_samples(question: Question, mapping: TriageMap) -> list[Any]:
     if mapping.values is not None:
         return list(mapping.values.values())
     if mapping.if_yes is not None:
@@ -310,7 +311,7 @@ def _check_triage(flow: LoadedFlow, check: TriageCheck) -> None:
                 _trial(flow, f"question {question.id}", mapping.field, sample, check)
 
 
-def _texts(spec: FlowSpec) -> List[str]:
+def _texts(spec: FlowSpec) -> list[str]:
     keys = [k for k in [spec.intro_key] if k]
     for item in spec.questions:
         if isinstance(item, Question):
@@ -325,7 +326,7 @@ def _texts(spec: FlowSpec) -> List[str]:
     return keys
 
 
-def _check_locale_keys(specs: Dict[str, FlowSpec], locales_dir: Path) -> None:
+def _check_locale_keys(specs: dict[str, FlowSpec], locales_dir: Path) -> None:
     languages = locale_keys(locales_dir)
     if not languages:
         raise FlowError(f"no locales/bot.<lang>.yml in {locales_dir}")
@@ -342,8 +343,8 @@ def _check_locale_keys(specs: Dict[str, FlowSpec], locales_dir: Path) -> None:
 # ---- the repository's flows, loaded once (on first use, never at import) --------------------------------
 
 
-@lru_cache(maxsize=None)
-def repository_flows(flows_dir: Path = FLOWS_DIR, locales_dir: Path = LOCALES_DIR) -> Dict[str, LoadedFlow]:
+@cache
+def repository_flows(flows_dir: Path = FLOWS_DIR, locales_dir: Path = LOCALES_DIR) -> dict[str, LoadedFlow]:
     return load_flows(flows_dir, locales_dir)
 
 
@@ -351,26 +352,26 @@ def load_flow(flow_id: str, flows_dir: Path = FLOWS_DIR) -> LoadedFlow:
     return repository_flows(flows_dir)[flow_id]
 
 
-def flow_ids(flows_dir: Path = FLOWS_DIR) -> Tuple[str, ...]:
+def flow_ids(flows_dir: Path = FLOWS_DIR) -> tuple[str, ...]:
     """Every flow that is not a section (sections are only included), in file name order."""
     return tuple(repository_flows(flows_dir))
 
 
-def flow_for_intent(intent: Optional[str], flows_dir: Path = FLOWS_DIR) -> Optional[str]:
+def flow_for_intent(intent: str | None, flows_dir: Path = FLOWS_DIR) -> str | None:
     for flow_id, flow in repository_flows(flows_dir).items():
         if intent and flow.intent == intent:
             return flow_id
     return None
 
 
-def flow_for_form(form: Optional[str], flows_dir: Path = FLOWS_DIR) -> Optional[str]:
+def flow_for_form(form: str | None, flows_dir: Path = FLOWS_DIR) -> str | None:
     if form and form.endswith("_form") and form[: -len("_form")] in flow_ids(flows_dir):
         return form[: -len("_form")]
     return None
 
 
-def all_question_ids(flows_dir: Path = FLOWS_DIR) -> List[str]:
-    seen: Dict[str, None] = {}
+def all_question_ids(flows_dir: Path = FLOWS_DIR) -> list[str]:
+    seen: dict[str, None] = {}
     for flow in repository_flows(flows_dir).values():
         for question in flow.questions:
             seen.setdefault(question.id, None)

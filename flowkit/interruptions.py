@@ -4,9 +4,10 @@ stories that check them (tests/flows/stories.py)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-Step = Dict[str, Any]
+Step = dict[str, Any]
 START_FLOW = "start"
 START_FORM = f"{START_FLOW}_form"
 # Intents that interrupt a form instead of answering it; each has a rule in every form.
@@ -23,12 +24,12 @@ WHAT = {
 }
 
 
-def interruption_steps(intent: str, resume: Sequence[Step], restarted: Sequence[Step] = ()) -> List[Step]:
+def interruption_steps(intent: str, resume: Sequence[Step], restarted: Sequence[Step] = ()) -> list[Step]:
     """The steps after `intent` interrupts a form. `resume` is how the form carries on (a rule: the form
     runs and stays active; a story: it asks the same question again); `restarted` follows the start flow's
     form on "start again" (a story: the question it asks first)."""
-    leave: List[Step] = [{"action": "action_deactivate_loop"}, {"active_loop": None}]
-    steps: Dict[str, List[Step]] = {
+    leave: list[Step] = [{"action": "action_deactivate_loop"}, {"active_loop": None}]
+    steps: dict[str, list[Step]] = {
         "emergency": [{"action": "utter_safety_emergency"}, {"action": "action_record_danger"}, *resume],
         "stop": [*leave, {"action": "utter_session_stopped"}, {"action": "action_reset_conversation"}],
         "withdraw_consent": [*leave, {"action": "action_withdraw_consent"}],

@@ -4,8 +4,8 @@ language action (after the person asked to change language, the language their m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import FrozenSet, Optional, Sequence, Tuple
 
 from babel import Locale, UnknownLocaleError
 
@@ -17,7 +17,7 @@ _SHORTEST_NAME_IN_A_SENTENCE = 3
 
 
 @lru_cache(maxsize=64)
-def language_names(code: str, languages: Tuple[str, ...] = ()) -> FrozenSet[str]:
+def language_names(code: str, languages: tuple[str, ...] = ()) -> frozenset[str]:
     """What a person may type to name a language (folded): its code, and its name in itself, in English and
     in each of `languages` ("angielski" and "ਅੰਗਰੇਜ਼ੀ" name English too)."""
     names = {code}
@@ -35,7 +35,7 @@ def language_names(code: str, languages: Tuple[str, ...] = ()) -> FrozenSet[str]
     return frozenset(names)
 
 
-def named_language(text: str, languages: Sequence[str], *, alone: bool = True) -> Optional[str]:
+def named_language(text: str, languages: Sequence[str], *, alone: bool = True) -> str | None:
     """The language a message names, or None.
 
     `alone` (the gateway, before any NLU): the whole message, folded, is one of a language's names,

@@ -11,13 +11,23 @@ a skipped optional question → "prefer_not_to_say". (The bot's date slot also k
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 from flowkit.flows import LoadedFlow
 from flowkit.postcode import is_local
-from flowkit.spec import LIST_FIELDS, AnswerType, Condition, Exit, ExitOutcome, PersonField, Question, Transform
-from flowkit.spec import TriageMap
+from flowkit.spec import (
+    LIST_FIELDS,
+    AnswerType,
+    Condition,
+    Exit,
+    ExitOutcome,
+    PersonField,
+    Question,
+    Transform,
+    TriageMap,
+)
 
 SKIPPED = "prefer_not_to_say"
 # Consent purposes every referral carries; contact purposes come from the safe-contact answers.
@@ -52,7 +62,7 @@ def canonical(question: Question, value: Any) -> Any:
     return value
 
 
-def canonical_answers(flow: LoadedFlow, slots: Mapping[str, Any]) -> Dict[str, Any]:
+def canonical_answers(flow: LoadedFlow, slots: Mapping[str, Any]) -> dict[str, Any]:
     return {q.id: canonical(q, slots.get(q.id)) for q in flow.questions}
 
 
@@ -90,7 +100,7 @@ def holds(condition: Condition, answers: Mapping[str, Any], flow: LoadedFlow) ->
     return all(test(bound) for bound, test in bounds if bound is not None)
 
 
-def asked(flow: LoadedFlow, answers: Mapping[str, Any]) -> Tuple[List[str], Optional[str], Exit]:
+def asked(flow: LoadedFlow, answers: Mapping[str, Any]) -> tuple[list[str], str | None, Exit]:
     """Walk the flow over the answers so far: the questions that apply (in order), the next one to ask (or
     None), and the exit the flow takes now (its last while a question is still to ask).
 
@@ -98,8 +108,10 @@ def asked(flow: LoadedFlow, answers: Mapping[str, Any]) -> Tuple[List[str], Opti
     """
     position = {q.id: i for i, q in enumerate(flow.questions)}
     conditional = [(e, e.when) for e in flow.exits if e.when is not None]
-    ready_at = {e.id: max((position[n] for n in when.answers_named()), default=-1) + 1 for e, when in conditional}
-    relevant: List[str] = []
+    ready_at = {
+        e.id: max((position[n] for n in when.answers_named()), default=-1) + 1 for e, when in conditional
+    }
+    relevant: list[str] = []
     for index, question in enumerate(flow.questions):
         for exit_, when in conditional:
             if ready_at[exit_.id] <= index and holds(when, answers, flow):
@@ -119,7 +131,7 @@ def submits(exit_: Exit) -> bool:
     return exit_.outcome == ExitOutcome.submit
 
 
-def _mapped(question: Question, mapping: TriageMap, value: Any, today: date) -> Tuple[bool, Any]:
+def _mapped(question: Question, mapping: TriageMap, value: Any, today: date) -> tuple[bool, Any]:
     if mapping.values is not None:
         return value in mapping.values, mapping.values.get(value)
     if mapping.if_yes is not None:
@@ -131,9 +143,11 @@ def _mapped(question: Question, mapping: TriageMap, value: Any, today: date) -> 
     return True, value
 
 
-def triage_data(flow: LoadedFlow, answers: Mapping[str, Any], today: date) -> Dict[str, Any]:
+def triage_data(flow: LoadedFlow, answers: Mapping[str, Any], today: date) -> dict[str, Any]:
     """The TriageInput fields the answers give (consent, lawful basis, danger and time are set apart)."""
-    data: Dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in flow.triage_constants.items()}
+    data: dict[str, Any] = {
+        k: list(v) if isinstance(v, list) else v for k, v in flow.triage_constants.items()
+    }
     for question in flow.questions:
         value = answers.get(question.id)
         if not given(value) or (question.when is not None and not holds(question.when, answers, flow)):
@@ -151,14 +165,16 @@ def triage_data(flow: LoadedFlow, answers: Mapping[str, Any], today: date) -> Di
     return data
 
 
-def contact_details(flow: LoadedFlow, answers: Mapping[str, Any]) -> Dict[str, Any]:
-    """The answers that are contact details (`person:` on the question), by their ReferralCreate.person name."""
+def contact_details(flow: LoadedFlow, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers that are contact details (`person:` on the question), by ReferralCreate.person name."""
     return {
-        q.person.value: answers[q.id] for q in flow.questions if q.person is not None and given(answers.get(q.id))
+        q.person.value: answers[q.id]
+        for q in flow.questions
+        if q.person is not None and given(answers.get(q.id))
     }
 
 
-def contact_purposes(person: Mapping[str, Any], calls_safe: Any = None) -> List[str]:
+def contact_purposes(person: Mapping[str, Any], calls_safe: Any = None) -> list[str]:
     """The consent purposes a referral carries, from its contact details (the safe-contact plan): a phone
     number is for calls unless the person said calls are not safe; texts and voicemail only on a yes."""
     purposes = list(BASE_PURPOSES)
@@ -173,7 +189,7 @@ def contact_purposes(person: Mapping[str, Any], calls_safe: Any = None) -> List[
 
 def referral_parts(
     flow: LoadedFlow, slots: Mapping[str, Any], today: date
-) -> Tuple[Dict[str, Any], Dict[str, Any], List[str], Dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], list[str], dict[str, Any]]:
     """(answers, person, contact purposes, triage fields) for the referral, from the slots of a flow.
 
     Only questions that applied are used. A date is kept as YYYY-MM-DD with the person's own words beside it
@@ -181,8 +197,8 @@ def referral_parts(
     """
     answers = canonical_answers(flow, slots)
     relevant, _, _ = asked(flow, answers)
-    kept: Dict[str, Any] = {}
-    person: Dict[str, Any] = {}
+    kept: dict[str, Any] = {}
+    person: dict[str, Any] = {}
     for question in flow.questions:
         qid = question.id
         if qid not in relevant or answers.get(qid) is None:

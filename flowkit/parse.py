@@ -8,14 +8,12 @@ phone → E.164; postcode → "ST4 1AA" or "ST4"; free_text → the text; skippe
 from __future__ import annotations
 
 import calendar
-import json
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from functools import cache
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names, get_month_names
@@ -37,8 +35,8 @@ SKIP_INTENTS = {"skip_question", "unsure"}  # "I don't know" skips an optional q
 @dataclass
 class Parsed:
     value: Any = None
-    error: Optional[str] = None  # a response name
-    args: Dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # a response name
+    args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -62,7 +60,7 @@ ABBREVIATION_MAX_WORDS = 3
 def _plain(value: str) -> str:
     """Without the accents of Latin and Cyrillic letters; other scripts' marks are letters and stay (NFC);
     Arabic-script letter variants in one spelling ("أسبوع" and "اسبوع", Urdu "ی" and Arabic "ي")."""
-    kept: List[str] = []
+    kept: list[str] = []
     for char in unicodedata.normalize("NFD", fold_letters(value)):
         if unicodedata.category(char) == "Mn" and kept and ord(kept[-1]) < _ACCENTED_SCRIPTS_END:
             continue
@@ -74,13 +72,13 @@ def _clean(value: str) -> str:
     return " ".join(_plain(unicodedata.normalize("NFC", value).casefold().translate(_APOSTROPHES)).split())
 
 
-def _words_pattern(words: List[str]) -> str:
+def _words_pattern(words: list[str]) -> str:
     return "|".join(
         re.escape(_plain(w.translate(_APOSTROPHES))) for w in sorted(words, key=len, reverse=True)
     )
 
 
-def _has(words: List[str], text_: str) -> bool:
+def _has(words: list[str], text_: str) -> bool:
     """Whether any of the words is in the (cleaned) text as a whole word."""
     return (
         bool(words) and re.search(rf"(?<!{_WORD})(?:{_words_pattern(words)})(?!{_WORD})", text_) is not None
@@ -90,7 +88,7 @@ def _has(words: List[str], text_: str) -> bool:
 def parse_answer(
     question: Question,
     raw: Any,
-    intent: Optional[str],
+    intent: str | None,
     language: str,
     today: date,
 ) -> Parsed:
@@ -108,9 +106,7 @@ def _skip(question: Question) -> Parsed:
     return Parsed(SKIPPED) if question.optional else Parsed(error="utter_validation_not_optional")
 
 
-def _parse_by_type(
-    question: Question, raw: Any, intent: Optional[str], language: str, today: date
-) -> Parsed:
+def _parse_by_type(question: Question, raw: Any, intent: str | None, language: str, today: date) -> Parsed:
     kind = question.type
     if kind == "yes_no":
         return parse_yes_no(question, raw, intent, language)
@@ -143,7 +139,7 @@ def _retry(question: Question) -> str:
     }.get(question.type.value, "utter_validation_too_short")
 
 
-def parse_yes_no(question: Question, raw: Any, intent: Optional[str], language: str) -> Parsed:
+def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str) -> Parsed:
     if isinstance(raw, bool):
         return Parsed(raw)
     said = _clean(str(raw or ""))
@@ -162,7 +158,7 @@ def parse_yes_no(question: Question, raw: Any, intent: Optional[str], language: 
     return Parsed(error="utter_validation_yes_no")
 
 
-def _number_in(said: str, language: str, vague: bool = False) -> Optional[int]:
+def _number_in(said: str, language: str, vague: bool = False) -> int | None:
     """The number an answer gives: digits standing as a word of their own (Arabizi writes letters with
     digits: "sab3a"), else the longest number phrase it contains, so "not once" is 0 and not 1, and a
     two-word "thirteen" ("ثلاثة عشر") is not read as its first word. `bot.parse.dual` words mean two
@@ -173,7 +169,7 @@ def _number_in(said: str, language: str, vague: bool = False) -> Optional[int]:
     digits = re.search(r"(?<![^\W\d_])\d+(?![^\W\d_])", said)
     if digits:
         return int(digits.group(0))
-    candidates: List[Tuple[str, int, Optional[int]]] = []  # (word, tier: single words lose, value)
+    candidates: list[tuple[str, int, int | None]] = []  # (word, tier: single words lose, value)
     for index, spellings in enumerate(alternatives_in_order("numbers", language), start=1):
         candidates.extend((word, 1, index) for word in spellings.split("/"))  # "doi/două": one number
     candidates.extend((word, 0, 1) for word in alternatives("single_words", language))
@@ -187,7 +183,7 @@ def _number_in(said: str, language: str, vague: bool = False) -> Optional[int]:
     return max(found, key=lambda f: (f[0], f[1], -1 if f[2] is None else f[2]))[2] if found else None
 
 
-def alternatives_in_order(name: str, language: str) -> List[str]:
+def alternatives_in_order(name: str, language: str) -> list[str]:
     raw = text(f"bot.parse.{name}", language) or ""
     return [w.strip().casefold() for w in raw.split("|") if w.strip()]
 
@@ -195,7 +191,7 @@ def alternatives_in_order(name: str, language: str) -> List[str]:
 def parse_number(question: Question, raw: Any, language: str) -> Parsed:
     low, high = int(question.min or 0), int(question.max or 0)
     if isinstance(raw, int) and not isinstance(raw, bool):
-        value: Optional[int] = raw
+        value: int | None = raw
     else:
         value = _number_in(_clean(str(raw or "")), language)
     if value is None or not low <= value <= high:
@@ -203,7 +199,7 @@ def parse_number(question: Question, raw: Any, language: str) -> Parsed:
     return Parsed(value)
 
 
-def match_choice(question: Question, answer: str, language: str) -> Optional[str]:
+def match_choice(question: Question, answer: str, language: str) -> str | None:
     """The choice an answer means: a tapped button, its number (SMS), its value, or its label."""
     choices = question.choices or ()
     values = question.choice_values
@@ -213,7 +209,7 @@ def match_choice(question: Question, answer: str, language: str) -> Optional[str
     said = _clean(answer).strip(" .!")
     if option_number(said) is not None:
         return nth_option(said, values)
-    labels: Dict[str, List[str]] = {}
+    labels: dict[str, list[str]] = {}
     for choice in choices:
         names = {choice.value, choice.value.replace("_", " ")}
         for lang in {language, "en"}:
@@ -241,14 +237,14 @@ def _babel_locale(language: str) -> Locale:
     return Locale.parse("en")
 
 
-@lru_cache(maxsize=None)
-def _date_words(language: str) -> Dict[str, Dict[str, int]]:
+@cache
+def _date_words(language: str) -> dict[str, dict[str, int]]:
     """Weekday (0 = Monday) and month (1..12) names: CLDR's, and the forms in `bot.parse.weekdays` and
     `bot.parse.months` (in order, "/" between forms of one): "w środę", "у листопаді", "vinerea", "آذار".
     "abbreviations" are CLDR's short weekday names, read only in short answers (ABBREVIATION_MAX_WORDS).
     CLDR's stand-alone weekday names are not used: for some languages (pa, bn) they are another script's."""
     locale = _babel_locale(language)
-    days: Dict[str, int] = {}
+    days: dict[str, int] = {}
     for number, name in get_day_names("wide", locale=locale).items():
         days[_clean(name).strip(".")] = number
     for number, forms in enumerate(alternatives_in_order("weekdays", language)):
@@ -258,7 +254,7 @@ def _date_words(language: str) -> Dict[str, Dict[str, int]]:
         for number, name in get_day_names("abbreviated", locale=locale).items()
         if _clean(name).strip(".") not in days
     }
-    months: Dict[str, int] = {}
+    months: dict[str, int] = {}
     for context in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
             for number, name in get_month_names(width, context, locale=locale).items():
@@ -268,7 +264,7 @@ def _date_words(language: str) -> Dict[str, Dict[str, int]]:
     return {"days": days, "abbreviations": abbreviations, "months": months}
 
 
-def _weekday(said: str, language: str) -> Optional[int]:
+def _weekday(said: str, language: str) -> int | None:
     words = _date_words(language)
     names = dict(words["days"])
     if len(said.split()) <= ABBREVIATION_MAX_WORDS:
@@ -279,7 +275,7 @@ def _weekday(said: str, language: str) -> Optional[int]:
     return None
 
 
-def _units_back(said: str, language: str, today: date, amount: int) -> Optional[date]:
+def _units_back(said: str, language: str, today: date, amount: int) -> date | None:
     """`amount` of the first unit the answer names, back from today ("2 weeks", "a month")."""
     for unit, days in (("day", 1), ("week", 7), ("fortnight", 14), ("month", 0), ("year", 0)):
         if _has(alternatives(unit, language), said):
@@ -297,14 +293,14 @@ def _minus_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _safe_date(year: int, month: int, day: int) -> Optional[date]:
+def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
     except ValueError:
         return None
 
 
-def _numeric_date(said: str, today: date) -> Optional[date]:
+def _numeric_date(said: str, today: date) -> date | None:
     iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", said)
     if iso:
         return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
@@ -321,7 +317,7 @@ def _numeric_date(said: str, today: date) -> Optional[date]:
     return found
 
 
-def _worded_date(said: str, language: str, today: date) -> Optional[date]:
+def _worded_date(said: str, language: str, today: date) -> date | None:
     """In this order: the day before yesterday, yesterday; an amount of a unit "ago" ("3 weeks ago", "a few
     days ago"); today; a weekday (the latest before today: "last Friday", "w środę", "vinerea trecută");
     "last" with a unit ("last week" = a week ago, "last 2 months" = 2 months ago); a month (_month_date).
@@ -348,7 +344,7 @@ def _worded_date(said: str, language: str, today: date) -> Optional[date]:
     return _month_date(said, language, today)
 
 
-def _month_date(said: str, language: str, today: date) -> Optional[date]:
+def _month_date(said: str, language: str, today: date) -> date | None:
     """A month named: its day if one is given ("12 November"), else its 1st ("in November"); in the given
     year, else the latest not after today (in November → 1 November this year; in December → last year's)."""
     words = _date_words(language)

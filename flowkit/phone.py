@@ -9,7 +9,6 @@ they are accepted only when ALLOW_FICTIONAL_PHONE_NUMBERS is on (refused in prod
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import phonenumbers
 
@@ -37,7 +36,7 @@ def normalise(raw: str, allow_fictional: bool) -> str:
     return e164
 
 
-def phone_in(text: str, allow_fictional: bool) -> Optional[str]:
+def phone_in(text: str, allow_fictional: bool) -> str | None:
     """The phone number a message gives, as E.164: the whole message, else the first number found in it
     ("call me on 07700 900123 after six"); None when there is none."""
     candidates = [text]

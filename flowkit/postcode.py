@@ -7,7 +7,7 @@ people often give only the first half, and that is enough to route a referral.
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 OUTWARD = r"[A-Z]{1,2}[0-9][0-9A-Z]?"
 INWARD = r"[0-9][A-Z]{2}"
@@ -33,13 +33,13 @@ def canonical_postcode(text: str) -> str:
     return compact
 
 
-def full_postcode(text: str) -> Optional[str]:
+def full_postcode(text: str) -> str | None:
     """A full postcode typed with or without its space ("st4 1aa", "ST41AA") as "ST4 1AA"; else None."""
     match = _FULL.match("".join(text.split()).upper())
     return f"{match.group(1)} {match.group(2)}" if match else None
 
 
-def postcode_in(text: str) -> Optional[str]:
+def postcode_in(text: str) -> str | None:
     """The postcode a message gives: a full one anywhere in it ("it's ST4 1AA thanks"), else a message that
     is only an outward code ("st4"); canonical, or None."""
     said = " ".join(text.upper().split())
@@ -54,7 +54,7 @@ def outward_code(postcode: str) -> str:
     return postcode.split(" ")[0]
 
 
-def is_local(postcode: str, districts: Optional[Sequence[str]]) -> bool:
+def is_local(postcode: str, districts: Sequence[str] | None) -> bool:
     """Whether a postcode's district is one of `districts` (an entry may be a whole area, "ST")."""
     outward = outward_code(postcode)
     area = re.match(r"^[A-Z]+", outward)

@@ -15,9 +15,10 @@ more than one file (sections, locale keys, exits into other flows) are in `flows
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, TypeVar
 
 SPEC_VERSION = 1
 
@@ -27,7 +28,7 @@ FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Outward codes ("WS11") or whole postcode areas ("ST").
 POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}([0-9][0-9A-Z]?)?$")
 
-Scalar = Union[str, int, bool]
+Scalar = str | int | bool
 # TriageInput's list fields: a mapping onto one adds to the list (a test checks this against the api's model).
 LIST_FIELDS = frozenset({"hate_strands", "vulnerabilities", "da_red_flags"})
 
@@ -104,20 +105,20 @@ class Condition:
     An unanswered or skipped ("rather not say") answer passes no test except `answered: false`.
     """
 
-    answer: Optional[str] = None
-    equals: Optional[Scalar] = None
-    in_: Optional[Tuple[Scalar, ...]] = None
-    gt: Optional[int] = None
-    gte: Optional[int] = None
-    lt: Optional[int] = None
-    lte: Optional[int] = None
-    is_local: Optional[bool] = None
-    answered: Optional[bool] = None
-    all: Optional[Tuple[Condition, ...]] = None
-    any: Optional[Tuple[Condition, ...]] = None
-    not_: Optional[Condition] = None
+    answer: str | None = None
+    equals: Scalar | None = None
+    in_: tuple[Scalar, ...] | None = None
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+    is_local: bool | None = None
+    answered: bool | None = None
+    all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+    not_: Condition | None = None
 
-    def children(self) -> List[Condition]:
+    def children(self) -> list[Condition]:
         return [*(self.all or ()), *(self.any or ()), *([self.not_] if self.not_ else [])]
 
     def answers_named(self) -> set[str]:
@@ -145,9 +146,9 @@ class TriageMap:
     """
 
     field: str
-    values: Optional[Dict[str, Scalar]] = None
-    if_yes: Optional[Scalar] = None
-    transform: Optional[Transform] = None
+    values: dict[str, Scalar] | None = None
+    if_yes: Scalar | None = None
+    transform: Transform | None = None
 
     def __hash__(self) -> int:
         return hash((self.field, tuple(sorted((self.values or {}).items())), self.if_yes, self.transform))
@@ -158,25 +159,25 @@ class Question:
     id: str
     type: AnswerType
     text_key: str
-    preface_key: Optional[str] = None  # said just before the question, in the same message
+    preface_key: str | None = None  # said just before the question, in the same message
     optional: bool = False  # the person may skip it ("rather not say"); nothing is mapped then
-    when: Optional[Condition] = None  # asked only when this holds
-    choices: Optional[Tuple[Choice, ...]] = None
-    max_length: Optional[int] = None
-    min: Optional[int] = None
-    max: Optional[int] = None
-    max_days_ago: Optional[int] = None
-    local_districts: Optional[Tuple[str, ...]] = None
-    yes_text_key: Optional[str] = None
-    no_text_key: Optional[str] = None
-    triage: Tuple[TriageMap, ...] = ()
-    person: Optional[PersonField] = None
+    when: Condition | None = None  # asked only when this holds
+    choices: tuple[Choice, ...] | None = None
+    max_length: int | None = None
+    min: int | None = None
+    max: int | None = None
+    max_days_ago: int | None = None
+    local_districts: tuple[str, ...] | None = None
+    yes_text_key: str | None = None
+    no_text_key: str | None = None
+    triage: tuple[TriageMap, ...] = ()
+    person: PersonField | None = None
     store: bool = True  # kept in the referral's answers (contact details go to person)
     remember: bool = False  # kept after the flow ends, for the rest of the conversation
-    asked_by: Tuple[Asker, ...] = (Asker.bot, Asker.agency)
+    asked_by: tuple[Asker, ...] = (Asker.bot, Asker.agency)
 
     @property
-    def choice_values(self) -> List[str]:
+    def choice_values(self) -> list[str]:
         return [c.value for c in self.choices or ()]
 
 
@@ -198,14 +199,14 @@ class ButtonSpec:
 @dataclass(frozen=True)
 class Say:
     text_key: str
-    buttons: Tuple[ButtonSpec, ...] = ()
+    buttons: tuple[ButtonSpec, ...] = ()
 
 
 @dataclass(frozen=True)
 class Exit:
     id: str
-    when: Optional[Condition] = None  # the last exit of a flow has none
-    say: Optional[Say] = None
+    when: Condition | None = None  # the last exit of a flow has none
+    say: Say | None = None
     outcome: ExitOutcome = ExitOutcome.end
     forget: Forget = Forget.answers
     owner: str = ""  # the flow or section that defines it (set by the loader, not in the file)
@@ -221,11 +222,11 @@ class FlowSpec:
     spec_version: int
     id: str
     kind: FlowKind
-    intent: Optional[str] = None  # the NLU intent (and button payload) that starts it
-    intro_key: Optional[str] = None
-    triage_constants: Dict[str, Any] = field(default_factory=dict)  # TriageInput values it always sets
-    questions: Tuple[Union[Question, Include], ...] = ()
-    exits: Tuple[Exit, ...] = ()
+    intent: str | None = None  # the NLU intent (and button payload) that starts it
+    intro_key: str | None = None
+    triage_constants: dict[str, Any] = field(default_factory=dict)  # TriageInput values it always sets
+    questions: tuple[Question | Include, ...] = ()
+    exits: tuple[Exit, ...] = ()
 
     def __hash__(self) -> int:
         return hash((self.id, self.kind))
@@ -239,13 +240,13 @@ E = TypeVar("E", bound=_Name)
 class _Fields:
     """The keys of one mapping, read one by one; whatever is left unread at the end is an unknown key."""
 
-    def __init__(self, raw: Any, where: str, allowed: Tuple[str, ...]) -> None:
+    def __init__(self, raw: Any, where: str, allowed: tuple[str, ...]) -> None:
         if not isinstance(raw, dict):
             raise FlowError(f"{where}: must be a mapping, not {raw!r}")
         unknown = sorted(str(k) for k in raw if k not in allowed)
         if unknown:
             raise FlowError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(allowed)})")
-        self.raw: Dict[str, Any] = raw
+        self.raw: dict[str, Any] = raw
         self.where = where
 
     def fail(self, name: str, problem: str) -> FlowError:
@@ -257,7 +258,7 @@ class _Fields:
             raise self.fail(name, "is required")
         return value
 
-    def text(self, name: str, pattern: re.Pattern[str], required: bool = False) -> Optional[str]:
+    def text(self, name: str, pattern: re.Pattern[str], required: bool = False) -> str | None:
         value = self.get(name, required)
         if value is None:
             return None
@@ -273,7 +274,7 @@ class _Fields:
             raise self.fail(name, f"must be true or false, not {value!r}")
         return value
 
-    def whole(self, name: str, low: Optional[int] = None, high: Optional[int] = None) -> Optional[int]:
+    def whole(self, name: str, low: int | None = None, high: int | None = None) -> int | None:
         value = self.get(name)
         if value is None:
             return None
@@ -283,13 +284,13 @@ class _Fields:
             raise self.fail(name, f"must be from {low} to {high}")
         return value
 
-    def scalar(self, name: str) -> Optional[Scalar]:
+    def scalar(self, name: str) -> Scalar | None:
         value = self.get(name)
         if value is not None and not _is_scalar(value):
             raise self.fail(name, f"must be text, a whole number or true/false, not {value!r}")
         return value  # type: ignore[no-any-return]
 
-    def choose(self, name: str, names: Type[E], default: Optional[E] = None) -> Optional[E]:
+    def choose(self, name: str, names: type[E], default: E | None = None) -> E | None:
         value = self.get(name, required=default is None and name == "type")
         if value is None:
             return default
@@ -299,7 +300,7 @@ class _Fields:
             allowed = ", ".join(m.value for m in names)
             raise self.fail(name, f"{value!r} is not one of: {allowed}") from None
 
-    def items(self, name: str, low: int = 0, high: Optional[int] = None) -> Optional[List[Any]]:
+    def items(self, name: str, low: int = 0, high: int | None = None) -> list[Any] | None:
         value = self.get(name)
         if value is None:
             return None
@@ -314,12 +315,12 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, (str, bool, int)) and not isinstance(value, float)
 
 
-def _each(items: Optional[List[Any]], read: Callable[[Any, str], Any], where: str) -> Any:
+def _each(items: list[Any] | None, read: Callable[[Any, str], Any], where: str) -> Any:
     return None if items is None else tuple(read(item, f"{where}[{i}]") for i, item in enumerate(items))
 
 
 # The keys each part of a flow file may use (a test checks the JSON Schema names the same).
-FIELDS: Mapping[str, Tuple[str, ...]] = {
+FIELDS: Mapping[str, tuple[str, ...]] = {
     "Flow": ("spec_version", "id", "kind", "intent", "intro_key", "triage_constants", "questions", "exits"),
     "Question": (
         "id", "type", "text_key", "preface_key", "optional", "when", "choices", "max_length", "min", "max",
@@ -369,7 +370,8 @@ def parse_condition(raw: Any, where: str) -> Condition:
             raise FlowError(f"{where}: a condition on an answer needs exactly one test (equals, in, gt, ...)")
     elif tests or len(groups) != 1:
         raise FlowError(
-            f"{where}: a condition is one of: {{answer: ..., <test>}}, {{all: [...]}}, {{any: [...]}}, {{not: ...}}"
+            f"{where}: a condition is one of: "
+            "{answer: ..., <test>}, {all: [...]}, {any: [...]}, {not: ...}"
         )
     return condition
 
@@ -383,7 +385,8 @@ def _triage_map(raw: Any, where: str) -> TriageMap:
     f = _Fields(raw, where, FIELDS["TriageMap"])
     values = f.get("values")
     if values is not None and (
-        not isinstance(values, dict) or not all(isinstance(k, str) and _is_scalar(v) for k, v in values.items())
+        not isinstance(values, dict)
+        or not all(isinstance(k, str) and _is_scalar(v) for k, v in values.items())
     ):
         raise f.fail("values", "maps choice values to text, whole numbers or true/false")
     mapping = TriageMap(
@@ -397,7 +400,16 @@ def _triage_map(raw: Any, where: str) -> TriageMap:
     return mapping
 
 
-_LIMITS = ("choices", "max_length", "min", "max", "max_days_ago", "local_districts", "yes_text_key", "no_text_key")
+_LIMITS = (
+    "choices",
+    "max_length",
+    "min",
+    "max",
+    "max_days_ago",
+    "local_districts",
+    "yes_text_key",
+    "no_text_key",
+)
 
 
 def _district(raw: Any, where: str) -> str:
@@ -449,7 +461,7 @@ def parse_question(raw: Any, where: str) -> Question:
     return question
 
 
-def _check_question(q: Question) -> None:  # noqa: C901 - one list of rules, read top to bottom
+def _check_question(q: Question) -> None:
     kind = q.type
     allowed = {
         AnswerType.choice: {"choices"},
@@ -500,7 +512,7 @@ def _check_question(q: Question) -> None:  # noqa: C901 - one list of rules, rea
         raise FlowError(f"{q.id}: person.safe_times is free text")
 
 
-def _question_or_include(raw: Any, where: str) -> Union[Question, Include]:
+def _question_or_include(raw: Any, where: str) -> Question | Include:
     if isinstance(raw, dict) and "use" in raw:
         f = _Fields(raw, where, FIELDS["Include"])
         return Include(use=str(f.text("use", SLUG, True)))
@@ -509,7 +521,9 @@ def _question_or_include(raw: Any, where: str) -> Union[Question, Include]:
 
 def _button(raw: Any, where: str) -> ButtonSpec:
     f = _Fields(raw, where, FIELDS["ButtonSpec"])
-    return ButtonSpec(text_key=str(f.text("text_key", LOCALE_KEY, True)), flow=str(f.text("flow", SLUG, True)))
+    return ButtonSpec(
+        text_key=str(f.text("text_key", LOCALE_KEY, True)), flow=str(f.text("flow", SLUG, True))
+    )
 
 
 def _say(raw: Any, where: str) -> Say:
@@ -532,7 +546,7 @@ def _exit(raw: Any, where: str) -> Exit:
     )
 
 
-def _constants(raw: Any, where: str) -> Dict[str, Any]:
+def _constants(raw: Any, where: str) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):

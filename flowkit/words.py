@@ -3,9 +3,9 @@ parser understands (`bot.parse.*`, alternatives separated by "|"). Falls back to
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -14,8 +14,8 @@ from flowkit.flows import LOCALES_DIR
 FALLBACK = "en"
 
 
-@lru_cache(maxsize=None)
-def _tree(language: str, locales_dir: Path = LOCALES_DIR) -> Dict[str, Any]:
+@cache
+def _tree(language: str, locales_dir: Path = LOCALES_DIR) -> dict[str, Any]:
     path = locales_dir / f"bot.{language}.yml"
     if not path.exists():
         return {}
@@ -23,12 +23,12 @@ def _tree(language: str, locales_dir: Path = LOCALES_DIR) -> Dict[str, Any]:
         return (yaml.safe_load(handle) or {}).get(language) or {}
 
 
-@lru_cache(maxsize=None)
-def languages(locales_dir: Path = LOCALES_DIR) -> Tuple[str, ...]:
+@cache
+def languages(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
     return tuple(sorted(p.name.split(".")[1] for p in locales_dir.glob("bot.*.yml")))
 
 
-def text(key: str, language: str) -> Optional[str]:
+def text(key: str, language: str) -> str | None:
     """The text of a `bot.*` key in a language (English when that language lacks it)."""
     for lang in (language, FALLBACK):
         node: Any = _tree(lang)
@@ -39,7 +39,7 @@ def text(key: str, language: str) -> Optional[str]:
     return None
 
 
-def alternatives(name: str, language: str) -> List[str]:
+def alternatives(name: str, language: str) -> list[str]:
     """`bot.parse.<name>` as a list, longest first (so "last night" is tried before "last")."""
     raw = text(f"bot.parse.{name}", language) or ""
     return sorted((w.strip().casefold() for w in raw.split("|") if w.strip()), key=len, reverse=True)

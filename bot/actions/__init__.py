@@ -17,9 +17,9 @@ from bot.actions.session import (
 __all__ = [
     "VALIDATORS",
     "ActionChooseLanguage",
-    "ActionRequestCallback",
     "ActionFinishFlow",
     "ActionRecordDanger",
+    "ActionRequestCallback",
     "ActionResetConversation",
     "ActionSessionStart",
     "ActionStartJourney",

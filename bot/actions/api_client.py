@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import os
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 import aiohttp
 
@@ -22,37 +22,37 @@ class ApiError(Exception):
 
 
 class ApiClient:
-    def __init__(self, base_url: Optional[Text] = None, token: Optional[Text] = None) -> None:
+    def __init__(self, base_url: str | None = None, token: str | None = None) -> None:
         self.base_url = (base_url or os.environ["API_URL"]).rstrip("/")
         self.token = token or os.environ["BOT_SERVICE_TOKEN"]
 
-    async def create_referral(self, payload: Dict[Text, Any], attempts: int = 3) -> Dict[Text, Any]:
+    async def create_referral(self, payload: dict[str, Any], attempts: int = 3) -> dict[str, Any]:
         """POST /v1/referrals. The Idempotency-Key is the body's hash: a retry can never make a second one."""
         return await self._post("/v1/referrals", payload, "referral", attempts)
 
     async def withdraw_consent(
-        self, consent_id: Text, conversation_id: Text, attempts: int = 3
-    ) -> Dict[Text, Any]:
+        self, consent_id: str, conversation_id: str, attempts: int = 3
+    ) -> dict[str, Any]:
         """POST /v1/consents/{id}/withdraw for the person, in the conversation the consent was given in.
         Withdrawing twice returns the first withdrawal, so a retry is harmless."""
         body = {"reason": "person_request", "requested_by": "person", "conversation_id": conversation_id}
         return await self._post(f"/v1/consents/{consent_id}/withdraw", body, "withdrawal", attempts)
 
-    async def mark_urgent(self, reference: Text, conversation_id: Text, attempts: int = 3) -> Dict[Text, Any]:
+    async def mark_urgent(self, reference: str, conversation_id: str, attempts: int = 3) -> dict[str, Any]:
         """POST /v1/referrals/{reference}/urgent: the person said they are in danger after hand-off. The
         api makes it urgent once; a retry answers the same."""
         body = {"reason": "danger_reported", "conversation_id": conversation_id}
         return await self._post(f"/v1/referrals/{reference}/urgent", body, "urgent", attempts)
 
     async def request_callback(
-        self, reference: Text, conversation_id: Text, window: Text, attempts: int = 3
-    ) -> Dict[Text, Any]:
+        self, reference: str, conversation_id: str, window: str, attempts: int = 3
+    ) -> dict[str, Any]:
         """POST /v1/referrals/{reference}/callback: the call-back time the person chose (a window id from
         service_hours). Refused (ApiError) when that time is no longer on offer."""
         body = {"window": window, "conversation_id": conversation_id}
         return await self._post(f"/v1/referrals/{reference}/callback", body, "callback", attempts)
 
-    async def service_hours(self) -> Dict[Text, Any]:
+    async def service_hours(self) -> dict[str, Any]:
         """GET /v1/service/hours: open now or not, when that changes, and the call-back times on offer."""
         timeout = aiohttp.ClientTimeout(total=5)
         try:
@@ -65,7 +65,7 @@ class ApiClient:
             logger.warning("service hours transport error=%s", type(exc).__name__)
         raise ApiError("the api did not say its opening hours")
 
-    async def _post(self, path: Text, payload: Dict[Text, Any], what: Text, attempts: int) -> Dict[Text, Any]:
+    async def _post(self, path: str, payload: dict[str, Any], what: str, attempts: int) -> dict[str, Any]:
         body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         headers = {
             "Authorization": f"Bearer {self.token}",

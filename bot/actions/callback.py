@@ -10,7 +10,7 @@ Offered only when the person gave a phone number and did not say calls are unsaf
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -29,18 +29,18 @@ ANSWER = "callback_time"
 FORM = "callback_form"
 
 
-def windows_of(tracker: Tracker) -> List[Dict[Text, Any]]:
+def windows_of(tracker: Tracker) -> list[dict[str, Any]]:
     windows = tracker.get_slot(WINDOWS)
     return [w for w in windows if isinstance(w, dict) and w.get("id")] if isinstance(windows, list) else []
 
 
 class ValidateCallbackForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"validate_{FORM}"
 
     async def validate_callback_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         windows = windows_of(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         chosen = window_for(windows, value, intent, language_of(tracker))
@@ -50,18 +50,19 @@ class ValidateCallbackForm(FormValidationAction):
 
 
 class ActionRequestCallback(Action):
-    """The form is done: ask the api for the call-back (or note that none is wanted), then forget the offer."""
+    """The form is done: ask the api for the call-back (or note that none is wanted), then forget the
+    offer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_request_callback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         chosen = tracker.get_slot(ANSWER)
         window = next((w for w in windows_of(tracker) if w["id"] == chosen), None)
         reference = tracker.get_slot(REFERRAL_REFERENCE)
-        forget: List[EventType] = [SlotSet(WINDOWS, None), SlotSet(ANSWER, None)]
+        forget: list[EventType] = [SlotSet(WINDOWS, None), SlotSet(ANSWER, None)]
         if window is None or not reference:
             dispatcher.utter_message(response="utter_callback_declined")
             return forget

@@ -7,7 +7,7 @@ A validator class per flow is made from flows/ when this module is imported, so 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
@@ -21,7 +21,6 @@ from flowkit.flows import flow_ids, load_flow
 from flowkit.logic import asked, canonical_answers
 from flowkit.parse import parse_answer
 
-
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -30,18 +29,18 @@ def today_in_london() -> Any:
 
 
 class FlowFormValidation(FormValidationAction):
-    flow_id: Text = ""
+    flow_id: str = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"validate_{self.flow_id}_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         """The questions that apply so far, ending with the next to ask; none left when an exit applies."""
         flow = load_flow(self.flow_id)
         relevant, _, _ = asked(flow, canonical_answers(flow, tracker.slots))
@@ -52,13 +51,13 @@ class FlowFormValidation(FormValidationAction):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         flow = load_flow(self.flow_id)
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        intent: Optional[Text] = (tracker.latest_message.get("intent") or {}).get("name")
+        intent: str | None = (tracker.latest_message.get("intent") or {}).get("name")
         language = language_of(tracker)
         today = today_in_london()
-        checked: Dict[Text, Any] = {}
+        checked: dict[str, Any] = {}
         for slot, value in tracker.slots_to_validate().items():
             if slot not in required or not flow.has_question(slot):
                 continue
@@ -70,7 +69,7 @@ class FlowFormValidation(FormValidationAction):
         return [SlotSet(slot, value) for slot, value in checked.items()]
 
 
-def _validator(flow_id: Text) -> type:
+def _validator(flow_id: str) -> type:
     name = "Validate" + "".join(part.title() for part in flow_id.split("_")) + "Form"
     return type(name, (FlowFormValidation,), {"flow_id": flow_id, "__module__": __name__})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -28,7 +28,7 @@ CALLBACK_PURPOSE = "contact_phone"
 CASE_REVIEW = "case_review_eligible"
 
 
-def events_of_this_journey(tracker: Tracker) -> List[Dict[Text, Any]]:
+def events_of_this_journey(tracker: Tracker) -> list[dict[str, Any]]:
     """The events since the journey started (an earlier, abandoned journey in this session is not it)."""
     events = list(tracker.events)
     for index in range(len(events) - 1, -1, -1):
@@ -37,9 +37,9 @@ def events_of_this_journey(tracker: Tracker) -> List[Dict[Text, Any]]:
     return events
 
 
-def consent_wording_versions(tracker: Tracker) -> List[Text]:
+def consent_wording_versions(tracker: Tracker) -> list[str]:
     """SHA-256 of the exact consent texts this person was shown (the NLG registered each one)."""
-    versions: List[Text] = []
+    versions: list[str] = []
     for event in events_of_this_journey(tracker):
         if event.get("event") != "bot":
             continue
@@ -50,8 +50,8 @@ def consent_wording_versions(tracker: Tracker) -> List[Text]:
     return versions
 
 
-def consent_time(tracker: Tracker) -> Text:
-    stamp: Optional[float] = None
+def consent_time(tracker: Tracker) -> str:
+    stamp: float | None = None
     for event in events_of_this_journey(tracker):
         if event.get("event") == "slot" and event.get("name") in CONSENT_SLOTS:
             stamp = event.get("timestamp") or stamp
@@ -59,7 +59,7 @@ def consent_time(tracker: Tracker) -> Text:
     return moment.isoformat()
 
 
-def build_referral(flow: LoadedFlow, tracker: Tracker, today: Any) -> Dict[Text, Any]:
+def build_referral(flow: LoadedFlow, tracker: Tracker, today: Any) -> dict[str, Any]:
     language = language_of(tracker)
     answers, person, purposes, triage = referral_parts(flow, tracker.slots, today)
     triage.update(
@@ -88,7 +88,7 @@ def build_referral(flow: LoadedFlow, tracker: Tracker, today: Any) -> Dict[Text,
 
 async def submit(
     flow: LoadedFlow, dispatcher: CollectingDispatcher, tracker: Tracker, today: Any
-) -> List[EventType]:
+) -> list[EventType]:
     """Submit, then tell the person what happens next: their reference, who will contact them and by when
     (the triage deadline, which the NLG writes out in their language), and, out of hours, that we are closed
     and when we open again; in hours, offer a call-back (bot/actions/callback.py)."""
@@ -108,7 +108,11 @@ async def submit(
     if is_open or hours is None:  # not knowing, say nothing about being open or closed
         response = "utter_handoff_referred"
     else:
-        response = "utter_handoff_referred_closed_until" if hours.get("opens_at") else "utter_handoff_referred_closed"
+        response = (
+            "utter_handoff_referred_closed_until"
+            if hours.get("opens_at")
+            else "utter_handoff_referred_closed"
+        )
     dispatcher.utter_message(
         response=response,
         reference=result["reference"],
@@ -124,7 +128,7 @@ async def submit(
         # TRIAGE.md R8: the person may ask for an ASB case review; tell them, with their own count.
         dispatcher.utter_message(response="utter_handoff_case_review", count=reports)
     logger.info("referral submitted flow=%s queue=%s", flow.id, result.get("queue"))
-    events: List[EventType] = [
+    events: list[EventType] = [
         SlotSet(REFERRAL_REFERENCE, result["reference"]),
         SlotSet(CONSENT_RECEIPT, result.get("consent_receipt_id")),
     ]
@@ -135,7 +139,7 @@ async def submit(
     return events
 
 
-async def opening_hours(client: ApiClient) -> Optional[Dict[Text, Any]]:
+async def opening_hours(client: ApiClient) -> dict[str, Any] | None:
     try:
         return await client.service_hours()
     except ApiError:

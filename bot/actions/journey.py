@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,12 +20,12 @@ class ActionStartJourney(Action):
     """The intent names the flow (flows/<id>.yml `intent:`); answers from any earlier flow are forgotten,
     except those marked `remember` ("safe to talk")."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_start_journey"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         flow_id = flow_for_intent(intent)
         if flow_id is None:
@@ -40,7 +40,7 @@ class ActionStartJourney(Action):
         return [*events, SlotSet(JOURNEY, flow_id)]
 
 
-def last_form(tracker: Tracker) -> Optional[Text]:
+def last_form(tracker: Tracker) -> str | None:
     for event in reversed(tracker.events):
         if event.get("event") == "active_loop" and event.get("name"):
             return event["name"]
@@ -50,12 +50,12 @@ def last_form(tracker: Tracker) -> Optional[Text]:
 class ActionFinishFlow(Action):
     """Runs when a flow's form is done: takes the first exit that applies (flows/ `exits:`)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_finish_flow"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         flow_id = flow_for_form(last_form(tracker))
         if flow_id is None:
             dispatcher.utter_message(response="utter_fallback_default")
@@ -65,7 +65,7 @@ class ActionFinishFlow(Action):
         if missing is not None:  # the form was left early (it should not be): keep nothing
             dispatcher.utter_message(response="utter_fallback_default")
             return forget_answers(tracker)
-        events: List[EventType] = []
+        events: list[EventType] = []
         if exit_.say is not None:
             dispatcher.utter_message(response=exit_.response)
         if submits(exit_):

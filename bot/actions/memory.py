@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
@@ -21,30 +21,30 @@ DEFAULT_LANGUAGE = "en"
 SURVIVES_RESET = (REFERRAL_REFERENCE, CONSENT_RECEIPT, DANGER)
 
 
-def language_of(tracker: Tracker) -> Text:
+def language_of(tracker: Tracker) -> str:
     return tracker.get_slot(LANGUAGE) or DEFAULT_LANGUAGE
 
 
-def remembered_questions() -> List[Text]:
+def remembered_questions() -> list[str]:
     ids = []
     for flow_id in flow_ids():
         ids.extend(q.id for q in load_flow(flow_id).questions if q.remember)
     return ids
 
 
-def forget_answers(tracker: Tracker) -> List[EventType]:
+def forget_answers(tracker: Tracker) -> list[EventType]:
     """Forget every answer (and the journey), except those a flow marks `remember` (safe to talk)."""
     keep = set(remembered_questions())
-    events: List[EventType] = [SlotSet(JOURNEY, None)]
+    events: list[EventType] = [SlotSet(JOURNEY, None)]
     events.extend(
         SlotSet(q, None) for q in all_question_ids() if q not in keep and tracker.get_slot(q) is not None
     )
     return events
 
 
-def forget_everything(tracker: Tracker) -> List[EventType]:
+def forget_everything(tracker: Tracker) -> list[EventType]:
     """As after "stop": nothing but the language, the channel and SURVIVES_RESET."""
-    kept: List[Any] = [
+    kept: list[Any] = [
         SlotSet(LANGUAGE, language_of(tracker)),
         SlotSet(CHANNEL, tracker.get_slot(CHANNEL) or "web_chat"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
@@ -30,17 +30,17 @@ logger = logging.getLogger(__name__)
 DEFAULT_EXPIRY_MINUTES = 120
 
 
-def metadata_slots(tracker: Tracker) -> List[EventType]:
-    metadata: Dict[Text, Any] = tracker.get_slot("session_started_metadata") or {}
+def metadata_slots(tracker: Tracker) -> list[EventType]:
+    metadata: dict[str, Any] = tracker.get_slot("session_started_metadata") or {}
     language = metadata.get("language") or tracker.get_slot(LANGUAGE) or DEFAULT_LANGUAGE
     channel = metadata.get("channel") or tracker.get_slot(CHANNEL) or "web_chat"
     return [SlotSet(LANGUAGE, language), SlotSet(CHANNEL, channel)]
 
 
-def session_expired(tracker: Tracker, domain: Dict[Text, Any]) -> bool:
+def session_expired(tracker: Tracker, domain: dict[str, Any]) -> bool:
     """A new session because the last one timed out (not the first session, not after a restart)."""
     minutes = (domain.get("session_config") or {}).get("session_expiration_time") or DEFAULT_EXPIRY_MINUTES
-    last_user: Optional[float] = None
+    last_user: float | None = None
     for event in tracker.events:
         if event.get("event") == "restart":
             last_user = None
@@ -52,12 +52,12 @@ def session_expired(tracker: Tracker, domain: Dict[Text, Any]) -> bool:
 class ActionSessionStart(Action):
     """A session that timed out starts afresh (nothing carried over, see bot/README.md) and says so."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         if session_expired(tracker, domain):
             dispatcher.utter_message(response="utter_session_expired")
         return [SessionStarted(), *metadata_slots(tracker), ActionExecuted("action_listen")]
@@ -66,20 +66,20 @@ class ActionSessionStart(Action):
 class ActionResetConversation(Action):
     """Forget every answer (the person stopped or starts again); keep the language and channel."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_reset_conversation"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         return forget_everything(tracker)
 
 
 # Background marks in flight (a task nobody references may be collected before it finishes).
-_URGENT_TASKS: Set["asyncio.Task[None]"] = set()
+_URGENT_TASKS: set[asyncio.Task[None]] = set()
 
 
-async def mark_case_urgent(reference: Text, conversation_id: Text) -> None:
+async def mark_case_urgent(reference: str, conversation_id: str) -> None:
     """Ask the api to make the conversation's case urgent. Never raises: the 999 advice never waits on
     it or fails because of it; a failure is logged (codes only) for the operators."""
     try:
@@ -94,12 +94,12 @@ class ActionRecordDanger(Action):
     conversation is marked urgent (the DANGER slot), and one already handed off is made urgent through the
     api in the background, so the advice reaches the person without waiting for it."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_record_danger"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         reference = tracker.get_slot(REFERRAL_REFERENCE)
         if reference:
             task = asyncio.get_running_loop().create_task(mark_case_urgent(reference, tracker.sender_id))
@@ -113,12 +113,12 @@ class ActionWithdrawConsent(Action):
     withdraws the consent (the case leaves every queue, messages stop, erasure follows the retention
     policy); if that fails, the person is told how to withdraw by phone."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_withdraw_consent"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         reference = tracker.get_slot(REFERRAL_REFERENCE)
         consent_id = tracker.get_slot(CONSENT_RECEIPT)
         if not reference:
@@ -136,7 +136,7 @@ class ActionWithdrawConsent(Action):
         return forget_everything(tracker)
 
 
-def wanted_language(tracker: Tracker) -> Optional[Text]:
+def wanted_language(tracker: Tracker) -> str | None:
     """The language the person asked for: the menu's payload (`/choose_language{"language": "pl"}`, also
     what the api sends when a message only names a language) or a language named in the message."""
     for entity in tracker.latest_message.get("entities") or []:
@@ -150,12 +150,12 @@ class ActionChooseLanguage(Action):
     in itself; a number answers it). The api is told of a switch by a custom message, so the conversation,
     its consent receipt and its referral keep the choice."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_choose_language"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         wanted = wanted_language(tracker)
         if wanted:
             dispatcher.utter_message(response="utter_language_changed", language=wanted)

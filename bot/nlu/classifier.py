@@ -5,14 +5,15 @@ every language: scripts and spellings separate the languages by themselves.
 Chosen by measurement (tools/nlu_report.py, and side by side in load/bench_nlu.py): on the same data and
 folds it was clearly more accurate than Rasa's LogisticRegressionClassifier over raw CountVectors features
 (English 0.62 → 0.90: sublinear TF-IDF keeps long messages from drowning short ones), and as accurate as
-an exact (lbfgs) logistic regression while training about 30 times faster on the eight languages' data. Danger is never under-called: when `emergency` is at least `emergency_floor`
-likely, the message is an emergency (a false alarm costs a 999 reminder; a miss costs far more).
+an exact (lbfgs) logistic regression while training about 30 times faster on the eight languages' data.
+Danger is never under-called: when `emergency` is at least `emergency_floor` likely, the message is an
+emergency (a false alarm costs a 999 reminder; a miss costs far more).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -37,7 +38,7 @@ MODEL_FILE = "intent_model.skops"
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
-def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
+def build_pipeline(config: dict[str, Any]) -> Pipeline:
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=False)
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=False)
     classifier = SGDClassifier(
@@ -53,15 +54,21 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"alpha": 1e-5, "max_iter": 50, "random_state": 2026, "emergency_floor": 0.25, "ranking_length": 10}
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "alpha": 1e-5,
+            "max_iter": 50,
+            "random_state": 2026,
+            "emergency_floor": 0.25,
+            "ranking_length": 10,
+        }
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        pipeline: Optional[Pipeline] = None,
+        pipeline: Pipeline | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -71,11 +78,11 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "FoldedTextIntentClassifier":
+    ) -> FoldedTextIntentClassifier:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -95,12 +102,12 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "FoldedTextIntentClassifier":
+    ) -> FoldedTextIntentClassifier:
         import skops.io as sio
 
         try:
@@ -116,7 +123,7 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
             pipeline = None
         return cls(config, model_storage, resource, pipeline)
 
-    def rank(self, text: Text) -> List[Dict[Text, Any]]:
+    def rank(self, text: str) -> list[dict[str, Any]]:
         assert self.pipeline is not None
         probabilities = self.pipeline.predict_proba([fold(text)])[0]
         names = self.pipeline.classes_
@@ -128,7 +135,7 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
             ranking.insert(0, emergency)
         return ranking
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if self.pipeline is None or not text:

@@ -3,7 +3,7 @@ interruptions.py). Not trainable; listed in bot/config.yml before the FallbackCl
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -20,14 +20,14 @@ class InterruptionGuard(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "InterruptionGuard":
+    ) -> InterruptionGuard:
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
             replacement = relabel(intent, message.get(INTENT_RANKING_KEY) or [], message.get(TEXT) or "")

@@ -9,7 +9,7 @@ far more.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 CONTROL_INTENTS = (
     "stop",
@@ -37,7 +37,7 @@ def is_command(intent: str, confidence: float, text: str) -> bool:
     return confidence >= MIN_CONFIDENCE or count <= SHORT_WORDS
 
 
-def relabel(intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
+def relabel(intent: dict[str, Any], ranking: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
     """The intent a message should carry instead, or None to keep it."""
     name = intent.get("name")
     if name not in CONTROL_INTENTS or is_command(name, float(intent.get("confidence") or 0.0), text):
