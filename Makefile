@@ -43,16 +43,20 @@ run: env ## run the whole service on 127.0.0.1 (SQLite under data/); Ctrl-C stop
 test: env lint types migrations bot-validate nlu-check train bot-test pytest ## everything CI runs
 	@echo "make test: all checks passed"
 
-lint: $(API_STAMP) ## ruff check and format check
-	$(API)/ruff check api tools tests load
-	$(API)/ruff format --check api tools tests load
+LINTED := api bot flowkit tools tests load
+
+lint: $(API_STAMP) ## ruff check and format check (bot/ and flowkit/ as Python 3.10)
+	$(API)/ruff check $(LINTED)
+	$(API)/ruff format --check $(LINTED)
 
 format: $(API_STAMP) ## apply ruff's formatting and fixes
-	$(API)/ruff format api tools tests load
-	$(API)/ruff check --fix api tools tests load
+	$(API)/ruff format $(LINTED)
+	$(API)/ruff check --fix $(LINTED)
 
-types: $(API_STAMP) ## mypy (strict) on api/
+types: $(API_STAMP) $(BOT_STAMP) ## mypy (strict): api/; flowkit/ as Python 3.10; bot/ as Python 3.10 against the bot environment's Rasa SDK
 	$(API)/mypy
+	$(API)/mypy --python-version 3.10 flowkit
+	$(API)/mypy --python-version 3.10 --python-executable $(BOT)/python bot
 
 migrations: $(API_STAMP) ## apply every migration to an empty database, then check models and migrations agree
 	mkdir -p $(TMP) && rm -f $(TMP)/migrations.db*

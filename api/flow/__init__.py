@@ -3,8 +3,8 @@ gives values TriageInput accepts, and the JSON Schema of a flow file (spec.py). 
 walking, checking and mapping answers) are flowkit's, shared with the bot."""
 
 from api.flow.journeys import all_flows, check_triage_value, journeys, load_flows
-from flowkit.flows import FlowError, LoadedFlow
-from flowkit.spec import SPEC_VERSION
+from flowkit.flows import LoadedFlow
+from flowkit.spec import SPEC_VERSION, FlowError
 
 __all__ = [
     "SPEC_VERSION",

@@ -10,7 +10,8 @@ import sys
 from api.config import REPO_ROOT
 from api.flow.journeys import load_flows
 from api.flow.spec import json_schema
-from flowkit.flows import SCHEMA_FILE, FlowError
+from flowkit.flows import SCHEMA_FILE
+from flowkit.spec import FlowError
 
 FLOWS_DIR = REPO_ROOT / "flows"
 LOCALES_DIR = REPO_ROOT / "locales"

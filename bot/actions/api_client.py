@@ -59,7 +59,8 @@ class ApiClient:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.get(f"{self.base_url}/v1/service/hours") as resp:
                     if resp.status == 200:
-                        return await resp.json()
+                        hours: dict[str, Any] = await resp.json()
+                        return hours
                     logger.warning("service hours status=%s", resp.status)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             logger.warning("service hours transport error=%s", type(exc).__name__)
@@ -78,7 +79,8 @@ class ApiClient:
                 async with aiohttp.ClientSession(timeout=timeout) as session:
                     async with session.post(f"{self.base_url}{path}", data=body, headers=headers) as resp:
                         if resp.status in (200, 201):
-                            return await resp.json()
+                            answer: dict[str, Any] = await resp.json()
+                            return answer
                         if resp.status < 500:
                             error = (await resp.json(content_type=None) or {}).get("error")
                             # Ids and codes only: the body may echo personal data.

@@ -57,7 +57,7 @@ class ActionRequestCallback(Action):
         return "action_request_callback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         chosen = tracker.get_slot(ANSWER)
         window = next((w for w in windows_of(tracker) if w["id"] == chosen), None)

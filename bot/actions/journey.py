@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import today_in_london
 from bot.actions.handoff import submit
@@ -24,7 +23,7 @@ class ActionStartJourney(Action):
         return "action_start_journey"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         flow_id = flow_for_intent(intent)
@@ -43,7 +42,7 @@ class ActionStartJourney(Action):
 def last_form(tracker: Tracker) -> str | None:
     for event in reversed(tracker.events):
         if event.get("event") == "active_loop" and event.get("name"):
-            return event["name"]
+            return str(event["name"])
     return None
 
 
@@ -54,7 +53,7 @@ class ActionFinishFlow(Action):
         return "action_finish_flow"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         flow_id = flow_for_form(last_form(tracker))
         if flow_id is None:

@@ -26,7 +26,7 @@ def language_of(tracker: Tracker) -> str:
 
 
 def remembered_questions() -> list[str]:
-    ids = []
+    ids: list[str] = []
     for flow_id in flow_ids():
         ids.extend(q.id for q in load_flow(flow_id).questions if q.remember)
     return ids

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot.actions.api_client import ApiClient, ApiError
 from bot.actions.memory import (
@@ -37,9 +38,11 @@ def metadata_slots(tracker: Tracker) -> list[EventType]:
     return [SlotSet(LANGUAGE, language), SlotSet(CHANNEL, channel)]
 
 
-def session_expired(tracker: Tracker, domain: dict[str, Any]) -> bool:
+def session_expired(tracker: Tracker, domain: DomainDict) -> bool:
     """A new session because the last one timed out (not the first session, not after a restart)."""
-    minutes = (domain.get("session_config") or {}).get("session_expiration_time") or DEFAULT_EXPIRY_MINUTES
+    # Rasa sends the whole domain; the SDK's DomainDict names only some of its keys.
+    config = cast("dict[str, Any]", dict(domain).get("session_config") or {})
+    minutes = config.get("session_expiration_time") or DEFAULT_EXPIRY_MINUTES
     last_user: float | None = None
     for event in tracker.events:
         if event.get("event") == "restart":
@@ -56,7 +59,7 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if session_expired(tracker, domain):
             dispatcher.utter_message(response="utter_session_expired")
@@ -70,7 +73,7 @@ class ActionResetConversation(Action):
         return "action_reset_conversation"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         return forget_everything(tracker)
 
@@ -98,7 +101,7 @@ class ActionRecordDanger(Action):
         return "action_record_danger"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reference = tracker.get_slot(REFERRAL_REFERENCE)
         if reference:
@@ -117,7 +120,7 @@ class ActionWithdrawConsent(Action):
         return "action_withdraw_consent"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reference = tracker.get_slot(REFERRAL_REFERENCE)
         consent_id = tracker.get_slot(CONSENT_RECEIPT)
@@ -154,7 +157,7 @@ class ActionChooseLanguage(Action):
         return "action_choose_language"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         wanted = wanted_language(tracker)
         if wanted:

@@ -128,7 +128,9 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
         probabilities = self.pipeline.predict_proba([fold(text)])[0]
         names = self.pipeline.classes_
         order = np.argsort(-probabilities)
-        ranking = [{"name": str(names[i]), "confidence": float(probabilities[i])} for i in order]
+        ranking: list[dict[str, Any]] = [
+            {"name": str(names[i]), "confidence": float(probabilities[i])} for i in order
+        ]
         emergency = next((r for r in ranking if r["name"] == EMERGENCY), None)
         if emergency is not None and emergency["confidence"] >= float(self.config["emergency_floor"]):
             ranking.remove(emergency)

@@ -14,8 +14,8 @@ import yaml
 from api.config import REPO_ROOT
 from api.flow import load_flows
 from api.flow.__main__ import schema_text
-from flowkit.flows import SCHEMA_FILE, FlowError
-from flowkit.spec import FIELDS, SPEC_VERSION, parse_flow
+from flowkit.flows import SCHEMA_FILE
+from flowkit.spec import FIELDS, SPEC_VERSION, FlowError, parse_flow
 
 FLOWS = REPO_ROOT / "flows"
 LOCALES = REPO_ROOT / "locales"
