@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-OUTWARD = r"[A-Z]{1,2}[0-9][0-9A-Z]?"
-INWARD = r"[0-9][A-Z]{2}"
+AREA = r"[A-Z]{1,2}"  # "ST", "B"
+DISTRICT = r"[0-9][0-9A-Z]?"  # "4", "11", "1A"
+OUTWARD = rf"{AREA}{DISTRICT}"  # "ST4": the first half
+INWARD = r"[0-9][A-Z]{2}"  # "1AA"
 # A canonical postcode: "ST4 1AA" or "ST4".
 POSTCODE = re.compile(rf"^({OUTWARD})(?: ({INWARD}))?$")
-# A full postcode somewhere in upper-cased text, the space optional ("my postcode is ST41AA").
-_FULL_IN_TEXT = re.compile(rf"\b({OUTWARD}) ?({INWARD})\b")
+# A postcode area or district, as a flow names local ones ("ST", "WS11").
+AREA_OR_DISTRICT = re.compile(rf"^{AREA}({DISTRICT})?$")
+# A full postcode somewhere in upper-cased text, spaced or not ("my postcode is ST41AA").
+FULL_IN_TEXT = re.compile(rf"\b({OUTWARD})\s*({INWARD})\b")
 _OUTWARD_ONLY = re.compile(rf"^({OUTWARD})$")
 _FULL = re.compile(rf"^({OUTWARD})({INWARD})$")
 
@@ -43,7 +47,7 @@ def postcode_in(text: str) -> str | None:
     """The postcode a message gives: a full one anywhere in it ("it's ST4 1AA thanks"), else a message that
     is only an outward code ("st4"); canonical, or None."""
     said = " ".join(text.upper().split())
-    full = _FULL_IN_TEXT.search(said)
+    full = FULL_IN_TEXT.search(said)
     if full:
         return f"{full.group(1)} {full.group(2)}"
     outward = _OUTWARD_ONLY.match(said.replace(" ", ""))

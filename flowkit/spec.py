@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
 
+from flowkit.postcode import AREA_OR_DISTRICT
+
 SPEC_VERSION = 1
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 LOCALE_KEY = re.compile(r"^bot(\.[a-z0-9_]+){2,4}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Outward codes ("WS11") or whole postcode areas ("ST").
-POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}([0-9][0-9A-Z]?)?$")
+POSTCODE_PREFIX = AREA_OR_DISTRICT
 
 Scalar = str | int | bool
 # TriageInput's list fields: a mapping onto one adds to the list (a test checks this against the api's model).

@@ -11,6 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from flowkit.spec import (
+    FIELD_NAME,
+    LOCALE_KEY,
+    POSTCODE_PREFIX,
+    SLUG,
     SPEC_VERSION,
     AnswerType,
     Asker,
@@ -21,12 +25,12 @@ from flowkit.spec import (
     Transform,
 )
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
-LocaleKey = Annotated[str, StringConstraints(pattern=r"^bot(\.[a-z0-9_]+){2,4}$")]
+Slug = Annotated[str, StringConstraints(pattern=SLUG.pattern)]
+LocaleKey = Annotated[str, StringConstraints(pattern=LOCALE_KEY.pattern)]
 Scalar = str | int | bool
 __all__ = ["SPEC_VERSION", "Flow", "json_schema"]
 # Outward codes ("WS11") or whole postcode areas ("ST").
-PostcodePrefix = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,2}([0-9][0-9A-Z]?)?$")]
+PostcodePrefix = Annotated[str, StringConstraints(pattern=POSTCODE_PREFIX.pattern)]
 
 
 class Strict(BaseModel):
@@ -66,7 +70,7 @@ class TriageMap(Strict):
     sets a value when a yes/no is yes; `transform` converts dates and postcodes.
     """
 
-    field: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    field: Annotated[str, StringConstraints(pattern=FIELD_NAME.pattern)]
     values: dict[str, Scalar] | None = None
     if_yes: Scalar | None = None
     transform: Transform | None = None

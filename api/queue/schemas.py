@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from api.kit.time import LondonDateTime
 from api.queue.models import CloseOutcome, EntryStatus, ReturnReason
 from api.referral.schemas import ReferralDetail
+from flowkit.postcode import FULL_IN_TEXT
 
 # A return note is stored beside its reason code in one column ("code: note"), unencrypted: it is for
 # routing ("client is in Cheshire", "same incident as SR-…"), never for personal data.
@@ -19,7 +20,7 @@ RETURN_NOTE_MAX = 160
 _CONTACT_DETAILS = re.compile(
     r"[^\s@]+@[^\s@]+\.[^\s@]+"  # an e-mail address
     r"|\+?\d(?:[\s().-]*\d){6,}"  # a phone number (7 digits or more, any spacing)
-    r"|\b[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2}\b",  # a UK postcode
+    rf"|{FULL_IN_TEXT.pattern}",  # a UK postcode
     re.IGNORECASE,
 )
 # Case references ("duplicate of SR-2345-6789") are ids, not personal data, even when all digits.
