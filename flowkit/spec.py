@@ -240,7 +240,8 @@ E = TypeVar("E", bound=_Name)
 
 
 class _Fields:
-    """The keys of one mapping, read one by one; whatever is left unread at the end is an unknown key."""
+    """One mapping of a flow file: a key it may not have is refused at once; each value is then read by
+    what it should be (a pattern, a flag, a whole number, a name from a fixed set, a list)."""
 
     def __init__(self, raw: Any, where: str, allowed: tuple[str, ...]) -> None:
         if not isinstance(raw, dict):
@@ -292,8 +293,8 @@ class _Fields:
             raise self.fail(name, f"must be text, a whole number or true/false, not {value!r}")
         return value  # type: ignore[no-any-return]
 
-    def choose(self, name: str, names: type[E], default: E | None = None) -> E | None:
-        value = self.get(name, required=default is None and name == "type")
+    def choose(self, name: str, names: type[E], default: E | None = None, required: bool = False) -> E | None:
+        value = self.get(name, required)
         if value is None:
             return default
         try:
@@ -314,7 +315,7 @@ class _Fields:
 
 
 def _is_scalar(value: Any) -> bool:
-    return isinstance(value, (str, bool, int)) and not isinstance(value, float)
+    return isinstance(value, (str, bool, int))
 
 
 def _each(items: list[Any] | None, read: Callable[[Any, str], Any], where: str) -> Any:
@@ -440,7 +441,7 @@ def parse_question(raw: Any, where: str) -> Question:
     asked_by = _each(f.items("asked_by", low=1), _asker, f"{where}.asked_by")
     question = Question(
         id=qid,
-        type=f.choose("type", AnswerType),  # type: ignore[arg-type]
+        type=f.choose("type", AnswerType, required=True),  # type: ignore[arg-type]
         text_key=str(f.text("text_key", LOCALE_KEY, True)),
         preface_key=f.text("preface_key", LOCALE_KEY),
         optional=f.flag("optional", False),
@@ -569,7 +570,7 @@ def parse_flow(raw: Any, where: str = "flow") -> FlowSpec:
     questions = f.items("questions", low=1)
     if questions is None:
         raise f.fail("questions", "is required")
-    kind = f.choose("kind", FlowKind, None)
+    kind = f.choose("kind", FlowKind)
     if kind is None:
         raise f.fail("kind", "is required")
     spec = FlowSpec(
