@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.flow import load_flows
+from api.referral.schemas import Purpose
 from api.triage import TriageInput
 from flowkit import logic
 from flowkit.flows import flow_for_form, flow_for_intent, flow_ids, load_flow
@@ -82,3 +83,33 @@ class TestBranching:
     def test_local_districts(self, postcode: str, local: bool) -> None:
         districts = load_flow("asb").question("postcode").local_districts
         assert logic.is_local(postcode, districts) is local
+
+
+class TestConsentPurposes:
+    """What a referral's consent covers, from the safe-contact answers (the bot's and the agency form's)."""
+
+    def test_a_phone_is_for_calls_unless_calls_are_not_safe(self) -> None:
+        assert logic.contact_purposes({"phone": "+447700900123"}) == [
+            "store_and_process",
+            "share_with_provider",
+            "contact_phone",
+        ]
+        assert "contact_phone" not in logic.contact_purposes({"phone": "+447700900123"}, calls_safe=False)
+
+    def test_texts_and_voicemail_only_on_a_yes(self) -> None:
+        assert logic.contact_purposes({"sms_safe": True, "voicemail_safe": True})[2:] == [
+            "contact_sms",
+            "contact_voicemail",
+        ]
+        assert logic.contact_purposes({"sms_safe": False, "voicemail_safe": False}) == list(
+            logic.BASE_PURPOSES
+        )
+
+    def test_every_purpose_is_one_the_api_records(self) -> None:
+        every = logic.contact_purposes({"phone": "+447700900123", "sms_safe": True, "voicemail_safe": True})
+        assert set(every) <= {p.value for p in Purpose}
+
+    def test_contact_details_are_the_answers_marked_person(self) -> None:
+        flow = load_flow("hate_crime")
+        answers = {"contact_phone": "+447700900123", "sms_safe": logic.SKIPPED, "incident_description": "x"}
+        assert logic.contact_details(flow, answers) == {"phone": "+447700900123"}
