@@ -9,5 +9,5 @@ both processes import it and cannot drift.
 - parse.py: what a person typed as a canonical answer, in their language
 - choices.py, phone.py, postcode.py, language.py: the shared small rules
 - callback.py: the call-back offer's answers; interruptions.py: what every form does when interrupted
-- words.py: the bot's words from locales/
+- words.py: the bot's words from locales/; text.py: how a message is folded before it is compared
 """

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 
-from bot.nlu.text import fold
+from flowkit.text import fold
 
 _POLITE = (" please", " pls", " plz")
 # A name this short is found only as the whole message: "uk" or "ur" inside a sentence is not a choice.

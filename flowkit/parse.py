@@ -18,13 +18,13 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names, get_month_names
 
-from bot.nlu.text import fold_letters
 from flowkit.answers import MIN_TEXT_LENGTH
 from flowkit.choices import nth_option, option_number, payload_choice
 from flowkit.logic import SKIPPED
 from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_in
 from flowkit.spec import AnswerType, Question
+from flowkit.text import fold_letters
 from flowkit.words import alternatives, text
 
 YES_INTENTS = {"affirm"}

@@ -1,5 +1,5 @@
 """The intent classifier: TF-IDF over character n-grams (2–5, within words) and words (1–2) of the folded
-text (bot/nlu/text.py), and a logistic regression fitted by stochastic gradient descent. One model for
+text (flowkit/text.py), and a logistic regression fitted by stochastic gradient descent. One model for
 every language: scripts and spellings separate the languages by themselves.
 
 Chosen by measurement (tools/nlu_report.py, and side by side in load/bench_nlu.py): on the same data and
@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.nlu.text import fold
+from flowkit.text import fold
 
 logger = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.nlu.text import fold_letters
 from flowkit.flows import load_flow
 from flowkit.logic import SKIPPED
 from flowkit.parse import Parsed, _clean, _number_in, parse_answer, parse_date
 from flowkit.spec import AnswerType, Question
+from flowkit.text import fold_letters
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 ASB = load_flow("asb")
