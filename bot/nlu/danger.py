@@ -1,0 +1,143 @@
+"""Danger phrases, and what cancels them, per language (`locales/danger/<lang>.yml`). Plain Python: the api's
+emergency layer (api/chat/danger.py) matches messages with it before any NLU, and the bot's NLU guard
+(bot/nlu/guard.py) uses the same data, so both sides read a message the same way.
+
+A language's file holds:
+
+- `phrases`: what a person in danger now types. A message containing one (whole words, folded) is danger...
+- `negations`: ...unless one of these words ends right before it ("nu mai e aici": he is no longer here;
+  "not in danger"; "was in danger"), or
+- `negations_after`: one of these starts right after it (where the verb or "not" ends the clause: Urdu
+  "وہ دروازہ توڑ رہا تھا", he *was* breaking the door; Bengali "সে এখন এখানে নেই", he is not here now).
+- `reassurance`: what a person who is safe now types ("i'm safe now", "he's gone now"). Never danger by
+  itself: the NLU guard takes an `emergency` label off a message that says one of these (not negated: "i'm
+  not safe now" is no reassurance) and contains no danger phrase.
+
+Cues must be right next to what they cancel (no word between): "not now, he's here" stays danger. A phrase
+fires when any one of its occurrences is not cancelled, and any language's phrase counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+import yaml
+
+from bot.nlu.text import fold, fold_letters
+
+# Urdu letters an Arabic keyboard lacks, as people type them there (ھ as ه, ے as ي).
+_ARABIC_KEYBOARD = str.maketrans({"ھ": "ه", "ے": "ي", "ۓ": "ي"})
+DANGER_DIR = Path(__file__).resolve().parents[2] / "locales" / "danger"
+
+Words = Dict[str, FrozenSet[str]]  # language → folded phrases or cues
+
+
+def form(text: str) -> str:
+    """The form phrases and messages are compared in: folded, and one spelling for the Arabic-script letter
+    variants, so Urdu typed on an Arabic keyboard (ي for ی, ك for ک, ه for ہ or ھ) still matches."""
+    return fold(fold_letters(text).translate(_ARABIC_KEYBOARD))
+
+
+def _folded(items: Optional[Iterable[object]]) -> FrozenSet[str]:
+    return frozenset(f for f in (form(str(item)) for item in items or []) if f)
+
+
+def _occurrences(padded: str, phrase: str) -> Iterable[int]:
+    """Where ` phrase ` starts in the padded text (the index of its leading space), every time."""
+    needle = f" {phrase} "
+    start = padded.find(needle)
+    while start != -1:
+        yield start
+        start = padded.find(needle, start + 1)
+
+
+@dataclass(frozen=True)
+class DangerPhrases:
+    phrases: Words  # language → folded danger phrases
+    negations: Words = field(default_factory=dict)  # language → words that cancel what follows them
+    negations_after: Words = field(default_factory=dict)  # language → words that cancel what precedes them
+    reassurance: Words = field(default_factory=dict)  # language → what a person safe now says
+
+    @classmethod
+    def load(cls, directory: Path = DANGER_DIR) -> "DangerPhrases":
+        data = {
+            path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for path in sorted(directory.glob("*.yml"))
+        }
+        return cls(
+            phrases={lang: _folded(d.get("phrases")) for lang, d in data.items()},
+            negations={lang: _folded(d.get("negations")) for lang, d in data.items()},
+            negations_after={lang: _folded(d.get("negations_after")) for lang, d in data.items()},
+            reassurance={lang: _folded(d.get("reassurance")) for lang, d in data.items()},
+        )
+
+    def only(self, language: str) -> "DangerPhrases":
+        """The same data with one language's phrases only (its cues kept)."""
+        return DangerPhrases(
+            {language: self.phrases.get(language, frozenset())},
+            self.negations,
+            self.negations_after,
+            self.reassurance,
+        )
+
+    def _said(self, padded: str, language: str, phrase: str) -> bool:
+        """Whether the padded, folded text says `phrase` at least once without a cue of its language
+        cancelling it."""
+        before = self.negations.get(language, frozenset())
+        after = self.negations_after.get(language, frozenset())
+        for start in _occurrences(padded, phrase):
+            head, tail = padded[: start + 1], padded[start + len(phrase) + 1 :]
+            if any(head.endswith(f" {cue} ") for cue in before):
+                continue
+            if any(tail.startswith(f" {cue} ") for cue in after):
+                continue
+            return True
+        return False
+
+    def _first(self, words: Words, text: str) -> Optional[str]:
+        padded = f" {form(text)} "
+        for language, phrases in words.items():
+            if any(self._said(padded, language, phrase) for phrase in phrases):
+                return language
+        return None
+
+    def match(self, text: str) -> Optional[str]:
+        """The language of the first danger phrase the text says (not cancelled by a negation), or None."""
+        return self._first(self.phrases, text)
+
+    def matched_phrases(self, text: str) -> List[Tuple[str, str]]:
+        """Every (language, phrase) the text says, for reports and tests."""
+        padded = f" {form(text)} "
+        return sorted(
+            (language, phrase)
+            for language, phrases in self.phrases.items()
+            for phrase in phrases
+            if self._said(padded, language, phrase)
+        )
+
+    def reassured(self, text: str) -> Optional[str]:
+        """The language of the first reassurance the text says ("i'm safe now", not negated), or None."""
+        return self._first(self.reassurance, text)
+
+    def calm(self, text: str) -> bool:
+        """A reassurance and no danger phrase: what the NLU guard never lets stand as an emergency."""
+        return self.reassured(text) is not None and self.match(text) is None
+
+
+EMERGENCY = "emergency"
+CALM_INTENT = "inform"  # when the ranking holds nothing else
+
+
+def relabel_calm(
+    intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str, danger: DangerPhrases
+) -> Optional[Dict[str, Any]]:
+    """The intent an `emergency` message that only reassures should carry instead (the best other intent of
+    the ranking), or None to keep it. Anything with a danger phrase stays an emergency."""
+    if intent.get("name") != EMERGENCY or not danger.calm(text):
+        return None
+    for candidate in ranking:
+        if candidate.get("name") != EMERGENCY:
+            return {"name": candidate["name"], "confidence": candidate.get("confidence", 0.0)}
+    return {"name": CALM_INTENT, "confidence": 0.0}
