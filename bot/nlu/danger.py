@@ -5,20 +5,24 @@ emergency layer (api/chat/danger.py) matches messages with it before any NLU, an
 A language's file holds:
 
 - `phrases`: what a person in danger now types. A message containing one (whole words, folded) is danger...
-- `negations`: ...unless one of these words ends right before it ("nu mai e aici": he is no longer here;
-  "not in danger"; "was in danger"), or
+- `negations`: ...unless one of these starts before it and ends right before it or inside it ("nu mai e
+  aici", he is no longer here, cancels "e aici"; "not in danger"; "was in danger"), or
 - `negations_after`: one of these starts right after it (where the verb or "not" ends the clause: Urdu
   "وہ دروازہ توڑ رہا تھا", he *was* breaking the door; Bengali "সে এখন এখানে নেই", he is not here now).
 - `reassurance`: what a person who is safe now types ("i'm safe now", "he's gone now"). Never danger by
   itself: the NLU guard takes an `emergency` label off a message that says one of these (not negated: "i'm
   not safe now" is no reassurance) and contains no danger phrase.
 
-Cues must be right next to what they cancel (no word between): "not now, he's here" stays danger. A phrase
-fires when any one of its occurrences is not cancelled, and any language's phrase counts.
+A negation must touch the phrase it cancels, in the same clause: "not now, he's here" and Romanian "nu, e
+aici" (no, he is here) stay danger. Where "no" and "not" are one word (Polish "nie", Romanian "nu"), list
+it with the word it negates ("nu e", "nie jestem"), so "nu el e aici" (no, he's here) stays danger. A phrase fires when any one of its occurrences is not
+cancelled, and any language's phrase counts. A reassurance is cancelled by a negation anywhere before it in
+its clause ("i don't think i'm safe"): the guard must be surer of safety than the phrases are of danger.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -29,6 +33,8 @@ from bot.nlu.text import fold, fold_letters
 
 # Urdu letters an Arabic keyboard lacks, as people type them there (ھ as ه, ے as ي).
 _ARABIC_KEYBOARD = str.maketrans({"ھ": "ه", "ے": "ي", "ۓ": "ي"})
+# What ends a clause: a negation counts only within its clause.
+_CLAUSE = re.compile(r"[,.;:!?()\[\]{}\"،؛؟۔।\n]+")
 DANGER_DIR = Path(__file__).resolve().parents[2] / "locales" / "danger"
 
 Words = Dict[str, FrozenSet[str]]  # language → folded phrases or cues
@@ -82,24 +88,43 @@ class DangerPhrases:
             self.reassurance,
         )
 
-    def _said(self, padded: str, language: str, phrase: str) -> bool:
-        """Whether the padded, folded text says `phrase` at least once without a cue of its language
-        cancelling it."""
-        before = self.negations.get(language, frozenset())
+    def _cancelled(self, clause: str, language: str, phrase: str, anywhere_before: bool) -> int:
+        """How many times a padded, folded clause says `phrase` with a cue of its language cancelling it: a
+        negation that starts before the phrase and ends right before it or within it ("nu e" cancels "e
+        aici" in "nu e aici"; "nie jestem" cancels "jestem w niebezpieczeństwie"), or anywhere before it
+        for reassurance; or a negation right after it."""
+        before = [(cue, list(_occurrences(clause, cue))) for cue in self.negations.get(language, ())]
         after = self.negations_after.get(language, frozenset())
-        for start in _occurrences(padded, phrase):
-            head, tail = padded[: start + 1], padded[start + len(phrase) + 1 :]
-            if any(head.endswith(f" {cue} ") for cue in before):
-                continue
-            if any(tail.startswith(f" {cue} ") for cue in after):
-                continue
-            return True
-        return False
+        count = 0
+        for start in _occurrences(clause, phrase):
+            end = start + len(phrase) + 1  # the phrase's trailing space
+            negated = any(
+                at < start and (anywhere_before or start <= at + len(cue) + 1 <= end)
+                for cue, places in before
+                for at in places
+            )
+            if negated or any(clause[end:].startswith(f" {cue} ") for cue in after):
+                count += 1
+        return count
 
-    def _first(self, words: Words, text: str) -> Optional[str]:
+    def _said(self, text: str, language: str, phrase: str, anywhere_before: bool = False) -> bool:
+        """Whether the text says `phrase` at least once without a cue of its language cancelling it. A cue
+        counts within its clause only: "nu, e aici" (no, he is here) is danger, "nu e aici" is not."""
+        padded = f" {form(text)} "
+        said = sum(1 for _ in _occurrences(padded, phrase))
+        if not said:
+            return False
+        cancelled = sum(
+            self._cancelled(f" {form(clause)} ", language, phrase, anywhere_before)
+            for clause in _CLAUSE.split(text)
+        )
+        return said > cancelled
+
+    def _first(self, words: Words, text: str, anywhere_before: bool = False) -> Optional[str]:
         padded = f" {form(text)} "
         for language, phrases in words.items():
-            if any(self._said(padded, language, phrase) for phrase in phrases):
+            found = (p for p in phrases if f" {p} " in padded)  # the cheap test first
+            if any(self._said(text, language, phrase, anywhere_before) for phrase in found):
                 return language
         return None
 
@@ -109,17 +134,17 @@ class DangerPhrases:
 
     def matched_phrases(self, text: str) -> List[Tuple[str, str]]:
         """Every (language, phrase) the text says, for reports and tests."""
-        padded = f" {form(text)} "
         return sorted(
             (language, phrase)
             for language, phrases in self.phrases.items()
             for phrase in phrases
-            if self._said(padded, language, phrase)
+            if self._said(text, language, phrase)
         )
 
     def reassured(self, text: str) -> Optional[str]:
-        """The language of the first reassurance the text says ("i'm safe now", not negated), or None."""
-        return self._first(self.reassurance, text)
+        """The language of the first reassurance the text says, or None. Read more warily than danger: a
+        negation anywhere before it in its clause cancels it ("i don't think i'm safe")."""
+        return self._first(self.reassurance, text, anywhere_before=True)
 
     def calm(self, text: str) -> bool:
         """A reassurance and no danger phrase: what the NLU guard never lets stand as an emergency."""
