@@ -12,6 +12,8 @@ A language's file holds:
 - `reassurance`: what a person who is safe now types ("i'm safe now", "he's gone now"). Never danger by
   itself: the NLU guard takes an `emergency` label off a message that says one of these (not negated: "i'm
   not safe now" is no reassurance) and contains no danger phrase.
+- `doubts`: more words that cancel a reassurance anywhere before it in its clause, though not a danger
+  phrase ("i hope i'm safe"; Romanian "nu", which is also "no", so it cannot cancel danger).
 
 A negation must touch the phrase it cancels, in the same clause: "not now, he's here" and Romanian "nu, e
 aici" (no, he is here) stay danger. Where "no" and "not" are one word (Polish "nie", Romanian "nu"), list
@@ -65,6 +67,7 @@ class DangerPhrases:
     negations: Words = field(default_factory=dict)  # language → words that cancel what follows them
     negations_after: Words = field(default_factory=dict)  # language → words that cancel what precedes them
     reassurance: Words = field(default_factory=dict)  # language → what a person safe now says
+    doubts: Words = field(default_factory=dict)  # language → more words that cancel a reassurance after them
 
     @classmethod
     def load(cls, directory: Path = DANGER_DIR) -> "DangerPhrases":
@@ -77,6 +80,7 @@ class DangerPhrases:
             negations={lang: _folded(d.get("negations")) for lang, d in data.items()},
             negations_after={lang: _folded(d.get("negations_after")) for lang, d in data.items()},
             reassurance={lang: _folded(d.get("reassurance")) for lang, d in data.items()},
+            doubts={lang: _folded(d.get("doubts")) for lang, d in data.items()},
         )
 
     def only(self, language: str) -> "DangerPhrases":
@@ -86,6 +90,7 @@ class DangerPhrases:
             self.negations,
             self.negations_after,
             self.reassurance,
+            self.doubts,
         )
 
     def _cancelled(self, clause: str, language: str, phrase: str, anywhere_before: bool) -> int:
@@ -93,7 +98,10 @@ class DangerPhrases:
         negation that starts before the phrase and ends right before it or within it ("nu e" cancels "e
         aici" in "nu e aici"; "nie jestem" cancels "jestem w niebezpieczeństwie"), or anywhere before it
         for reassurance; or a negation right after it."""
-        before = [(cue, list(_occurrences(clause, cue))) for cue in self.negations.get(language, ())]
+        cues = set(self.negations.get(language, ()))
+        if anywhere_before:
+            cues |= self.doubts.get(language, frozenset())
+        before = [(cue, list(_occurrences(clause, cue))) for cue in cues]
         after = self.negations_after.get(language, frozenset())
         count = 0
         for start in _occurrences(clause, phrase):
