@@ -17,9 +17,10 @@ A language's file holds:
 
 A negation must touch the phrase it cancels, in the same clause: "not now, he's here" and Romanian "nu, e
 aici" (no, he is here) stay danger. Where "no" and "not" are one word (Polish "nie", Romanian "nu"), list
-it with the word it negates ("nu e", "nie jestem"), so "nu el e aici" (no, he's here) stays danger. A phrase fires when any one of its occurrences is not
-cancelled, and any language's phrase counts. A reassurance is cancelled by a negation anywhere before it in
-its clause ("i don't think i'm safe"): the guard must be surer of safety than the phrases are of danger.
+it with the word it negates ("nu e", "nie jestem"), so "nu el e aici" (no, he's here) stays danger. A
+phrase fires when any one of its occurrences is not cancelled, and any language's phrase counts. A
+reassurance is cancelled by a negation or doubt anywhere before it in its clause ("i don't think i'm
+safe"): the guard must be surer of safety than the phrases are of danger.
 """
 
 from __future__ import annotations

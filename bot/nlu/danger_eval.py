@@ -82,7 +82,9 @@ class Model:
         return str(ranking[0]["name"])
 
 
-def held_out(languages: List[str], folds: int, danger: DangerPhrases, guard: bool) -> Dict[Tuple[str, str], str]:
+def held_out(
+    languages: List[str], folds: int, danger: DangerPhrases, guard: bool
+) -> Dict[Tuple[str, str], str]:
     """(language, text) → the intent a model trained without that example gives it."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -120,7 +122,10 @@ def measure(folds: int, guard: bool = True) -> Dict[str, Any]:
             "recall_both_held_out": len(by_phrase | by_model) / len(emergencies) if predicted else None,
             "missed_by_both_trained": sorted(set(emergencies) - by_phrase - by_trained),
         }
-        for name, sentences in (("reassurance", reassurance.get(lang) or []), ("not_danger", not_danger[lang])):
+        for name, sentences in (
+            ("reassurance", reassurance.get(lang) or []),
+            ("not_danger", not_danger[lang]),
+        ):
             phrase_alarms = [s for s in sentences if danger.match(s)]
             model_alarms = [s for s in sentences if full.intent(s) == EMERGENCY]
             row[name] = {
@@ -135,22 +140,22 @@ def measure(folds: int, guard: bool = True) -> Dict[str, Any]:
 
 def table(result: Dict[str, Any]) -> str:
     lines = [
-        "| language | emergencies | recall: phrases | classifier (held out) | both | "
-        "reassurance false alarms: phrases / classifier / either | past incidents: phrases / classifier / either |",
+        "| language | emergencies | recall: phrases | classifier (held out) | both "
+        "| reassurance false alarms: phrases / classifier / either "
+        "| past incidents: phrases / classifier / either |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+
+    def alarms(r: Dict[str, Any]) -> str:
+        return f"{len(r['phrases'])} / {len(r['classifier'])} / {len(r['either'])} of {r['sentences']}"
+
     for lang, row in result.items():
-
-        def alarms(name: str) -> str:
-            r = row[name]
-            return f"{len(r['phrases'])} / {len(r['classifier'])} / {len(r['either'])} of {r['sentences']}"
-
         model = row["recall_classifier_held_out"]
         both = row["recall_both_held_out"]
         lines.append(
             f"| {lang} | {row['emergencies']} | {row['recall_phrases']:.3f} | "
             f"{'-' if model is None else f'{model:.3f}'} | {'-' if both is None else f'{both:.3f}'} | "
-            f"{alarms('reassurance')} | {alarms('not_danger')} |"
+            f"{alarms(row['reassurance'])} | {alarms(row['not_danger'])} |"
         )
     return "\n".join(lines)
 
@@ -158,7 +163,9 @@ def table(result: Dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3, help="1: no held-out recall (faster)")
-    parser.add_argument("--no-guard", action="store_true", help="the classifier without the reassurance guard")
+    parser.add_argument(
+        "--no-guard", action="store_true", help="the classifier without the reassurance guard"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = measure(args.folds, guard=not args.no_guard)

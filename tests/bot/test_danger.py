@@ -152,4 +152,7 @@ class TestRelabelCalm:
         assert relabel_calm(RANKING[1], RANKING, "yes i'm safe", DANGER) is None
 
     def test_a_ranking_of_emergency_alone_becomes_an_answer(self) -> None:
-        assert relabel_calm(RANKING[0], RANKING[:1], "i'm safe", DANGER) == {"name": "inform", "confidence": 0.0}
+        assert relabel_calm(RANKING[0], RANKING[:1], "i'm safe", DANGER) == {
+            "name": "inform",
+            "confidence": 0.0,
+        }

@@ -61,7 +61,9 @@ def test_reassurance_is_not_danger(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_emergency_example_reads_as_reassurance(language: str) -> None:
-    calm = [t for t, intent in examples(language).items() if intent == "emergency" and danger_phrases().calm(t)]
+    calm = [
+        t for t, intent in examples(language).items() if intent == "emergency" and danger_phrases().calm(t)
+    ]
     assert calm == [], f"a reassurance cue of locales/danger/ would take `emergency` off {calm}"
 
 
