@@ -104,8 +104,9 @@ def danger_phrases() -> DangerPhrases:
 
 
 def danger_misses(language: str) -> list[str]:
-    """The `emergency` examples of a language that no danger phrase of that language catches."""
-    own = DangerPhrases({language: danger_phrases().phrases.get(language, frozenset())})
+    """The `emergency` examples of a language that no danger phrase of that language catches (its negations
+    considered: a phrase a negation cancels catches nothing)."""
+    own = danger_phrases().only(language)
     return [
         text for text, intent in examples(language).items() if intent == EMERGENCY and own.match(text) is None
     ]
