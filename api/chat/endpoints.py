@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from api.auth import public
-from api.chat import service
-from api.chat.errors import BotUnavailable, ConversationEnded, ConversationNotFound
-from api.chat.schemas import ConversationCreate, ConversationRead, MessageIn, Reply
+from api.conversation import service
+from api.conversation.errors import BotUnavailable, ConversationEnded, ConversationNotFound
+from api.conversation.schemas import ConversationCreate, ConversationRead, MessageIn, Reply
 from api.errors import InvalidRequest, error_responses
 
 router = APIRouter(prefix="/v1/chat/conversations", tags=["web chat"])

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.chat.gateway import choose_language_payload
-from api.chat.language import native_name
 from api.consent.repository import register_wording
+from api.conversation.gateway import choose_language_payload
+from api.conversation.language import native_name
 from api.flow.payloads import choice_payload
 from api.hours.calendar import ASAP
 from api.i18n import Translator
@@ -92,7 +92,7 @@ async def render(
     arguments: dict[str, Any],
     menu: list[str] | None = None,
 ) -> NlgResponse:
-    """`menu`: the languages of a language menu, in order (see api/chat/gateway.py)."""
+    """`menu`: the languages of a language menu, in order (see api/conversation/gateway.py)."""
     menu = menu or []
     if spec.silent:
         return NlgResponse()

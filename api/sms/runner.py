@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.chat.gateway import Gateway
-from api.chat.relay import RasaRelay
 from api.config import Settings
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.sms import service

@@ -4,7 +4,7 @@
    is stored under its MessageSid (a re-delivery inserts nothing) with its body sealed, and the number's
    contact row is made on first contact. Nothing slow: Twilio gets its empty TwiML at once.
 2. **The turn** (`answer_next`, in the worker): the oldest unanswered message of a conversation whose earlier
-   messages are all answered is claimed, sent through `api.chat.service.send` (the same gateway as the web
+   messages are all answered is claimed, sent through `api.conversation.service.send` (the gateway of the web
    chat: danger phrases first, then the language), and the replies go into the outbox in the same
    transaction that marks the message answered and wipes its body.
 3. **Sending** (`send_next`, in the worker): the next SMS of a conversation is checked against the
@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.chat import service as chat_service
-from api.chat.errors import BotUnavailable, ConversationEnded
-from api.chat.models import Conversation
-from api.chat.relay import RasaRelay
-from api.chat.schemas import MAX_MESSAGE_CHARS, BotMessage
 from api.config import Settings
+from api.conversation import service as chat_service
+from api.conversation.errors import BotUnavailable, ConversationEnded
+from api.conversation.models import Conversation
+from api.conversation.relay import RasaRelay
+from api.conversation.schemas import MAX_MESSAGE_CHARS, BotMessage
 from api.i18n import Translator
 from api.kit import phone
 from api.kit.crypto import DecryptionError, Vault
@@ -60,7 +60,7 @@ from api.sms.twilio import SendResult, TwilioClient
 from api.sms.wording import compose, render
 
 if TYPE_CHECKING:
-    from api.chat.gateway import Gateway
+    from api.conversation.gateway import Gateway
 
 logger = logging.getLogger("api.sms")
 

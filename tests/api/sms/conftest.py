@@ -19,9 +19,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from api.chat.gateway import Gateway
-from api.chat.relay import RasaRelay
 from api.config import Settings
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.sms.models import SmsInbound, SmsOutbound
 from api.sms.service import SmsContext, outbound_aad

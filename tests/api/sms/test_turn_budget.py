@@ -89,7 +89,9 @@ class TestTurnBudget:
         }
         for turn, stages in measured.items():
             total = tuple(sum(values) for values in zip(*stages.values(), strict=True))
-            print(f"\nSMS turn budget ({turn} message): {stages} total (transactions, language reads) {total}")
+            print(
+                f"\nSMS turn budget ({turn} message): {stages} total (transactions, language reads) {total}"
+            )
         _url, fake = fake_twilio
         assert len(fake.messages) == 2
         assert [row.state for row in await outbound_rows(app)] == ["submitted", "submitted"]

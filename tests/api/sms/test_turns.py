@@ -1,4 +1,4 @@
-"""The worker's bot turns: each message through api.chat.service.send, replies into the outbox, edge cases."""
+"""The worker's bot turns: each message through the conversation core, replies into the outbox, edge cases."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from api.chat.models import Conversation
 from api.config import REPO_ROOT
+from api.conversation.models import Conversation
 from api.i18n import Translator
 from api.sms import service
 from api.sms.models import SmsContact

@@ -7,12 +7,12 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.chat.errors import ConversationEnded, ConversationNotFound
-from api.chat.gateway import CHOOSE_LANGUAGE, Gateway
-from api.chat.models import Conversation
-from api.chat.relay import RasaRelay
-from api.chat.schemas import BotMessage
-from api.chat.tracker import TrackerStore
+from api.conversation.errors import ConversationEnded, ConversationNotFound
+from api.conversation.gateway import CHOOSE_LANGUAGE, Gateway
+from api.conversation.models import Conversation
+from api.conversation.relay import RasaRelay
+from api.conversation.schemas import BotMessage
+from api.conversation.tracker import TrackerStore
 from api.kit.models import utcnow
 
 
@@ -29,7 +29,7 @@ async def start(
     conversation_id: str | None = None,
 ) -> Conversation:
     """A new conversation. `chosen`: the person picked the language (the web page's picker); otherwise
-    their first message picks it (see api/chat/gateway.py)."""
+    their first message picks it (see api/conversation/gateway.py)."""
     conversation = Conversation(
         id=conversation_id or new_conversation_id(),
         channel=channel,
