@@ -106,14 +106,9 @@ async def claim_inbound(
         )
         if head is None:
             continue
-        if head.status == InboundStatus.processing and head.lease_until and as_utc(head.lease_until) >= now:
-            continue  # being answered now: the later ones wait
-        if head.status == InboundStatus.received and as_utc(head.next_attempt_at) > now:
-            continue  # waiting to retry: the later ones wait too
-        head.status = InboundStatus.processing
-        head.claim = claim
-        head.lease_until = now + lease
-        head.attempts += 1
+        if head.waits(now):
+            continue  # being answered now, or waiting to retry: the later ones wait
+        head.take(claim, now, lease)
         await session.flush()
         return head
     return None
@@ -165,15 +160,9 @@ async def claim_outbound(
         )
         if head is None:
             continue
-        if head.state == OutboxState.sending and head.lease_until and as_utc(head.lease_until) >= now:
+        if head.waits(now):
             continue
-        if head.state == OutboxState.pending and as_utc(head.next_attempt_at) > now:
-            continue
-        head.state = OutboxState.sending
-        head.claim = claim
-        head.lease_until = now + lease
-        head.attempts += 1
-        head.updated_at = now
+        head.take(claim, now, lease)
         await session.flush()
         return head, holder
     return None
