@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.consent.repository import register_wording
+from api.consent.service import register_wording
 from api.conversation.gateway import choose_language_payload
 from api.conversation.language import native_name
 from api.flow.payloads import choice_payload
-from api.hours.calendar import ASAP
 from api.i18n import Translator
+from api.kit.calendar import ASAP
 from api.kit.time import as_london
 from api.nlg import plural
 from api.nlg.catalogue import ResponseSpec

@@ -223,3 +223,33 @@ async def close(
     entry.outcome = outcome
     entry.closed_at = now
     return await _finish(session, caller, entry, Action.close, f"outcome={outcome}")
+
+
+# ---- what other features ask of the queues (api/intake, the worker) ----
+
+
+async def enqueue(session: AsyncSession, referral: Referral, queue: str, *, secondary: bool) -> QueueEntry:
+    return await repository.enqueue(session, referral, queue, secondary=secondary)
+
+
+async def visible_to(session: AsyncSession, referral_id: uuid.UUID, queues: frozenset[str]) -> bool:
+    """Whether the case has an entry in one of these queues (a provider may see it)."""
+    return await repository.visible_to(session, referral_id, queues)
+
+
+async def withdraw_open_entries(session: AsyncSession, referral_id: uuid.UUID) -> int:
+    return await repository.withdraw_open_entries(session, referral_id)
+
+
+async def make_urgent(
+    session: AsyncSession, referral_id: uuid.UUID, priority_rank: int, deadline: datetime | None
+) -> int:
+    return await repository.make_urgent(session, referral_id, priority_rank, deadline)
+
+
+async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline: datetime) -> int:
+    return await repository.bring_forward(session, referral_id, deadline)
+
+
+async def release_lapsed_leases(session: AsyncSession, now: datetime) -> int:
+    return await repository.release_lapsed_leases(session, now)

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.kit.crypto import DecryptionError, Vault
+from api.kit.crypto import Vault
 from api.kit.models import utcnow
-from api.referral.service import person_aad
+from api.referral import service as referral_service
 from api.sms import repository
 from api.sms.context import LEASE, SmsContext
 from api.sms.errors import InvalidWebhook
@@ -41,14 +41,15 @@ async def blocked_reason(session: AsyncSession, vault: Vault, contact: SmsContac
     """Why this number must not be texted now, or None. See the rule in the module's docstring."""
     if contact.opted_out:
         return "opted_out"
-    for referral in await repository.referrals_by_phone(session, contact.phone_index):
-        try:
-            person = vault.cipher.open_json(referral.person_sealed, person_aad(referral.id))
-        except DecryptionError:
-            continue
-        if isinstance(person, dict) and isinstance(person.get("sms_safe"), bool):
-            return None if person["sms_safe"] else "do_not_text"
+    if await referral_service.sms_safe(session, vault, contact.phone_index) is False:
+        return "do_not_text"
     return None
+
+
+async def cancel_pending(session: AsyncSession, conversation_id: str | None, phone_index: str | None) -> int:
+    """Cancel every SMS not yet handed to Twilio for this conversation or this number (consent was
+    withdrawn), in the caller's transaction. Returns how many."""
+    return await repository.cancel_pending(session, conversation_id, phone_index)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ dies leaves its lease to lapse; the message is then claimable again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -20,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import insert_ignoring_duplicates, lock_rows
 from api.kit.time import as_utc
-from api.referral.models import Referral
 from api.sms.models import (
     InboundStatus,
     OutboxState,
@@ -31,7 +29,6 @@ from api.sms.models import (
 )
 
 CANDIDATE_CONVERSATIONS = 50
-REFERRALS_CONSULTED = 20
 
 
 async def add_contact_if_new(
@@ -195,16 +192,6 @@ async def take_send_slot(session: AsyncSession, sender: str, now: datetime, spac
     pace.next_at = slot + spacing
     await session.flush()
     return slot
-
-
-async def referrals_by_phone(session: AsyncSession, phone_index: str) -> Sequence[Referral]:
-    rows = await session.scalars(
-        select(Referral)
-        .where(Referral.phone_index == phone_index)
-        .order_by(Referral.created_at.desc())
-        .limit(REFERRALS_CONSULTED)
-    )
-    return list(rows)
 
 
 async def cancel_pending(session: AsyncSession, conversation_id: str | None, phone_index: str | None) -> int:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from api.consent.models import ConsentReceipt
-from api.consent.service import cancel_pending_outbound_messages
+from api.intake.service import cancel_pending_outbound_messages
 from api.kit.models import utcnow
 from api.referral.models import Referral
 from api.referral.service import answers_aad, new_reference, person_aad
