@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
 from api.auth import ProviderCaller
-from api.db import session_dependency
+from api.deps import (
+    AppSettings,
+    AppVault,
+    Session,
+)
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.queue import service
 from api.queue.errors import (
@@ -23,7 +26,6 @@ from api.queue.errors import (
 from api.queue.schemas import CaseState, ClaimedCase, CloseCase, QueueList, QueueName, ReturnToTriage
 
 router = APIRouter(prefix="/v1/queues", tags=["provider queues"])
-Session = Annotated[AsyncSession, Depends(session_dependency)]
 
 
 @router.get(
@@ -47,11 +49,9 @@ async def list_cases(
     responses=error_responses(Unauthenticated, Forbidden, QueueForbidden, QueueEmpty, InvalidRequest),
 )
 async def claim_next(
-    queue: QueueName, caller: ProviderCaller, session: Session, request: Request
+    queue: QueueName, caller: ProviderCaller, session: Session, vault: AppVault, settings: AppSettings
 ) -> ClaimedCase:
-    return await service.claim(
-        session, request.app.state.vault, caller, queue, request.app.state.settings.queue_lease_seconds
-    )
+    return await service.claim(session, vault, caller, queue, settings.queue_lease_seconds)
 
 
 # Every transition acts on one entry of the caller's queue and may meet the same errors.
@@ -77,12 +77,10 @@ async def accept_case(
 
 @router.post("/{queue}/cases/{entry_id}/extend-lease", response_model=CaseState, responses=TRANSITION_ERRORS)
 async def extend_lease(
-    queue: QueueName, entry_id: uuid.UUID, caller: ProviderCaller, session: Session, request: Request
+    queue: QueueName, entry_id: uuid.UUID, caller: ProviderCaller, session: Session, settings: AppSettings
 ) -> CaseState:
     """A fresh lease from now. Only the lease holder, and only before the lease runs out."""
-    return await service.extend_lease(
-        session, caller, queue, entry_id, request.app.state.settings.queue_lease_seconds
-    )
+    return await service.extend_lease(session, caller, queue, entry_id, settings.queue_lease_seconds)
 
 
 @router.post("/{queue}/cases/{entry_id}/return", response_model=CaseState, responses=TRANSITION_ERRORS)
