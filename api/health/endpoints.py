@@ -17,7 +17,6 @@ from api.deps import (
     Sessions,
 )
 from api.kit.models import utcnow
-from api.kit.time import as_utc
 from api.worker.models import WorkerHeartbeat
 
 router = APIRouter(tags=["health"])
@@ -57,7 +56,7 @@ async def ready(sessions: Sessions, settings: AppSettings, relay: AppRelay) -> J
             )
         checks["database"] = True
         stale_after = timedelta(seconds=max(10.0, settings.worker_poll_seconds * 5))
-        checks["worker"] = beat is not None and utcnow() - as_utc(beat) < stale_after
+        checks["worker"] = beat is not None and utcnow() - beat < stale_after
     except Exception:
         checks["database"] = False
         checks["worker"] = False

@@ -295,8 +295,8 @@ async def mark_urgent(
         return referral_service.to_read(referral)
     now = now or utcnow()
     deadline = contact_deadline(now, DeadlineKind.SAME_WORKING_DAY)
-    if referral.deadline is not None and as_utc(referral.deadline) < deadline:
-        deadline = as_utc(referral.deadline)
+    if referral.deadline is not None and referral.deadline < deadline:
+        deadline = referral.deadline
     was = referral.priority
     referral.priority = URGENT_PRIORITY
     referral.emergency = True

@@ -36,7 +36,6 @@ from api.audit import service as audit
 from api.auth import Caller
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
-from api.kit.time import as_utc
 from api.queue import repository
 from api.queue.errors import (
     CaseHeldByAnother,
@@ -85,7 +84,7 @@ def _item(entry: QueueEntry, referral: Referral) -> QueueItem:
         received_at=read.received_at,
         flags=read.flags,
         is_secondary=entry.is_secondary,
-        lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
+        lease_expires_at=entry.lease_expires_at,
         callback_from=read.callback_from,
         callback_until=read.callback_until,
     )
@@ -113,9 +112,9 @@ def _state(entry: QueueEntry, referral: Referral) -> CaseState:
         reference=referral.reference,
         queue=QueueName(entry.queue),
         status=EntryStatus(entry.status),
-        lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
-        accepted_at=as_utc(entry.accepted_at) if entry.accepted_at else None,
-        closed_at=as_utc(entry.closed_at) if entry.closed_at else None,
+        lease_expires_at=entry.lease_expires_at,
+        accepted_at=entry.accepted_at,
+        closed_at=entry.closed_at,
         return_reason=reason,
         return_note=note,
         outcome=CloseOutcome(entry.outcome) if entry.outcome else None,
@@ -149,7 +148,7 @@ async def claim(
     await audit.record(session, caller, "queue.claim", entry.referral_id, _audit_reason(entry))
     return ClaimedCase(
         entry_id=str(entry.id),
-        lease_expires_at=as_utc(entry.lease_expires_at),
+        lease_expires_at=entry.lease_expires_at,
         case=referral_service.detail(vault, referral),
     )
 

@@ -110,10 +110,10 @@ def to_read(referral: Referral) -> ReferralRead:
         deadline=datetime.fromisoformat(decision["deadline"]) if decision.get("deadline") else None,
         flags=list(decision.get("flags", [])),
         rules_version=referral.rules_version,
-        received_at=as_utc(referral.received_at),
+        received_at=referral.received_at,
         consent_receipt_id=str(referral.consent_receipt_id),
-        callback_from=as_utc(referral.callback_from) if referral.callback_from else None,
-        callback_until=as_utc(referral.callback_until) if referral.callback_until else None,
+        callback_from=referral.callback_from,
+        callback_until=referral.callback_until,
     )
 
 

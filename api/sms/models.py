@@ -16,7 +16,6 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.kit.models import Base, CreatedAtMixin, IdMixin, utcnow
-from api.kit.time import as_utc
 from api.sms.schemas import StatusReport, merge_status
 
 NO_BODY = "no_body"
@@ -88,8 +87,8 @@ class SmsInbound(CreatedAtMixin, Base):
     def waits(self, now: datetime) -> bool:
         """Still in a worker's hands, or waiting for its retry: the conversation's later messages wait too."""
         if self.status == InboundStatus.processing:
-            return self.lease_until is not None and as_utc(self.lease_until) >= now
-        return self.status == InboundStatus.received and as_utc(self.next_attempt_at) > now
+            return self.lease_until is not None and self.lease_until >= now
+        return self.status == InboundStatus.received and self.next_attempt_at > now
 
     def take(self, claim: str, now: datetime, lease: timedelta) -> None:
         self.status = InboundStatus.processing
@@ -145,8 +144,8 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
     def waits(self, now: datetime) -> bool:
         """Being sent, or waiting for its retry: the conversation's later SMS wait too."""
         if self.state == OutboxState.sending:
-            return self.lease_until is not None and as_utc(self.lease_until) >= now
-        return self.state == OutboxState.pending and as_utc(self.next_attempt_at) > now
+            return self.lease_until is not None and self.lease_until >= now
+        return self.state == OutboxState.pending and self.next_attempt_at > now
 
     def take(self, claim: str, now: datetime, lease: timedelta) -> None:
         self.state = OutboxState.sending

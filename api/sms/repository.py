@@ -18,7 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import insert_ignoring_duplicates, lock_rows
-from api.kit.time import as_utc
 from api.sms.models import (
     InboundStatus,
     OutboxState,
@@ -188,7 +187,7 @@ async def take_send_slot(session: AsyncSession, sender: str, now: datetime, spac
         lock_rows(session, select(SmsSenderPace).where(SmsSenderPace.sender_number == sender))
     )
     assert pace is not None
-    slot = max(now, as_utc(pace.next_at))
+    slot = max(now, pace.next_at)
     pace.next_at = slot + spacing
     await session.flush()
     return slot
