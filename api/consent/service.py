@@ -24,7 +24,7 @@ from api.auth import Caller
 from api.consent import repository
 from api.consent.errors import ConsentNotFound
 from api.consent.models import ConsentReceipt
-from api.consent.schemas import ConsentDetail, ConsentRead, WordingRead
+from api.consent.schemas import ConsentDetail, ConsentRead, ReceiptKind, WordingRead
 from api.kit.crypto import Vault
 from api.principal.models import PrincipalKind
 from api.referral import service as referral_service
@@ -33,7 +33,7 @@ from api.referral.service import referrer_aad
 
 logger = logging.getLogger("api.consent")
 
-WITHDRAWAL = "withdrawal"
+WITHDRAWAL = ReceiptKind.withdrawal
 
 
 @dataclass(frozen=True)

@@ -33,14 +33,13 @@ from api.consent import service as consent_service
 from api.consent.errors import ConsentNotFound, ConsentNotWithdrawable
 from api.consent.giver import NoValidConsent, consent_basis
 from api.consent.models import ConsentReceipt
-from api.consent.schemas import WithdrawalCreate
+from api.consent.schemas import ReceiptKind, WithdrawalCreate
 from api.hours import service as hours_service
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.kit.time import as_london, as_utc
 from api.principal.models import PrincipalKind
 from api.queue import service as queue_service
-from api.queue.models import PRIORITY_RANK
 from api.referral import service as referral_service
 from api.referral.errors import (
     CallbackUnavailable,
@@ -67,7 +66,8 @@ from api.referral.service import Parts, referrer_aad
 from api.sms import outbox as sms_outbox
 from api.triage import TriageDecision, TriageInput, evaluate
 from api.triage.deadlines import DeadlineKind, contact_deadline
-from api.triage.schemas import Outcome
+from api.triage.queue_order import PRIORITY_RANK
+from api.triage.schemas import Consent, Flag, LawfulBasis, Outcome, Priority
 
 logger = logging.getLogger("api.consent")
 
@@ -75,7 +75,7 @@ SHARING_PURPOSES = {Purpose.store_and_process, Purpose.share_with_provider}
 
 
 def _triage_input(
-    data: dict[str, Any], caller: Caller, received_at: datetime, *, lawful_basis: str, consent: str | None
+    data: dict[str, Any], caller: Caller, received_at: datetime, *, lawful_basis: str, consent: Consent | None
 ) -> TriageInput:
     """The triage input as the server sees it: the lawful basis and consent from the receipt, the role from
     the caller, the time now."""
@@ -87,7 +87,9 @@ def _triage_input(
     return TriageInput.model_validate(data)
 
 
-def _unstored(decision: TriageDecision, received_at: datetime, outcome: str | None = None) -> ReferralRead:
+def _unstored(
+    decision: TriageDecision, received_at: datetime, outcome: Outcome | None = None
+) -> ReferralRead:
     dumped: dict[str, Any] = decision.model_dump(mode="json")
     return ReferralRead(
         reference=None,
@@ -135,35 +137,37 @@ async def create(
         if consent.referrer is None or consent.referrer.role not in SAFEGUARDING_ROLES:
             raise SafeguardingRoleRequired()
         triage_input = _triage_input(
-            parts.triage, caller, received_at, lawful_basis=basis, consent="not_asked"
+            parts.triage, caller, received_at, lawful_basis=basis, consent=Consent.NOT_ASKED
         )
         decision = evaluate(triage_input)
         given_by = consent.given_by
     else:
         given = SHARING_PURPOSES <= set(consent.purposes)
-        consent_value = ("given" if given else "refused") if basis == "consent" else None
+        consent_value = (
+            (Consent.GIVEN if given else Consent.REFUSED) if basis == LawfulBasis.CONSENT else None
+        )
         triage_input = _triage_input(
             parts.triage, caller, received_at, lawful_basis=basis, consent=consent_value
         )
         decision = evaluate(triage_input)
-        if decision.outcome == "rejected_no_consent":
+        if decision.outcome == Outcome.REJECTED_NO_CONSENT:
             raise ConsentRequired()
         if Purpose.store_and_process not in consent.purposes:
             # Nothing may be kept without consent to store it: answer with the decision, keep nothing.
             return _unstored(decision, received_at)
-        concern = "safeguarding" in decision.flags or triage_input.child_safeguarding_concern
+        concern = Flag.SAFEGUARDING in decision.flags or triage_input.child_safeguarding_concern
         try:
             who = consent_basis(triage_input.age_years, consent.given_by, concern)
         except NoValidConsent as exc:
             if exc.invalid:
                 raise ConsentGiverInvalid() from exc
             # A child under 13 alone, with no safeguarding concern: a parent or carer must consent.
-            return _unstored(decision, received_at, outcome="signposted")
+            return _unstored(decision, received_at, outcome=Outcome.SIGNPOSTED)
         given_by = who.given_by
         if who.lawful_basis != basis:
             # Under 13 with a safeguarding concern: the safeguarding basis, consent sought at first contact.
             triage_input = _triage_input(
-                parts.triage, caller, received_at, lawful_basis=who.lawful_basis, consent="not_asked"
+                parts.triage, caller, received_at, lawful_basis=who.lawful_basis, consent=Consent.NOT_ASKED
             )
             decision = evaluate(triage_input)
     if not await consent_service.all_known(session, consent.wording_versions):
@@ -177,7 +181,7 @@ async def create(
         conversation_id=payload.conversation_id,
         language=payload.language,
         receipt=ConsentReceipt(
-            kind="grant",
+            kind=ReceiptKind.grant,
             lawful_basis=triage_input.lawful_basis,
             purposes=[str(p) for p in consent.purposes],
             wording_versions=consent.wording_versions,
@@ -273,7 +277,7 @@ async def read_for(session: AsyncSession, vault: Vault, caller: Caller, referenc
     return referral_service.detail(vault, referral)
 
 
-URGENT_PRIORITY = "emergency"
+URGENT_PRIORITY = Priority.EMERGENCY
 
 
 async def mark_urgent(
@@ -300,7 +304,7 @@ async def mark_urgent(
     was = referral.priority
     referral.priority = URGENT_PRIORITY
     referral.emergency = True
-    if referral.outcome == "referred":
+    if referral.outcome == Outcome.REFERRED:
         referral.deadline = as_utc(deadline)
         referral.decision = {
             **referral.decision,
@@ -337,7 +341,7 @@ async def request_callback(
     window. Refused (409) when the window is not on offer now (closed, or passed) or the person did not
     agree to phone calls; a case the caller may not see is a 404 like a missing one."""
     referral = await referral_service.by_reference(session, reference, lock=True)
-    if referral is None or referral.outcome != "referred" or referral.withdrawn_at is not None:
+    if referral is None or referral.outcome != Outcome.REFERRED or referral.withdrawn_at is not None:
         raise ReferralNotFound()
     if caller.kind == PrincipalKind.bot and (
         body.conversation_id is None or referral.conversation_id != body.conversation_id

@@ -20,8 +20,9 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import lock_rows
-from api.queue.models import PRIORITY_RANK, EntryStatus, QueueEntry
+from api.queue.models import EntryStatus, QueueEntry
 from api.referral.models import Referral
+from api.triage.queue_order import PRIORITY_RANK
 
 OPEN_STATUSES = (EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)
 

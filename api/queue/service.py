@@ -46,9 +46,10 @@ from api.queue.errors import (
     QueueForbidden,
 )
 from api.queue.models import CloseOutcome, EntryStatus, QueueEntry, ReturnReason
-from api.queue.schemas import CaseState, ClaimedCase, QueueItem, QueueList, QueueName, ReturnToTriage
+from api.queue.schemas import CaseState, ClaimedCase, QueueItem, QueueList, ReturnToTriage
 from api.referral import service as referral_service
 from api.referral.models import Referral
+from api.triage.schemas import Queue
 
 
 class Action(StrEnum):
@@ -67,7 +68,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[EntryStatus], EntryStatus]] = {
 }
 
 
-def _check(caller: Caller, queue: QueueName) -> None:
+def _check(caller: Caller, queue: Queue) -> None:
     if queue not in caller.queues:
         raise QueueForbidden()
 
@@ -110,7 +111,7 @@ def _state(entry: QueueEntry, referral: Referral) -> CaseState:
     return CaseState(
         entry_id=str(entry.id),
         reference=referral.reference,
-        queue=QueueName(entry.queue),
+        queue=Queue(entry.queue),
         status=EntryStatus(entry.status),
         lease_expires_at=entry.lease_expires_at,
         accepted_at=entry.accepted_at,
@@ -122,7 +123,7 @@ def _state(entry: QueueEntry, referral: Referral) -> CaseState:
 
 
 async def list_queue(
-    session: AsyncSession, caller: Caller, queue: QueueName, limit: int, offset: int
+    session: AsyncSession, caller: Caller, queue: Queue, limit: int, offset: int
 ) -> QueueList:
     _check(caller, queue)
     rows = await repository.list_open(session, queue, limit, offset)
@@ -135,7 +136,7 @@ async def list_queue(
 
 
 async def claim(
-    session: AsyncSession, vault: Vault, caller: Caller, queue: QueueName, lease_seconds: int
+    session: AsyncSession, vault: Vault, caller: Caller, queue: Queue, lease_seconds: int
 ) -> ClaimedCase:
     _check(caller, queue)
     claimed = await repository.claim_next(
@@ -156,7 +157,7 @@ async def claim(
 async def _begin(
     session: AsyncSession,
     caller: Caller,
-    queue: QueueName,
+    queue: Queue,
     entry_id: uuid.UUID,
     action: Action,
     now: datetime,
@@ -186,7 +187,7 @@ async def _finish(
     return _state(entry, await repository.referral_of(session, entry))
 
 
-async def accept(session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID) -> CaseState:
+async def accept(session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.accept, now)
     entry.accepted_at = now
@@ -195,7 +196,7 @@ async def accept(session: AsyncSession, caller: Caller, queue: QueueName, entry_
 
 
 async def extend_lease(
-    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, lease_seconds: int
+    session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID, lease_seconds: int
 ) -> CaseState:
     """A fresh lease from now (not added to the old one, so holding a case needs a live caseworker)."""
     now = utcnow()
@@ -205,7 +206,7 @@ async def extend_lease(
 
 
 async def return_to_triage(
-    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, request: ReturnToTriage
+    session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID, request: ReturnToTriage
 ) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.return_to_triage, now)
@@ -215,7 +216,7 @@ async def return_to_triage(
 
 
 async def close(
-    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, outcome: CloseOutcome
+    session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID, outcome: CloseOutcome
 ) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.close, now)

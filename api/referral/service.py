@@ -107,7 +107,7 @@ def to_read(referral: Referral) -> ReferralRead:
         tier=referral.tier,
         priority=referral.priority,
         emergency=referral.emergency,
-        deadline=datetime.fromisoformat(decision["deadline"]) if decision.get("deadline") else None,
+        deadline=referral.deadline,  # the column (kept with the decision), not the JSON
         flags=list(decision.get("flags", [])),
         rules_version=referral.rules_version,
         received_at=referral.received_at,
