@@ -53,10 +53,10 @@ from sqlalchemy import text
 
 from api.auth import BOT_PRINCIPAL_ID, Caller
 from api.config import REPO_ROOT
+from api.intake import service
 from api.main import create_app
 from api.police_feed.csv_format import COLUMNS
 from api.principal.models import PrincipalKind
-from api.intake import service
 from api.referral.schemas import ReferralCreate
 from tests.builders import bearer, create_principal, referral_payload, shown_consent_versions
 
