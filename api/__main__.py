@@ -23,7 +23,7 @@ from api.db import create_engine, create_sessionmaker
 from api.encryption import commands as key_commands
 from api.police_feed import commands as police_feed_commands
 from api.principal.models import Principal, PrincipalKind
-from api.queue.schemas import QueueName
+from api.triage.schemas import Queue
 
 
 def migrate() -> None:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     create = principal.add_parser("create", help="create a principal and print its token once")
     create.add_argument("--kind", required=True, choices=[k.value for k in PrincipalKind if k != "bot"])
     create.add_argument("--name", required=True)
-    create.add_argument("--queue", action="append", default=[], choices=[q.value for q in QueueName])
+    create.add_argument("--queue", action="append", default=[], choices=[q.value for q in Queue])
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="check every event's hash chains from the one before")
     feed = sub.add_parser("import-police-feed", help="import the police daily feed (a CSV file)")

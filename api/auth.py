@@ -27,13 +27,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.config import Settings
-from api.db import session_dependency
+from api.deps import (
+    AppSettings,
+    Session,
+)
 from api.errors import Forbidden, Unauthenticated
 from api.principal.models import Principal, PrincipalKind
 
@@ -78,12 +79,11 @@ def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 
 async def current_caller(
-    request: Request,
-    session: Annotated[AsyncSession, Depends(session_dependency)],
+    session: Session,
+    settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Caller:
     token = _bearer(credentials)
-    settings: Settings = request.app.state.settings
     if hmac.compare_digest(token.encode(), settings.bot_service_token.get_secret_value().encode()):
         return Caller(BOT_PRINCIPAL_ID, PrincipalKind.bot, "bot service")
     row = await session.scalar(select(Principal).where(Principal.token_hash == hash_token(token)))

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.hours.calendar import OpeningHours, OpeningHoursError
+from api.kit.calendar import OpeningHours, OpeningHoursError
 
 PLACEHOLDER = "change-me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ class Settings(BaseSettings):
 
     # Quick exit ("Exit this page" on the web chat) replaces the page with this neutral site, in the same tab.
     quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://[^\s\"'<>]+$")
-    # When caseworkers are on duty (Europe/London; see api/hours/calendar.py for the format). In hours the bot
+    # When caseworkers are on duty (Europe/London; see api/kit/calendar.py for the format). In hours the bot
     # offers a call-back; out of hours it says when the service opens again. Deadlines do not depend on it.
     opening_hours: str = "Mon-Fri 09:00-17:00"
     closed_on_bank_holidays: bool = True
@@ -115,6 +115,7 @@ class Settings(BaseSettings):
         return self
 
     def hours(self) -> OpeningHours:
+        """The opening hours, parsed once per value (`OpeningHours.from_settings` keeps them)."""
         try:
             return OpeningHours.from_settings(
                 self.opening_hours, self.closed_dates, self.closed_on_bank_holidays
@@ -128,19 +129,24 @@ class Settings(BaseSettings):
 
     def encryption_key_ring(self) -> list[bytes]:
         """The AEAD keys, newest first. In development a placeholder derives a fixed throwaway key."""
-        raw = self.encryption_keys.get_secret_value()
-        if PLACEHOLDER in raw:
-            return [b"development-only-key-not-secret!"[:32].ljust(32, b"0")]
-        keys = []
-        for part in raw.split(","):
-            try:
-                key = base64.urlsafe_b64decode(part.strip() + "=" * (-len(part.strip()) % 4))
-            except (binascii.Error, ValueError) as exc:
-                raise ValueError("ENCRYPTION_KEYS holds a value that is not base64") from exc
-            if len(key) != 32:
-                raise ValueError("each ENCRYPTION_KEYS entry must decode to 32 bytes")
-            keys.append(key)
-        return keys
+        return list(_key_ring(self.encryption_keys.get_secret_value()))
+
+
+@lru_cache(maxsize=8)
+def _key_ring(raw: str) -> tuple[bytes, ...]:
+    """ENCRYPTION_KEYS parsed, once per value (a copy of the settings with other keys parses them again)."""
+    if PLACEHOLDER in raw:
+        return (b"development-only-key-not-secret!"[:32].ljust(32, b"0"),)
+    keys = []
+    for part in raw.split(","):
+        try:
+            key = base64.urlsafe_b64decode(part.strip() + "=" * (-len(part.strip()) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("ENCRYPTION_KEYS holds a value that is not base64") from exc
+        if len(key) != 32:
+            raise ValueError("each ENCRYPTION_KEYS entry must decode to 32 bytes")
+        keys.append(key)
+    return tuple(keys)
 
 
 @lru_cache

@@ -12,11 +12,11 @@ from api.agency_form.endpoints import sign_in_redirect
 from api.agency_form.sessions import SignInRequired
 from api.audit.endpoints import router as audit_router
 from api.chat.endpoints import router as chat_router
-from api.chat.gateway import Gateway
-from api.chat.relay import RasaRelay
-from api.chat.tracker import TrackerStore, tracker_store_url
 from api.config import Settings, get_settings
 from api.consent.endpoints import router as consent_router
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
+from api.conversation.tracker import TrackerStore, tracker_store_url
 from api.db import create_engine, create_sessionmaker
 from api.errors import install_error_handlers
 from api.health.endpoints import router as health_router

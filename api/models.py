@@ -1,8 +1,8 @@
 """Imports every feature's tables so that Alembic and the tests see one complete metadata."""
 
 from api.audit.models import AuditEvent
-from api.chat.models import Conversation
 from api.consent.models import ConsentReceipt, ConsentWording
+from api.conversation.models import Conversation
 from api.kit.models import Base
 from api.principal.models import Principal
 from api.queue.models import QueueEntry

@@ -11,7 +11,7 @@ the same run:
   small JSON object, through the same `httpx.ASGITransport`: routing, JSON in and out, the ASGI hop;
 - baseline, bare + write: the same endpoint committing one small INSERT in its own `BEGIN IMMEDIATE`
   transaction on the api's engine: the cheapest durable write;
-- create, service: `api.referral.service.create` in its own transaction, no HTTP (triage, consent receipt,
+- create, service: `api.intake.service.create` in its own transaction, no HTTP (triage, consent receipt,
   sealing, blind index, referral, queue entries);
 - create, HTTP: `POST /v1/referrals` as the bot with an `Idempotency-Key` (token check, validation, the
   idempotency record, the JSON answer), one client, then `--clients` concurrent clients;
@@ -53,10 +53,10 @@ from sqlalchemy import text
 
 from api.auth import BOT_PRINCIPAL_ID, Caller
 from api.config import REPO_ROOT
+from api.intake import service
 from api.main import create_app
 from api.police_feed.csv_format import COLUMNS
 from api.principal.models import PrincipalKind
-from api.referral import service
 from api.referral.schemas import ReferralCreate
 from tests.builders import bearer, create_principal, referral_payload, shown_consent_versions
 

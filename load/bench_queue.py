@@ -49,11 +49,11 @@ from api.main import create_app
 from api.principal.models import Principal, PrincipalKind
 from api.queue import repository, service
 from api.queue.models import EntryStatus, QueueEntry
-from api.queue.schemas import QueueName
+from api.triage.schemas import Queue
 from tests.builders import add_queued_case, bearer, create_principal
 from tests.pg import ClusterUnavailable, migrate, new_cluster, running_cluster
 
-QUEUE = QueueName.hate_crime
+QUEUE = Queue.HATE_CRIME
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 Timed = Callable[[], Awaitable[int]]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from api.chat.language import LanguageDetection
 from api.config import REPO_ROOT
+from api.conversation.language import LanguageDetection
 from api.i18n import Translator
 
 TABLE = REPO_ROOT / "tests" / "fixtures" / "first_messages.yml"

@@ -6,7 +6,7 @@ Runs `rasa test nlu --cross-validation` with the bot's own pipeline (bot/config.
 every language together (or of each language named on its own, for a quick look while writing examples),
 then splits the held-out predictions by the language each example came from. Prints a Markdown report.
 An `emergency` example the classifier misses is still caught by the danger phrases the api checks before
-any NLU (api/chat/gateway.py): every `emergency` example of a language is covered by a phrase of that
+any NLU (api/conversation/gateway.py): every `emergency` example of a language is covered by a phrase of that
 language (tests/i18n/test_danger_coverage.py), so the report shows both, and how many non-emergency
 examples a danger phrase fires on (each would get the 999 advice: a false alarm). `--check` fails (exit 1)
 when a language is below FLOOR (a regression) or when an `emergency` example is missed by both the
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from api.chat.danger import DangerPhrases
+from api.conversation.danger import DangerPhrases
 from tools.model import rasa_env
 from tools.paths import DATA, RASA, ROOT
 

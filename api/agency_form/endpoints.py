@@ -13,17 +13,21 @@ import secrets
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import deps
 from api.agency_form import sessions
 from api.agency_form.fields import form_questions
 from api.agency_form.pages import STATIC_FILES, render, static_file
 from api.agency_form.sessions import AgencyUser, FormSession, SignInRequired
 from api.agency_form.submit import ATTEST_KEY, CONSENT_BY, SAFEGUARDING_KEY, FormErrors, submit
 from api.auth import Caller, public
-from api.db import session_dependency
+from api.deps import (
+    AppSettings,
+    AppVault,
+    Session,
+)
 from api.flow.journeys import journeys
 from api.i18n import Translator
 from api.kit.models import utcnow
@@ -32,7 +36,7 @@ from api.referral.schemas import ReferrerRole
 from api.web.security import html_page, secure
 
 router = APIRouter(tags=["agency form"], include_in_schema=False)
-Db = Annotated[AsyncSession, Depends(session_dependency)]
+Db = Session
 Lang = Annotated[str | None, Query(max_length=16)]
 SIGN_IN = public("the sign-in page of the agency form: pasting an agency token is how a session starts")
 STATIC = public("the agency form's stylesheet: no data")
@@ -42,8 +46,7 @@ JOURNEY_ORDER = ("hate_crime", "asb", "domestic_abuse", "young_person", "perpetr
 
 
 def translator_of(request: Request) -> Translator:
-    translator: Translator = request.app.state.translator
-    return translator
+    return deps.translator_of(request)
 
 
 def locale_of(request: Request, lang: str | None) -> str:
@@ -266,7 +269,9 @@ async def referral_form(
 
 
 @router.post("/refer/form", response_class=HTMLResponse)
-async def send_referral(request: Request, user: AgencyUser, db: Db) -> Response:
+async def send_referral(
+    request: Request, user: AgencyUser, db: Db, settings: AppSettings, vault: AppVault
+) -> Response:
     form = await read_form(request)
     locale = locale_of(request, (form or {}).get("lang"))
     if form is None or not sessions.csrf_ok(user.csrf, form.get("csrf_token")):
@@ -277,10 +282,9 @@ async def send_referral(request: Request, user: AgencyUser, db: Db) -> Response:
     nonce = form.get("nonce", "")[:64]
     if nonce and nonce in user.submitted:
         return redirect(f"/refer/done/{user.submitted[nonce]}?{urlencode({'lang': locale})}")
-    settings = request.app.state.settings
     outcome = await submit(
         db,
-        request.app.state.vault,
+        vault,
         caller_of(user),
         journeys()[journey],
         form,

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import hash_token
-from api.db import session_dependency
+from api.deps import Session
 from api.kit.models import utcnow
 from api.principal.models import Principal, PrincipalKind
 
@@ -149,9 +149,7 @@ def signed_in(*kinds: PrincipalKind) -> Any:
     """A dependency admitting only a live form session of one of `kinds` (the form's `allow(...)`): the
     access-rule tests read `allowed_kinds` as they do for bearer-token routes."""
 
-    async def _check(
-        request: Request, db: Annotated[AsyncSession, Depends(session_dependency)]
-    ) -> FormSession:
+    async def _check(request: Request, db: Session) -> FormSession:
         now = utcnow()
         found = store_of(request).find(request.cookies.get(COOKIE), now)
         if found is None:

@@ -1,7 +1,7 @@
 """Reading the whole form, finding every error at once, and submitting through the referral service.
 
 The answers are checked by the flow's own code (flowkit, the agency variant), the referral is
-made by `api.referral.service.create` (the same code as POST /v1/referrals): no second implementation.
+made by `api.intake.service.create` (the same code as POST /v1/referrals): no second implementation.
 Nothing is stored unless the referrer attests the person's consent, or records a safeguarding basis in a
 role permitted to; any refusal from the service becomes an error on the field it is about.
 """
@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.agency_form.fields import FormQuestion, form_questions, parse_all
 from api.auth import Caller
-from api.consent import repository as consent_repository
+from api.consent import service as consent_service
 from api.errors import AppError
 from api.i18n import Translator
+from api.intake import service
 from api.kit import phone
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.kit.time import as_london
-from api.referral import service
 from api.referral.errors import (
     ConsentGiverInvalid,
     ConsentRequired,
@@ -206,7 +206,7 @@ async def submit(
     except ValidationError:
         errors.add("journey", t("form.error.generic"))
         return Outcome(None, errors)
-    await consent_repository.register_wording(db, version, statement_key, locale, statement)
+    await consent_service.register_wording(db, version, statement_key, locale, statement)
     try:
         result = await service.create(db, vault, caller, payload, allow_fictional_phones=allow_fictional)
     except AppError as error:

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit.models import AuditEvent
 from api.auth import Caller
 from api.kit.models import utcnow
-from api.kit.time import as_utc
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_KEY = 0x5A_4155_4449_54  # "ZAUDIT"
@@ -28,7 +27,7 @@ _ADVISORY_LOCK_KEY = 0x5A_4155_4449_54  # "ZAUDIT"
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
     body = json.dumps(
         {
-            "at": as_utc(event.at).isoformat(),
+            "at": event.at.isoformat(),
             "principal_id": str(event.principal_id),
             "principal_kind": event.principal_kind,
             "action": event.action,

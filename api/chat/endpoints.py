@@ -1,15 +1,18 @@
-"""Web chat: the person's side of a conversation. No account; the conversation id is the capability."""
+"""Web chat: the person's side of a conversation, an adapter over the conversation core
+(api/conversation). No account; the conversation id is the capability."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from api.auth import public
-from api.chat import service
-from api.chat.errors import BotUnavailable, ConversationEnded, ConversationNotFound
 from api.chat.schemas import ConversationCreate, ConversationRead, MessageIn, Reply
+from api.conversation import service
+from api.conversation.errors import BotUnavailable, ConversationEnded, ConversationNotFound
+from api.conversation.models import Channel
+from api.deps import AppGateway, AppRelay, AppTrackerStore, AppTranslator, Sessions
 from api.errors import InvalidRequest, error_responses
 
 router = APIRouter(prefix="/v1/chat/conversations", tags=["web chat"])
@@ -32,11 +35,12 @@ ConversationId = Annotated[
     dependencies=[WEB_CHAT],
     responses=error_responses(InvalidRequest),
 )
-async def start_conversation(body: ConversationCreate, request: Request) -> ConversationRead:
-    translator = request.app.state.translator
+async def start_conversation(
+    body: ConversationCreate, sessions: Sessions, translator: AppTranslator
+) -> ConversationRead:
     language = translator.supported(body.language)
     chosen = body.language is not None and body.language == language
-    conversation = await service.start(request.app.state.sessionmaker, "web_chat", language, chosen=chosen)
+    conversation = await service.start(sessions, Channel.web_chat, language, chosen=chosen)
     return ConversationRead(id=conversation.id, language=language, direction=translator.direction(language))
 
 
@@ -46,17 +50,20 @@ async def start_conversation(body: ConversationCreate, request: Request) -> Conv
     dependencies=[WEB_CHAT],
     responses=error_responses(ConversationNotFound, ConversationEnded, InvalidRequest, BotUnavailable),
 )
-async def send_message(conversation_id: ConversationId, body: MessageIn, request: Request) -> Reply:
-    state = request.app.state
-    messages = await service.send(
-        state.sessionmaker, state.relay, conversation_id, body.text, gateway=state.gateway
-    )
-    language = await service.language_of(state.sessionmaker, conversation_id)
+async def send_message(
+    conversation_id: ConversationId,
+    body: MessageIn,
+    sessions: Sessions,
+    relay: AppRelay,
+    gateway: AppGateway,
+    translator: AppTranslator,
+) -> Reply:
+    turn = await service.send(sessions, relay, conversation_id, body.text, gateway=gateway)
     return Reply(
         conversation_id=conversation_id,
-        messages=messages,
-        language=language,
-        direction=state.translator.direction(language),
+        messages=turn.messages,
+        language=turn.language,
+        direction=translator.direction(turn.language),
     )
 
 
@@ -66,7 +73,8 @@ async def send_message(conversation_id: ConversationId, body: MessageIn, request
     dependencies=[WEB_CHAT],
     responses=error_responses(ConversationNotFound, InvalidRequest),
 )
-async def end_conversation(conversation_id: ConversationId, request: Request) -> Response:
-    state = request.app.state
-    await service.end(state.sessionmaker, state.relay, conversation_id, tracker=state.tracker_store)
+async def end_conversation(
+    conversation_id: ConversationId, sessions: Sessions, relay: AppRelay, tracker: AppTrackerStore
+) -> Response:
+    await service.end(sessions, relay, conversation_id, tracker=tracker)
     return Response(status_code=204)

@@ -1,10 +1,12 @@
+"""The web chat's API shapes."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_MESSAGE_CHARS = 5000
+from api.conversation.schemas import MAX_MESSAGE_CHARS, BotMessage
 
 
 class ConversationCreate(BaseModel):
@@ -21,16 +23,6 @@ class ConversationRead(BaseModel):
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "hello"}]})
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)]
-
-
-class Button(BaseModel):
-    title: str
-    payload: str
-
-
-class BotMessage(BaseModel):
-    text: str
-    buttons: list[Button] = []
 
 
 class Reply(BaseModel):

@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import AdminCaller, Caller, allow
 from api.consent import service
 from api.consent.errors import ConsentNotFound, ConsentNotWithdrawable
 from api.consent.schemas import ConsentDetail, ConsentRead, WithdrawalCreate
-from api.db import session_dependency
+from api.deps import AppVault, Session
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
+from api.intake import service as intake
 from api.principal.models import PrincipalKind
 
 router = APIRouter(prefix="/v1/consents", tags=["consent"])
-Session = Annotated[AsyncSession, Depends(session_dependency)]
 WithdrawerCaller = Annotated[Caller, allow(PrincipalKind.bot, PrincipalKind.agency, PrincipalKind.admin)]
 
 
@@ -42,7 +41,7 @@ async def withdraw_consent(
     The bot service must name the conversation the grant was given in; an agency may withdraw only for
     referrals it made. Withdrawing again returns the first withdrawal with 200.
     """
-    result = await service.withdraw(session, caller, consent_id, body)
+    result = await intake.withdraw(session, caller, consent_id, body)
     return Response(
         ConsentRead.of(result.receipt).model_dump_json(),
         201 if result.created else 200,
@@ -56,7 +55,7 @@ async def withdraw_consent(
     responses=error_responses(Unauthenticated, Forbidden, ConsentNotFound, InvalidRequest),
 )
 async def read_consent(
-    consent_id: uuid.UUID, request: Request, caller: AdminCaller, session: Session
+    consent_id: uuid.UUID, caller: AdminCaller, session: Session, vault: AppVault
 ) -> ConsentDetail:
     """A receipt with the exact texts it points at and the referrer who attested it."""
-    return await service.detail(session, request.app.state.vault, caller, consent_id)
+    return await service.detail(session, vault, caller, consent_id)

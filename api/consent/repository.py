@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.consent.models import ConsentReceipt, ConsentWording
+from api.consent.schemas import ReceiptKind
 from api.kit.models import utcnow
 from api.kit.sql import insert_ignoring_duplicates
 
@@ -44,7 +45,7 @@ async def receipt(
 async def withdrawal_of(session: AsyncSession, grant_id: uuid.UUID) -> ConsentReceipt | None:
     result: ConsentReceipt | None = await session.scalar(
         select(ConsentReceipt)
-        .where(ConsentReceipt.supersedes_id == grant_id, ConsentReceipt.kind == "withdrawal")
+        .where(ConsentReceipt.supersedes_id == grant_id, ConsentReceipt.kind == ReceiptKind.withdrawal)
         .order_by(ConsentReceipt.created_at)
         .limit(1)
     )

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.consent.models import ConsentReceipt
-from api.kit.time import as_utc
 
 
 class ReceiptKind(StrEnum):
@@ -82,9 +81,9 @@ class ConsentRead(BaseModel):
             language=receipt.language,
             channel=receipt.channel,
             given_by=receipt.given_by,
-            given_at=as_utc(receipt.given_at),
+            given_at=receipt.given_at,
             conversation_id=receipt.conversation_id,
-            created_at=as_utc(receipt.created_at),
+            created_at=receipt.created_at,
         )
 
 

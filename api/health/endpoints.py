@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from api.auth import public
+from api.deps import (
+    AppRelay,
+    AppSettings,
+    Sessions,
+)
 from api.kit.models import utcnow
-from api.kit.time import as_utc
 from api.worker.models import WorkerHeartbeat
 
 router = APIRouter(tags=["health"])
@@ -42,20 +46,20 @@ async def health() -> dict[str, str]:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A dependency is not ready; `checks` says which"}},
 )
-async def ready(request: Request) -> JSONResponse:
+async def ready(sessions: Sessions, settings: AppSettings, relay: AppRelay) -> JSONResponse:
     checks: dict[str, bool] = {}
     try:
-        async with request.app.state.sessionmaker() as session:
+        async with sessions() as session:
             await session.execute(text("SELECT 1"))
             beat = await session.scalar(
                 select(WorkerHeartbeat.seen_at).where(WorkerHeartbeat.name == "worker")
             )
         checks["database"] = True
-        stale_after = timedelta(seconds=max(10.0, request.app.state.settings.worker_poll_seconds * 5))
-        checks["worker"] = beat is not None and utcnow() - as_utc(beat) < stale_after
+        stale_after = timedelta(seconds=max(10.0, settings.worker_poll_seconds * 5))
+        checks["worker"] = beat is not None and utcnow() - beat < stale_after
     except Exception:
         checks["database"] = False
         checks["worker"] = False
-    checks["bot"] = await request.app.state.relay.ready()
+    checks["bot"] = await relay.ready()
     ok = all(checks.values())
     return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks}, 200 if ok else 503)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from api.config import Settings
-from api.hours.calendar import ASAP, Window
 from api.hours.schemas import CallbackWindow, ServiceHours
+from api.kit.calendar import ASAP, Window
 from api.kit.models import utcnow
 
 

@@ -1,4 +1,5 @@
-"""Time helpers. Stored times are UTC; SQLite returns them naive, so reads go through `as_utc`."""
+"""Time helpers. Columns read back aware in UTC (api/kit/models.py `UtcDateTime`); `as_utc` normalises an
+incoming value (a form, a London time) before it is kept or shown."""
 
 from __future__ import annotations
 

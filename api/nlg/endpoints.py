@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
 from api.auth import BotCaller
-from api.db import session_dependency
+from api.deps import (
+    AppGateway,
+    AppResponseCatalogue,
+    AppSettings,
+    AppTranslator,
+    Session,
+)
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.nlg import service
 from api.nlg.errors import UnknownResponse
@@ -25,19 +28,19 @@ router = APIRouter(prefix="/v1/nlg", tags=["bot"])
 )
 async def render_response(
     body: NlgRequest,
-    request: Request,
     _caller: BotCaller,
-    session: Annotated[AsyncSession, Depends(session_dependency)],
+    session: Session,
+    settings: AppSettings,
+    catalogue: AppResponseCatalogue,
+    translator: AppTranslator,
+    gateway: AppGateway,
 ) -> NlgResponse:
-    spec = request.app.state.response_catalogue.get(body.response)
+    spec = catalogue.get(body.response)
     if spec is None:
         raise UnknownResponse(name=body.response)
     slots = body.slots()
     # An action that switches language says its first words in the new one: Rasa asks for them before the
     # action's own SlotSet reaches the tracker, so the action names the language as an argument.
-    locale = str(
-        body.arguments.get("language") or slots.get("language") or request.app.state.settings.default_locale
-    )
-    state = request.app.state
-    menu = state.gateway.menu_order()
-    return await service.render(session, state.translator, spec, locale, slots, body.arguments, menu)
+    locale = str(body.arguments.get("language") or slots.get("language") or settings.default_locale)
+    menu = gateway.menu_order()
+    return await service.render(session, translator, spec, locale, slots, body.arguments, menu)

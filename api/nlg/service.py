@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.chat.gateway import choose_language_payload
-from api.chat.language import native_name
-from api.consent.repository import register_wording
-from api.hours.calendar import ASAP
+from api.consent.service import register_wording
+from api.conversation.gateway import choose_language_payload
+from api.conversation.language import native_name
 from api.i18n import Translator
+from api.kit.calendar import ASAP
 from api.kit.time import as_london
 from api.nlg import plural
 from api.nlg.catalogue import ResponseSpec
@@ -92,7 +92,7 @@ async def render(
     arguments: dict[str, Any],
     menu: list[str] | None = None,
 ) -> NlgResponse:
-    """`menu`: the languages of a language menu, in order (see api/chat/gateway.py)."""
+    """`menu`: the languages of a language menu, in order (see api/conversation/gateway.py)."""
     menu = menu or []
     if spec.silent:
         return NlgResponse()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request
 
 from api.auth import AdminCaller
-from api.db import session_dependency
+from api.deps import (
+    AppSettings,
+    AppVault,
+    Session,
+)
 from api.errors import Forbidden, Unauthenticated, error_responses
 from api.kit.models import utcnow
 from api.police_feed import csv_format, service
@@ -16,7 +17,6 @@ from api.police_feed.errors import PoliceFeedNotCsv, PoliceFeedTooLarge, PoliceF
 from api.police_feed.schemas import ImportSummary
 
 router = APIRouter(prefix="/v1/admin/police-feed", tags=["admin"])
-Session = Annotated[AsyncSession, Depends(session_dependency)]
 
 MAX_BYTES = 10 * 1024 * 1024
 CSV_TYPES = ("text/csv", "application/csv")
@@ -54,7 +54,9 @@ async def _body(request: Request) -> bytes:
         Unauthenticated, Forbidden, PoliceFeedUnreadable, PoliceFeedTooLarge, PoliceFeedNotCsv
     ),
 )
-async def import_police_feed(request: Request, caller: AdminCaller, session: Session) -> ImportSummary:
+async def import_police_feed(
+    request: Request, caller: AdminCaller, session: Session, settings: AppSettings, vault: AppVault
+) -> ImportSummary:
     """Import the feed: good rows become referrals (lawful basis `police_referral`), each in its own
     transaction; bad rows are reported by row, column and problem (never the value) and skipped; a crime
     reference already imported, or repeated in the file, is reported as a duplicate and not imported again.
@@ -70,10 +72,10 @@ async def import_police_feed(request: Request, caller: AdminCaller, session: Ses
         feed = csv_format.parse(
             data,
             now=utcnow(),
-            allow_fictional_phone_numbers=request.app.state.settings.allow_fictional_phone_numbers,
+            allow_fictional_phone_numbers=settings.allow_fictional_phone_numbers,
         )
     except csv_format.FeedUnreadable as exc:
         raise PoliceFeedUnreadable(problem=exc.problem) from None
     # End the read-only transaction that looked up the caller's token: each row takes its own (see service).
     await session.commit()
-    return await service.import_feed(session, request.app.state.vault, feed, caller, caller.id)
+    return await service.import_feed(session, vault, feed, caller, caller.id)

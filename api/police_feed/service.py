@@ -1,6 +1,6 @@
 """Importing the police daily feed: each good row becomes a referral under `lawful_basis` `police_referral`.
 
-Each good row is stored in its own transaction, by the same `referral.service.store` that stores the bot's
+Each good row is stored in its own transaction, by the same `intake.service.store` that stores the bot's
 and agencies' referrals (so sealing, the blind index, triage and queueing are the same code). Why one
 transaction per row rather than one for the file:
 
@@ -33,11 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit import service as audit
 from api.auth import Caller
 from api.consent.models import ConsentReceipt
+from api.intake import service as intake
 from api.kit.crypto import Vault
 from api.kit.time import as_utc
 from api.police_feed.csv_format import Feed, FeedRow
 from api.police_feed.schemas import ImportedRow, ImportSummary, RowError
-from api.referral import repository as referral_repository
 from api.referral import service as referral_service
 from api.triage import evaluate
 
@@ -68,9 +68,9 @@ async def _store_row(
 ) -> str | None:
     """The row's own transaction: None when its crime reference is already imported, else the reference."""
     async with session.begin():
-        if await referral_repository.external_ref_exists(session, row.crime_reference):
+        if await referral_service.external_ref_exists(session, row.crime_reference):
             return None
-        referral = await referral_service.store(
+        referral = await intake.store(
             session,
             vault,
             source=SOURCE,
@@ -108,7 +108,7 @@ async def import_feed(
         except IntegrityError:
             # A concurrent import stored the same crime reference between our check and our insert.
             async with session.begin():
-                if not await referral_repository.external_ref_exists(session, row.crime_reference):
+                if not await referral_service.external_ref_exists(session, row.crime_reference):
                     raise
             reference = None
         if reference is None:

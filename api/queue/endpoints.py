@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
 from api.auth import ProviderCaller
-from api.db import session_dependency
+from api.deps import (
+    AppSettings,
+    AppVault,
+    Session,
+)
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
 from api.queue import service
 from api.queue.errors import (
@@ -20,10 +23,10 @@ from api.queue.errors import (
     QueueEmpty,
     QueueForbidden,
 )
-from api.queue.schemas import CaseState, ClaimedCase, CloseCase, QueueList, QueueName, ReturnToTriage
+from api.queue.schemas import CaseState, ClaimedCase, CloseCase, QueueList, ReturnToTriage
+from api.triage.schemas import Queue
 
 router = APIRouter(prefix="/v1/queues", tags=["provider queues"])
-Session = Annotated[AsyncSession, Depends(session_dependency)]
 
 
 @router.get(
@@ -32,7 +35,7 @@ Session = Annotated[AsyncSession, Depends(session_dependency)]
     responses=error_responses(Unauthenticated, Forbidden, QueueForbidden, InvalidRequest),
 )
 async def list_cases(
-    queue: QueueName,
+    queue: Queue,
     caller: ProviderCaller,
     session: Session,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -47,11 +50,9 @@ async def list_cases(
     responses=error_responses(Unauthenticated, Forbidden, QueueForbidden, QueueEmpty, InvalidRequest),
 )
 async def claim_next(
-    queue: QueueName, caller: ProviderCaller, session: Session, request: Request
+    queue: Queue, caller: ProviderCaller, session: Session, vault: AppVault, settings: AppSettings
 ) -> ClaimedCase:
-    return await service.claim(
-        session, request.app.state.vault, caller, queue, request.app.state.settings.queue_lease_seconds
-    )
+    return await service.claim(session, vault, caller, queue, settings.queue_lease_seconds)
 
 
 # Every transition acts on one entry of the caller's queue and may meet the same errors.
@@ -69,7 +70,7 @@ TRANSITION_ERRORS = error_responses(
 
 @router.post("/{queue}/cases/{entry_id}/accept", response_model=CaseState, responses=TRANSITION_ERRORS)
 async def accept_case(
-    queue: QueueName, entry_id: uuid.UUID, caller: ProviderCaller, session: Session
+    queue: Queue, entry_id: uuid.UUID, caller: ProviderCaller, session: Session
 ) -> CaseState:
     """Take on a claimed case. Only the lease holder, while the lease runs; the lease ends here."""
     return await service.accept(session, caller, queue, entry_id)
@@ -77,17 +78,15 @@ async def accept_case(
 
 @router.post("/{queue}/cases/{entry_id}/extend-lease", response_model=CaseState, responses=TRANSITION_ERRORS)
 async def extend_lease(
-    queue: QueueName, entry_id: uuid.UUID, caller: ProviderCaller, session: Session, request: Request
+    queue: Queue, entry_id: uuid.UUID, caller: ProviderCaller, session: Session, settings: AppSettings
 ) -> CaseState:
     """A fresh lease from now. Only the lease holder, and only before the lease runs out."""
-    return await service.extend_lease(
-        session, caller, queue, entry_id, request.app.state.settings.queue_lease_seconds
-    )
+    return await service.extend_lease(session, caller, queue, entry_id, settings.queue_lease_seconds)
 
 
 @router.post("/{queue}/cases/{entry_id}/return", response_model=CaseState, responses=TRANSITION_ERRORS)
 async def return_to_triage(
-    queue: QueueName, entry_id: uuid.UUID, payload: ReturnToTriage, caller: ProviderCaller, session: Session
+    queue: Queue, entry_id: uuid.UUID, payload: ReturnToTriage, caller: ProviderCaller, session: Session
 ) -> CaseState:
     """Hand a claimed or accepted case back to triage with a reason; it leaves this queue.
 
@@ -99,7 +98,7 @@ async def return_to_triage(
 
 @router.post("/{queue}/cases/{entry_id}/close", response_model=CaseState, responses=TRANSITION_ERRORS)
 async def close_case(
-    queue: QueueName, entry_id: uuid.UUID, payload: CloseCase, caller: ProviderCaller, session: Session
+    queue: Queue, entry_id: uuid.UUID, payload: CloseCase, caller: ProviderCaller, session: Session
 ) -> CaseState:
     """Close an accepted case with its outcome. Only the caseworker who accepted it."""
     return await service.close(session, caller, queue, entry_id, payload.outcome)

@@ -40,7 +40,6 @@ class CloseOutcome(StrEnum):
     no_further_action = "no_further_action"
 
 
-PRIORITY_RANK = {"emergency": 0, "high": 1, "normal": 2}
 RETURN_REASON_LENGTH = 200
 
 

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import lock_rows
-from api.kit.time import as_utc
-from api.queue.models import PRIORITY_RANK, EntryStatus, QueueEntry
+from api.queue.models import EntryStatus, QueueEntry
 from api.referral.models import Referral
+from api.triage.queue_order import PRIORITY_RANK
 
 OPEN_STATUSES = (EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)
 
@@ -39,9 +39,9 @@ QUEUE_ORDER = (
 
 def queue_position(entry: QueueEntry) -> tuple[int, bool, datetime, datetime, uuid.UUID]:
     """`QUEUE_ORDER` for an entry in hand."""
-    deadline = as_utc(entry.deadline) if entry.deadline else None
+    deadline = entry.deadline
     earliest = datetime.min.replace(tzinfo=UTC)
-    return entry.priority_rank, deadline is None, deadline or earliest, as_utc(entry.received_at), entry.id
+    return entry.priority_rank, deadline is None, deadline or earliest, entry.received_at, entry.id
 
 
 def lapsed(now: datetime) -> ColumnElement[bool]:
@@ -54,7 +54,7 @@ def lease_lapsed(entry: QueueEntry, now: datetime) -> bool:
     return (
         entry.status == EntryStatus.claimed
         and entry.lease_expires_at is not None
-        and as_utc(entry.lease_expires_at) < now
+        and entry.lease_expires_at < now
     )
 
 
@@ -65,8 +65,8 @@ async def enqueue(session: AsyncSession, referral: Referral, queue: str, *, seco
         is_secondary=secondary,
         status=EntryStatus.queued,
         priority_rank=PRIORITY_RANK[referral.priority],
-        deadline=as_utc(referral.deadline) if referral.deadline else None,
-        received_at=as_utc(referral.received_at),
+        deadline=referral.deadline,
+        received_at=referral.received_at,
     )
     session.add(entry)
     await session.flush()
@@ -184,7 +184,7 @@ async def make_urgent(
             QueueEntry.referral_id == referral_id,
             QueueEntry.status.in_((EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)),
         )
-        .values(priority_rank=priority_rank, deadline=as_utc(deadline) if deadline else None)
+        .values(priority_rank=priority_rank, deadline=deadline)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -197,8 +197,8 @@ async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline:
         .where(
             QueueEntry.referral_id == referral_id,
             QueueEntry.status.in_((EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)),
-            or_(QueueEntry.deadline.is_(None), QueueEntry.deadline > as_utc(deadline)),
+            or_(QueueEntry.deadline.is_(None), QueueEntry.deadline > deadline),
         )
-        .values(deadline=as_utc(deadline))
+        .values(deadline=deadline)
     )
     return int(getattr(result, "rowcount", 0) or 0)

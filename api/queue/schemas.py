@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from api.kit.time import LondonDateTime
 from api.queue.models import CloseOutcome, EntryStatus, ReturnReason
 from api.referral.schemas import ReferralDetail
+from api.triage.schemas import Queue
 from flowkit.postcode import FULL_IN_TEXT
 
 # A return note is stored beside its reason code in one column ("code: note"), unencrypted: it is for
@@ -25,15 +25,6 @@ _CONTACT_DETAILS = re.compile(
 )
 # Case references ("duplicate of SR-2345-6789") are ids, not personal data, even when all digits.
 _REFERENCE = re.compile(r"\bSR-[2-9A-Z]{4}-[2-9A-Z]{4}\b")
-
-
-class QueueName(StrEnum):
-    hate_crime = "hate_crime"
-    asb_mediation = "asb_mediation"
-    domestic_abuse_victim = "domestic_abuse_victim"
-    domestic_abuse_perpetrator = "domestic_abuse_perpetrator"
-    children_front_door = "children_front_door"
-    signpost_other = "signpost_other"
 
 
 class QueueItem(BaseModel):
@@ -53,7 +44,7 @@ class QueueItem(BaseModel):
 
 
 class QueueList(BaseModel):
-    queue: QueueName
+    queue: Queue
     items: list[QueueItem]
 
 
@@ -95,7 +86,7 @@ class CaseState(BaseModel):
 
     entry_id: str
     reference: str
-    queue: QueueName
+    queue: Queue
     status: EntryStatus
     lease_expires_at: datetime | None
     accepted_at: datetime | None

@@ -36,7 +36,6 @@ from api.audit import service as audit
 from api.auth import Caller
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
-from api.kit.time import as_utc
 from api.queue import repository
 from api.queue.errors import (
     CaseHeldByAnother,
@@ -47,9 +46,10 @@ from api.queue.errors import (
     QueueForbidden,
 )
 from api.queue.models import CloseOutcome, EntryStatus, QueueEntry, ReturnReason
-from api.queue.schemas import CaseState, ClaimedCase, QueueItem, QueueList, QueueName, ReturnToTriage
+from api.queue.schemas import CaseState, ClaimedCase, QueueItem, QueueList, ReturnToTriage
 from api.referral import service as referral_service
 from api.referral.models import Referral
+from api.triage.schemas import Queue
 
 
 class Action(StrEnum):
@@ -68,7 +68,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[EntryStatus], EntryStatus]] = {
 }
 
 
-def _check(caller: Caller, queue: QueueName) -> None:
+def _check(caller: Caller, queue: Queue) -> None:
     if queue not in caller.queues:
         raise QueueForbidden()
 
@@ -85,7 +85,7 @@ def _item(entry: QueueEntry, referral: Referral) -> QueueItem:
         received_at=read.received_at,
         flags=read.flags,
         is_secondary=entry.is_secondary,
-        lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
+        lease_expires_at=entry.lease_expires_at,
         callback_from=read.callback_from,
         callback_until=read.callback_until,
     )
@@ -111,11 +111,11 @@ def _state(entry: QueueEntry, referral: Referral) -> CaseState:
     return CaseState(
         entry_id=str(entry.id),
         reference=referral.reference,
-        queue=QueueName(entry.queue),
+        queue=Queue(entry.queue),
         status=EntryStatus(entry.status),
-        lease_expires_at=as_utc(entry.lease_expires_at) if entry.lease_expires_at else None,
-        accepted_at=as_utc(entry.accepted_at) if entry.accepted_at else None,
-        closed_at=as_utc(entry.closed_at) if entry.closed_at else None,
+        lease_expires_at=entry.lease_expires_at,
+        accepted_at=entry.accepted_at,
+        closed_at=entry.closed_at,
         return_reason=reason,
         return_note=note,
         outcome=CloseOutcome(entry.outcome) if entry.outcome else None,
@@ -123,7 +123,7 @@ def _state(entry: QueueEntry, referral: Referral) -> CaseState:
 
 
 async def list_queue(
-    session: AsyncSession, caller: Caller, queue: QueueName, limit: int, offset: int
+    session: AsyncSession, caller: Caller, queue: Queue, limit: int, offset: int
 ) -> QueueList:
     _check(caller, queue)
     rows = await repository.list_open(session, queue, limit, offset)
@@ -136,7 +136,7 @@ async def list_queue(
 
 
 async def claim(
-    session: AsyncSession, vault: Vault, caller: Caller, queue: QueueName, lease_seconds: int
+    session: AsyncSession, vault: Vault, caller: Caller, queue: Queue, lease_seconds: int
 ) -> ClaimedCase:
     _check(caller, queue)
     claimed = await repository.claim_next(
@@ -149,7 +149,7 @@ async def claim(
     await audit.record(session, caller, "queue.claim", entry.referral_id, _audit_reason(entry))
     return ClaimedCase(
         entry_id=str(entry.id),
-        lease_expires_at=as_utc(entry.lease_expires_at),
+        lease_expires_at=entry.lease_expires_at,
         case=referral_service.detail(vault, referral),
     )
 
@@ -157,7 +157,7 @@ async def claim(
 async def _begin(
     session: AsyncSession,
     caller: Caller,
-    queue: QueueName,
+    queue: Queue,
     entry_id: uuid.UUID,
     action: Action,
     now: datetime,
@@ -187,7 +187,7 @@ async def _finish(
     return _state(entry, await repository.referral_of(session, entry))
 
 
-async def accept(session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID) -> CaseState:
+async def accept(session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.accept, now)
     entry.accepted_at = now
@@ -196,7 +196,7 @@ async def accept(session: AsyncSession, caller: Caller, queue: QueueName, entry_
 
 
 async def extend_lease(
-    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, lease_seconds: int
+    session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID, lease_seconds: int
 ) -> CaseState:
     """A fresh lease from now (not added to the old one, so holding a case needs a live caseworker)."""
     now = utcnow()
@@ -206,7 +206,7 @@ async def extend_lease(
 
 
 async def return_to_triage(
-    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, request: ReturnToTriage
+    session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID, request: ReturnToTriage
 ) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.return_to_triage, now)
@@ -216,10 +216,40 @@ async def return_to_triage(
 
 
 async def close(
-    session: AsyncSession, caller: Caller, queue: QueueName, entry_id: uuid.UUID, outcome: CloseOutcome
+    session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID, outcome: CloseOutcome
 ) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.close, now)
     entry.outcome = outcome
     entry.closed_at = now
     return await _finish(session, caller, entry, Action.close, f"outcome={outcome}")
+
+
+# ---- what other features ask of the queues (api/intake, the worker) ----
+
+
+async def enqueue(session: AsyncSession, referral: Referral, queue: str, *, secondary: bool) -> QueueEntry:
+    return await repository.enqueue(session, referral, queue, secondary=secondary)
+
+
+async def visible_to(session: AsyncSession, referral_id: uuid.UUID, queues: frozenset[str]) -> bool:
+    """Whether the case has an entry in one of these queues (a provider may see it)."""
+    return await repository.visible_to(session, referral_id, queues)
+
+
+async def withdraw_open_entries(session: AsyncSession, referral_id: uuid.UUID) -> int:
+    return await repository.withdraw_open_entries(session, referral_id)
+
+
+async def make_urgent(
+    session: AsyncSession, referral_id: uuid.UUID, priority_rank: int, deadline: datetime | None
+) -> int:
+    return await repository.make_urgent(session, referral_id, priority_rank, deadline)
+
+
+async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline: datetime) -> int:
+    return await repository.bring_forward(session, referral_id, deadline)
+
+
+async def release_lapsed_leases(session: AsyncSession, now: datetime) -> int:
+    return await repository.release_lapsed_leases(session, now)

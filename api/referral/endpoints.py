@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, CaseReaderCaller, ReferrerCaller, allow
-from api.db import session_dependency
+from api.deps import AppSettings, AppVault, Session
 from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
+from api.intake import service as intake
 from api.principal.models import PrincipalKind
 from api.referral import repository, service
 from api.referral.errors import (
@@ -31,7 +31,6 @@ from api.referral.schemas import CallbackCreate, ReferralCreate, ReferralDetail,
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 # Who may make a case urgent or ask for a call-back: the bot (for the conversation's own case) and an admin.
 UrgentCaller = Annotated[Caller, allow(PrincipalKind.bot, PrincipalKind.admin)]
-Session = Annotated[AsyncSession, Depends(session_dependency)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -78,6 +77,8 @@ async def create_referral(
     request: Request,
     caller: ReferrerCaller,
     session: Session,
+    settings: AppSettings,
+    vault: AppVault,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Evaluate triage and store the referral, its consent receipt and queue entries in one transaction.
@@ -93,10 +94,9 @@ async def create_referral(
                 raise IdempotencyKeyReused()
             await service.record_replay(session, caller, record.response_body)
             return Response(record.response_body, record.status_code, media_type="application/json")
-    settings = request.app.state.settings
-    result = await service.create(
+    result = await intake.create(
         session,
-        request.app.state.vault,
+        vault,
         caller,
         payload,
         allow_fictional_phones=settings.allow_fictional_phone_numbers,
@@ -123,13 +123,13 @@ async def create_referral(
     responses=error_responses(Unauthenticated, Forbidden, ReferralNotFound, InvalidRequest),
 )
 async def read_referral(
-    reference: Reference, request: Request, caller: CaseReaderCaller, session: Session
+    reference: Reference, caller: CaseReaderCaller, session: Session, vault: AppVault
 ) -> ReferralDetail:
     """The case, for an administrator, the agency that referred it, or a provider whose queue holds it.
 
     A case the caller may not see answers exactly as one that does not exist. Every read is audited.
     """
-    return await service.read_for(session, request.app.state.vault, caller, reference)
+    return await intake.read_for(session, vault, caller, reference)
 
 
 @router.post(
@@ -147,7 +147,7 @@ async def mark_urgent(
     The bot service names the conversation the case came from and may mark only that case; an admin may
     mark any. A case the caller may not mark answers exactly as one that does not exist (404).
     """
-    return await service.mark_urgent(session, caller, reference, body)
+    return await intake.mark_urgent(session, caller, reference, body)
 
 
 @router.post(
@@ -158,7 +158,7 @@ async def mark_urgent(
     ),
 )
 async def request_callback(
-    reference: Reference, body: CallbackCreate, request: Request, caller: UrgentCaller, session: Session
+    reference: Reference, body: CallbackCreate, caller: UrgentCaller, session: Session, settings: AppSettings
 ) -> ReferralRead:
     """A call-back at the time the person chose, while the service is open (one of the windows
     `GET /v1/service/hours` offers now). The window is kept on the case and shown in the provider's queue,
@@ -169,4 +169,4 @@ async def request_callback(
     the time passed) or the person did not agree to phone calls. The bot service may ask only for a case
     made in the conversation it names.
     """
-    return await service.request_callback(session, request.app.state.settings, caller, reference, body)
+    return await intake.request_callback(session, settings, caller, reference, body)

@@ -55,3 +55,13 @@ async def by_consent_receipt(session: AsyncSession, receipt_id: uuid.UUID) -> li
 async def external_ref_exists(session: AsyncSession, external_ref: str) -> bool:
     found = await session.scalar(select(Referral.id).where(Referral.external_ref == external_ref))
     return found is not None
+
+
+async def newest_by_phone(session: AsyncSession, phone_index: str, limit: int) -> list[Referral]:
+    rows = await session.scalars(
+        select(Referral)
+        .where(Referral.phone_index == phone_index)
+        .order_by(Referral.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows)

@@ -7,15 +7,17 @@ once with empty TwiML; the bot's replies go out later from the worker, through t
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import public
-from api.config import Settings
+from api.deps import AppSettings, AppVault, Sessions
 from api.errors import error_responses
-from api.sms import service
 from api.sms.errors import InvalidSignature, InvalidWebhook
+from api.sms.inbound import accept_inbound, parse_inbound
+from api.sms.outbox import outbound_id_of, parse_status, record_status
 from api.sms.schemas import EMPTY_TWIML, TWIML_MEDIA_TYPE, FormParams
 from api.sms.twilio import SIGNATURE_HEADER, public_url, signature_valid
 
@@ -49,9 +51,8 @@ INBOUND_EXAMPLE = {
 STATUS_EXAMPLE = {"MessageSid": _SID, "MessageStatus": "delivered", "AccountSid": "AC" + "0" * 32}
 
 
-async def signed_form(request: Request) -> FormParams:
+async def signed_form(request: Request, settings: AppSettings) -> FormParams:
     """The form Twilio posted, once its signature is proven; InvalidSignature (403) otherwise."""
-    settings: Settings = request.app.state.settings
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidSignature()
@@ -66,6 +67,9 @@ async def signed_form(request: Request) -> FormParams:
     return params
 
 
+SignedForm = Annotated[FormParams, Depends(signed_form)]
+
+
 @router.post(
     "/inbound",
     dependencies=[TWILIO],
@@ -76,10 +80,8 @@ async def signed_form(request: Request) -> FormParams:
     },
     openapi_extra=_form(INBOUND_EXAMPLE),
 )
-async def inbound(request: Request) -> Response:
-    params = await signed_form(request)
-    message = service.parse_inbound(params, request.app.state.settings)
-    await service.accept_inbound(request.app.state.sessionmaker, request.app.state.vault, message)
+async def inbound(params: SignedForm, settings: AppSettings, sessions: Sessions, vault: AppVault) -> Response:
+    await accept_inbound(sessions, vault, parse_inbound(params, settings))
     return Response(EMPTY_TWIML, media_type=TWIML_MEDIA_TYPE)
 
 
@@ -94,9 +96,7 @@ async def inbound(request: Request) -> Response:
     },
     openapi_extra=_form(STATUS_EXAMPLE),
 )
-async def status(request: Request) -> Response:
-    params = await signed_form(request)
-    report = service.parse_status(params)
-    outbound_id = service.outbound_id_of(request.query_params.get("m"))
-    await service.record_status(request.app.state.sessionmaker, outbound_id, report)
+async def status(request: Request, params: SignedForm, sessions: Sessions) -> Response:
+    report = parse_status(params)
+    await record_status(sessions, outbound_id_of(request.query_params.get("m")), report)
     return Response(status_code=204)

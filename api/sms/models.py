@@ -8,7 +8,7 @@ one once Twilio has accepted it). A number is found by its blind index, never by
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +16,9 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.kit.models import Base, CreatedAtMixin, IdMixin, utcnow
+from api.sms.schemas import StatusReport, merge_status
+
+NO_BODY = "no_body"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 Sequence = BigInteger().with_variant(Integer, "sqlite")
@@ -51,6 +54,15 @@ class SmsContact(CreatedAtMixin, Base):
     last_choices: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    def opt(self, *, out: bool, now: datetime) -> None:
+        """Twilio opted the number out (STOP, or refused a send as unsubscribed) or back in (START)."""
+        self.opted_out = out
+        self.updated_at = now
+
+    def remember_choices(self, choices: list[str], now: datetime) -> None:
+        self.last_choices = choices
+        self.updated_at = now
+
 
 class SmsInbound(CreatedAtMixin, Base):
     """An inbound SMS or MMS. `id` is arrival order; one conversation's messages are answered in it."""
@@ -71,6 +83,35 @@ class SmsInbound(CreatedAtMixin, Base):
     claim: Mapped[str | None] = mapped_column(String(32), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    def waits(self, now: datetime) -> bool:
+        """Still in a worker's hands, or waiting for its retry: the conversation's later messages wait too."""
+        if self.status == InboundStatus.processing:
+            return self.lease_until is not None and self.lease_until >= now
+        return self.status == InboundStatus.received and self.next_attempt_at > now
+
+    def take(self, claim: str, now: datetime, lease: timedelta) -> None:
+        self.status = InboundStatus.processing
+        self.claim = claim
+        self.lease_until = now + lease
+        self.attempts += 1
+
+    def retry_at(self, moment: datetime) -> None:
+        """The bot did not answer: back in the queue, for another attempt at `moment`."""
+        self.status = InboundStatus.received
+        self._release()
+        self.next_attempt_at = moment
+
+    def answered(self, now: datetime) -> None:
+        """The replies are in the outbox: the body is wiped."""
+        self.status = InboundStatus.processed
+        self.body_sealed = None
+        self._release()
+        self.processed_at = now
+
+    def _release(self) -> None:
+        self.claim = None
+        self.lease_until = None
 
 
 class SmsOutbound(IdMixin, CreatedAtMixin, Base):
@@ -99,6 +140,67 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
     error_code: Mapped[int | None] = mapped_column(default=None)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def waits(self, now: datetime) -> bool:
+        """Being sent, or waiting for its retry: the conversation's later SMS wait too."""
+        if self.state == OutboxState.sending:
+            return self.lease_until is not None and self.lease_until >= now
+        return self.state == OutboxState.pending and self.next_attempt_at > now
+
+    def take(self, claim: str, now: datetime, lease: timedelta) -> None:
+        self.state = OutboxState.sending
+        self.claim = claim
+        self.lease_until = now + lease
+        self.attempts += 1
+        self.updated_at = now
+
+    def hold_until(self, moment: datetime) -> None:
+        """Keep the lease past the send slot and Twilio's answer."""
+        self.lease_until = moment
+
+    def withhold(self, reason: str) -> None:
+        """Never sent: the safe-contact plan or an opt-out forbids it (suppressed), or it has no body."""
+        self.state = OutboxState.failed if reason == NO_BODY else OutboxState.suppressed
+        self.reason = reason
+        self.body_sealed = None
+        self._release()
+
+    def submitted(self, twilio_sid: str | None, status: str | None, now: datetime) -> None:
+        """Twilio accepted it: the body is wiped; its delivery status follows the callbacks."""
+        self.state = OutboxState.submitted
+        self.twilio_sid = self.twilio_sid or twilio_sid
+        self.delivery_status = merge_status(self.delivery_status, status or "queued")
+        self.submitted_at = now
+        self.body_sealed = None
+        self._release(now)
+
+    def retry_at(self, moment: datetime, now: datetime) -> None:
+        self.state = OutboxState.pending
+        self.next_attempt_at = moment
+        self._release(now)
+
+    def failed(self, reason: str, error_code: int | None, now: datetime) -> None:
+        self.state = OutboxState.failed
+        self.body_sealed = None
+        self.error_code = error_code
+        self.reason = reason
+        self._release(now)
+
+    def record_status(self, report: StatusReport, now: datetime) -> None:
+        """Merge a status callback by rank, so callbacks may arrive in any order."""
+        self.twilio_sid = report.message_sid
+        merged = merge_status(self.delivery_status, report.status)
+        if merged != self.delivery_status:
+            self.delivery_status = merged
+            if merged == report.status and report.error_code:
+                self.error_code = report.error_code
+        self.updated_at = now
+
+    def _release(self, now: datetime | None = None) -> None:
+        self.claim = None
+        self.lease_until = None
+        if now is not None:
+            self.updated_at = now
 
 
 class SmsSenderPace(Base):

@@ -11,7 +11,6 @@ dies leaves its lease to lapse; the message is then claimable again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -19,8 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import insert_ignoring_duplicates, lock_rows
-from api.kit.time import as_utc
-from api.referral.models import Referral
 from api.sms.models import (
     InboundStatus,
     OutboxState,
@@ -31,7 +28,6 @@ from api.sms.models import (
 )
 
 CANDIDATE_CONVERSATIONS = 50
-REFERRALS_CONSULTED = 20
 
 
 async def add_contact_if_new(
@@ -106,14 +102,9 @@ async def claim_inbound(
         )
         if head is None:
             continue
-        if head.status == InboundStatus.processing and head.lease_until and as_utc(head.lease_until) >= now:
-            continue  # being answered now: the later ones wait
-        if head.status == InboundStatus.received and as_utc(head.next_attempt_at) > now:
-            continue  # waiting to retry: the later ones wait too
-        head.status = InboundStatus.processing
-        head.claim = claim
-        head.lease_until = now + lease
-        head.attempts += 1
+        if head.waits(now):
+            continue  # being answered now, or waiting to retry: the later ones wait
+        head.take(claim, now, lease)
         await session.flush()
         return head
     return None
@@ -165,15 +156,9 @@ async def claim_outbound(
         )
         if head is None:
             continue
-        if head.state == OutboxState.sending and head.lease_until and as_utc(head.lease_until) >= now:
+        if head.waits(now):
             continue
-        if head.state == OutboxState.pending and as_utc(head.next_attempt_at) > now:
-            continue
-        head.state = OutboxState.sending
-        head.claim = claim
-        head.lease_until = now + lease
-        head.attempts += 1
-        head.updated_at = now
+        head.take(claim, now, lease)
         await session.flush()
         return head, holder
     return None
@@ -202,20 +187,10 @@ async def take_send_slot(session: AsyncSession, sender: str, now: datetime, spac
         lock_rows(session, select(SmsSenderPace).where(SmsSenderPace.sender_number == sender))
     )
     assert pace is not None
-    slot = max(now, as_utc(pace.next_at))
+    slot = max(now, pace.next_at)
     pace.next_at = slot + spacing
     await session.flush()
     return slot
-
-
-async def referrals_by_phone(session: AsyncSession, phone_index: str) -> Sequence[Referral]:
-    rows = await session.scalars(
-        select(Referral)
-        .where(Referral.phone_index == phone_index)
-        .order_by(Referral.created_at.desc())
-        .limit(REFERRALS_CONSULTED)
-    )
-    return list(rows)
 
 
 async def cancel_pending(session: AsyncSession, conversation_id: str | None, phone_index: str | None) -> int:

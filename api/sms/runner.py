@@ -13,26 +13,27 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.chat.gateway import Gateway
-from api.chat.relay import RasaRelay
 from api.config import Settings
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.kit.crypto import Vault
-from api.sms import service
+from api.sms import outbox, turns
+from api.sms.context import SmsContext
 from api.sms.twilio import TwilioClient
 
 logger = logging.getLogger("api.sms")
 
 
 class SmsRunner:
-    def __init__(self, context: service.SmsContext) -> None:
+    def __init__(self, context: SmsContext) -> None:
         self.context = context
 
     @classmethod
     def create(cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> SmsRunner:
         translator = Translator(settings.locales_dir, settings.default_locale)
         return cls(
-            service.SmsContext(
+            SmsContext(
                 settings=settings,
                 sessionmaker=sessionmaker,
                 vault=Vault(
@@ -57,15 +58,15 @@ class SmsRunner:
     async def run(self, stopping: asyncio.Event) -> None:
         jobs = [
             *(
-                self._loop("sms turn", service.answer_next, stopping)
+                self._loop("sms turn", turns.answer_next, stopping)
                 for _ in range(self.context.settings.sms_turn_concurrency)
             ),
-            self._loop("sms send", service.send_next, stopping),
+            self._loop("sms send", outbox.send_next, stopping),
         ]
         await asyncio.gather(*jobs)
 
     async def _loop(
-        self, name: str, step: Callable[[service.SmsContext], Awaitable[bool]], stopping: asyncio.Event
+        self, name: str, step: Callable[[SmsContext], Awaitable[bool]], stopping: asyncio.Event
     ) -> None:
         poll = self.context.settings.sms_poll_seconds
         while not stopping.is_set():

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from api.chat.schemas import BotMessage
+from api.conversation.schemas import BotMessage
 from api.sms.segments import MAX_SEGMENTS, fits, split_at_sentences, split_for_sms
 
 LOCK_SCREEN_CHARS = 80

@@ -1,9 +1,9 @@
 """Contact deadlines in working days (ours, not the Victims' Code's).
 
-A working day is Monday to Friday and not a bank holiday in England, taken from the maintained `holidays`
-calendar (substitute days included: Boxing Day 2026 falls on a Saturday, so Monday 28 December is the
-holiday). Close of day is 17:00 Europe/London, so a deadline reads `+00:00` in winter and `+01:00` in
-summer. Days are counted on the London calendar: 23:30 UTC on a summer Friday is already Saturday here.
+A working day is Monday to Friday and not a bank holiday in England (the shared calendar,
+api/kit/calendar.py: substitute days included, so Monday 28 December 2026 is the Boxing Day holiday). Close
+of day is 17:00 Europe/London, so a deadline reads `+00:00` in winter and `+01:00` in summer. Days are
+counted on the London calendar: 23:30 UTC on a summer Friday is already Saturday here.
 
 - `same_working_day` (priority emergency or high): 17:00 on the day received if that is a working day and
   it is before 17:00, otherwise 17:00 on the next working day.
@@ -16,14 +16,24 @@ from __future__ import annotations
 
 import enum
 import functools
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-import holidays
+from api.kit.calendar import bank_holidays, is_working_day, working_days_after
 
 LONDON = ZoneInfo("Europe/London")
 CLOSE_OF_DAY = time(17, 0)
-_ONE_DAY = timedelta(days=1)
+
+
+__all__ = [
+    "CLOSE_OF_DAY",
+    "LONDON",
+    "DeadlineKind",
+    "bank_holidays",
+    "contact_deadline",
+    "is_working_day",
+    "working_days_after",
+]
 
 
 class DeadlineKind(enum.StrEnum):
@@ -38,29 +48,6 @@ _WORKING_DAYS_AFTER = {
     DeadlineKind.SECOND_WORKING_DAY: 2,
     DeadlineKind.FIFTH_WORKING_DAY: 5,
 }
-
-
-@functools.lru_cache(maxsize=64)
-def bank_holidays(year: int) -> frozenset[date]:
-    """Bank holidays in England for one year, substitute ("observed") days included."""
-    calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
-    return frozenset(calendar.keys())
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in bank_holidays(day.year)
-
-
-def working_days_after(day: date, count: int) -> date:
-    """The `count`-th working day strictly after `day` (count ≥ 1)."""
-    if count < 1:
-        raise ValueError("count must be at least 1")
-    remaining = count
-    while remaining:
-        day += _ONE_DAY
-        if is_working_day(day):
-            remaining -= 1
-    return day
 
 
 @functools.lru_cache(maxsize=8192)

@@ -14,8 +14,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import public
+from api.deps import (
+    AppSettings,
+    AppTranslator,
+)
 from api.errors import NotFound
-from api.i18n import Translator, negotiate_locale
+from api.i18n import negotiate_locale
 from api.web.page import STATIC_FILES, render_chat, static_file
 from api.web.security import html_page, secure
 
@@ -28,9 +32,10 @@ STATIC_CACHE = "public, max-age=31536000, immutable"
 @router.get("/chat", response_class=HTMLResponse, dependencies=[WEB_PAGE])
 async def chat_page(
     request: Request,
+    translator: AppTranslator,
+    settings: AppSettings,
     lang: Annotated[str | None, Query(description="A language code; an unknown one is ignored.")] = None,
 ) -> HTMLResponse:
-    translator: Translator = request.app.state.translator
     if lang in translator.locales:
         locale = lang
     else:
@@ -38,7 +43,7 @@ async def chat_page(
         locale = negotiate_locale(
             request.headers.get("accept-language"), translator.locales, translator.default_locale
         )
-    return html_page(render_chat(translator, locale, request.app.state.settings.quick_exit_url))
+    return html_page(render_chat(translator, locale, settings.quick_exit_url))
 
 
 @router.get("/chat/static/{name}", dependencies=[WEB_PAGE])

@@ -18,7 +18,7 @@ from api.db import create_engine, create_sessionmaker
 from api.kit.models import utcnow
 from api.kit.sql import upsert
 from api.observability import configure_logging
-from api.queue import repository as queue_repository
+from api.queue import service as queue_service
 from api.sms.runner import SmsRunner
 from api.worker.models import WorkerHeartbeat
 
@@ -28,7 +28,7 @@ logger = logging.getLogger("api.worker")
 async def run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker() as session, session.begin():
         now = utcnow()
-        released = await queue_repository.release_lapsed_leases(session, now)
+        released = await queue_service.release_lapsed_leases(session, now)
         await upsert(session, WorkerHeartbeat, {"name": "worker", "seen_at": now}, ["name"])
     if released:
         logger.info("released lapsed leases", extra={"count": released})

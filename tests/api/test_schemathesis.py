@@ -25,8 +25,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 from sqlalchemy import update
 
-from api.chat.relay import RasaRelay
 from api.config import Settings
+from api.conversation.relay import RasaRelay
 from api.db import create_engine, create_sessionmaker
 from api.kit.models import utcnow
 from api.kit.sql import upsert

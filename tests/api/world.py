@@ -21,8 +21,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from api.chat.relay import RasaRelay
 from api.config import Settings
+from api.conversation.relay import RasaRelay
 from api.kit.models import utcnow
 from api.main import create_app
 from api.principal.models import Principal

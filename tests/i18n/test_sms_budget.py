@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from api.chat.schemas import BotMessage, Button
 from api.config import REPO_ROOT
+from api.conversation.schemas import BotMessage, Button
 from api.i18n import Translator
 from api.kit.time import as_london
 from api.nlg import plural

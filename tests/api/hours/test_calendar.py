@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from api.config import Settings
-from api.hours.calendar import OpeningHours, OpeningHoursError, parse_weekly
+from api.kit.calendar import OpeningHours, OpeningHoursError, parse_weekly
 from api.kit.time import LONDON
 
 WEEKDAYS = OpeningHours.from_settings("Mon-Fri 09:00-17:00")

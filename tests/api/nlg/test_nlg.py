@@ -10,9 +10,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from api.chat.language import native_name
 from api.config import REPO_ROOT
 from api.consent.models import ConsentWording
+from api.conversation.language import native_name
 from api.i18n import Translator
 from api.nlg.catalogue import load_catalogue
 

@@ -27,7 +27,8 @@ from api.auth import hash_token
 from api.config import Settings
 from api.main import create_app
 from api.principal.models import Principal
-from api.queue.models import PRIORITY_RANK, QueueEntry
+from api.queue.models import QueueEntry
+from api.triage.queue_order import PRIORITY_RANK
 from tests.builders import add_queued_case, bearer, create_principal
 
 CASES = 500

@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from api.kit.models import utcnow
-from api.queue.models import PRIORITY_RANK, QueueEntry
+from api.queue.models import QueueEntry
+from api.triage.queue_order import PRIORITY_RANK
 from tests.builders import add_queued_case, bearer, create_principal
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

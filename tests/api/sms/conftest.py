@@ -19,12 +19,13 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from api.chat.gateway import Gateway
-from api.chat.relay import RasaRelay
 from api.config import Settings
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
 from api.i18n import Translator
+from api.sms.context import SmsContext
+from api.sms.identity import outbound_aad
 from api.sms.models import SmsInbound, SmsOutbound
-from api.sms.service import SmsContext, outbound_aad
 from api.sms.twilio import TwilioClient
 from tools.fake_twilio import FakeTwilio, serve
 
@@ -179,14 +180,14 @@ async def outbound_rows(app: FastAPI) -> list[SmsOutbound]:
 
 async def drain(context: SmsContext, *, turns: bool = True, sends: bool = True, rounds: int = 200) -> None:
     """Run the worker's steps until there is nothing left to do."""
-    from api.sms import service
+    from api.sms import outbox, turns
 
     for _ in range(rounds):
         busy = False
         if turns:
-            busy = await service.answer_next(context) or busy
+            busy = await turns.answer_next(context) or busy
         if sends:
-            busy = await service.send_next(context) or busy
+            busy = await outbox.send_next(context) or busy
         if not busy:
             return
     raise AssertionError("the worker still had work after every round")

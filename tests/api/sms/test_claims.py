@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.sms import service
-from api.sms.service import SmsContext, conversation_id_for
+from api.sms import turns
+from api.sms.context import SmsContext
+from api.sms.identity import conversation_id_for
 from tests.api.sms.conftest import (
     INBOUND,
     PERSON,
@@ -43,7 +44,7 @@ class TestOrder:
             await post_signed(client, INBOUND, inbound_params(f"other {n}", n=100 + n, sender=others[n % 2]))
 
         async def worker() -> None:
-            while await service.answer_next(ctx):
+            while await turns.answer_next(ctx):
                 pass
 
         await asyncio.gather(*(worker() for _ in range(4)))
@@ -64,8 +65,8 @@ class TestOrder:
         )
         await post_signed(client, INBOUND, inbound_params("first", n=1))
         await post_signed(client, INBOUND, inbound_params("second", n=2))
-        assert await service.answer_next(ctx) is True  # deferred: the bot is down
-        assert await service.answer_next(ctx) is False  # the second may not overtake it
+        assert await turns.answer_next(ctx) is True  # deferred: the bot is down
+        assert await turns.answer_next(ctx) is False  # the second may not overtake it
         assert [r.status for r in await inbound_rows(app)] == ["received", "received"]
         rasa.down = False
         await asyncio.sleep(0.6)
@@ -78,7 +79,7 @@ class TestOrder:
         rasa.down = True
         await post_signed(client, INBOUND, inbound_params("hello there", n=1))
         for _ in range(40):
-            await service.answer_next(ctx)
+            await turns.answer_next(ctx)
             if (await inbound_rows(app))[0].status == "processed":
                 break
             await asyncio.sleep(0.02)

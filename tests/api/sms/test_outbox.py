@@ -18,14 +18,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from api.consent.models import ConsentReceipt
-from api.consent.service import cancel_pending_outbound_messages
+from api.intake.service import cancel_pending_outbound_messages
 from api.kit.models import utcnow
 from api.referral.models import Referral
 from api.referral.service import answers_aad, new_reference, person_aad
-from api.sms import service
+from api.sms import outbox
+from api.sms.context import SmsContext
+from api.sms.identity import conversation_id_for, phone_index_for
 from api.sms.models import SmsContact
 from api.sms.schemas import STATUS_RANK, merge_status
-from api.sms.service import SmsContext, conversation_id_for, phone_index_for
 from tests.api.sms.conftest import (
     INBOUND,
     OUR_NUMBER,
@@ -93,7 +94,7 @@ class TestSending:
     ) -> None:
         _, fake = fake_twilio
         await answered(client, ctx, "hello")
-        assert await service.send_next(ctx) is True
+        assert await outbox.send_next(ctx) is True
         [sent] = fake.sent()
         assert (sent["to"], sent["from"]) == (PERSON, OUR_NUMBER)
         assert sent["body"]
@@ -134,14 +135,14 @@ class TestSending:
             update={"sms_retry_base_seconds": 0.3, "sms_retry_max_seconds": 1}
         )
         await answered(client, ctx, "hello")
-        assert await service.send_next(ctx) is True
+        assert await outbox.send_next(ctx) is True
         [row] = await outbound_rows(app)
         assert (row.state, row.attempts) == ("pending", 1)
         first_wait = row.next_attempt_at - row.updated_at
-        assert await service.send_next(ctx) is False  # not due yet
+        assert await outbox.send_next(ctx) is False  # not due yet
 
         async def submitted() -> bool:
-            await service.send_next(ctx)
+            await outbox.send_next(ctx)
             return (await outbound_rows(app))[0].state == "submitted"
 
         await until(submitted)
@@ -163,7 +164,7 @@ class TestSending:
         await answered(client, ctx, "hello")
 
         async def failed() -> bool:
-            await service.send_next(ctx)
+            await outbox.send_next(ctx)
             return (await outbound_rows(app))[0].state == "failed"
 
         await until(failed)
@@ -180,7 +181,7 @@ class TestSending:
         _, fake = fake_twilio
         fake.configure({"opted_out": [PERSON]})
         await answered(client, ctx, "hello")
-        await service.send_next(ctx)
+        await outbox.send_next(ctx)
         [row] = await outbound_rows(app)
         assert (row.state, row.reason, row.attempts) == ("failed", "twilio_21610", 1)
         async with app.state.sessionmaker() as session:
@@ -197,7 +198,7 @@ class TestSending:
         await answered(client, ctx, "one", "two", "three")
 
         async def all_sent() -> bool:
-            await service.send_next(ctx)
+            await outbox.send_next(ctx)
             return all(r.state == "submitted" for r in await outbound_rows(app))
 
         await until(all_sent)
@@ -294,7 +295,7 @@ class TestStatusMerge:
         _, fake = fake_twilio
         fake.configure({"statuses": []})  # we post the callbacks ourselves, in this order
         await answered(client, ctx, "hello")
-        await service.send_next(ctx)
+        await outbox.send_next(ctx)
         [row] = await outbound_rows(app)
         for status in order:
             params = {"MessageSid": row.twilio_sid or "", "MessageStatus": status}
@@ -316,7 +317,7 @@ class TestStatusMerge:
         self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext
     ) -> None:
         await answered(client, ctx, "hello")
-        await service.send_next(ctx)
+        await outbox.send_next(ctx)
         [row] = await outbound_rows(app)
         params = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "failed"}
         assert (await post_signed(client, f"{STATUS}?m={row.id}", params)).status_code == 204

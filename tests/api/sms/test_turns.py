@@ -1,4 +1,4 @@
-"""The worker's bot turns: each message through api.chat.service.send, replies into the outbox, edge cases."""
+"""The worker's bot turns: each message through the conversation core, replies into the outbox, edge cases."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from api.chat.models import Conversation
 from api.config import REPO_ROOT
+from api.conversation.models import Conversation
 from api.i18n import Translator
-from api.sms import service
+from api.sms import turns
+from api.sms.context import SmsContext
+from api.sms.identity import conversation_id_for
 from api.sms.models import SmsContact
 from api.sms.segments import segments
-from api.sms.service import SmsContext, conversation_id_for
 from api.sms.wording import LOCK_SCREEN_CHARS, names_the_service
 from tests.api.sms.conftest import (
     INBOUND,
@@ -35,7 +36,7 @@ class TestTurn:
         self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, rasa: ScriptedRasa
     ) -> None:
         await post_signed(client, INBOUND, inbound_params("I need some advice"))
-        assert await service.answer_next(ctx) is True
+        assert await turns.answer_next(ctx) is True
         conversation_id = conversation_id_for(app.state.vault, PERSON)
         assert rasa.turns == [(conversation_id, "I need some advice")]
         async with app.state.sessionmaker() as session:
@@ -45,7 +46,7 @@ class TestTurn:
         assert (row.status, row.body_sealed) == ("processed", None)
         replies = await texts(app)
         assert len(replies) == 1 and "Noted: 18 characters." in replies[0]
-        assert await service.answer_next(ctx) is False
+        assert await turns.answer_next(ctx) is False
 
     async def test_buttons_become_numbered_choices_and_a_number_answers_them(
         self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, rasa: ScriptedRasa

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.sms.identity import conversation_id_for
 from api.sms.schemas import EMPTY_TWIML
-from api.sms.service import conversation_id_for
 from tests.api.sms.conftest import (
     INBOUND,
     PERSON,

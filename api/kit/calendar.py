@@ -1,4 +1,10 @@
-"""When the service is open, and the call-back times it can offer while it is.
+"""The shared calendar: England's bank holidays and working days, and weekly opening hours with the
+call-back times they give.
+
+Bank holidays come from the maintained `holidays` calendar (substitute days included: Boxing Day 2026 falls
+on a Saturday, so Monday 28 December is the holiday). The contact deadlines (api/triage/deadlines.py) count
+working days on it; the opening hours (api/hours) close on it; the settings (api/config.py) check
+`OPENING_HOURS` with the parser here, so that configuration depends on no feature.
 
 Opening hours are a setting (`OPENING_HOURS`), in Europe/London time, for example
 
@@ -23,8 +29,35 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+import holidays
+
 from api.kit.time import LONDON
-from api.triage.deadlines import bank_holidays
+
+_ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=64)
+def bank_holidays(year: int) -> frozenset[date]:
+    """Bank holidays in England for one year, substitute ("observed") days included."""
+    calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return frozenset(calendar.keys())
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in bank_holidays(day.year)
+
+
+def working_days_after(day: date, count: int) -> date:
+    """The `count`-th working day strictly after `day` (count ≥ 1)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    remaining = count
+    while remaining:
+        day += _ONE_DAY
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.chat.relay import RasaRelay
-from api.chat.tracker import TrackerStore, tracker_store_url
 from api.config import Settings
+from api.conversation.relay import RasaRelay
+from api.conversation.tracker import TrackerStore, tracker_store_url
 from tests.api.world import fake_rasa
 
 

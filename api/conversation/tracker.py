@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from api.config import Settings
 
-logger = logging.getLogger("api.chat")
+logger = logging.getLogger("api.conversation")
 
 # Only the column we filter on; Rasa owns the table and its other columns.
 _events = Table("events", MetaData(), Column("sender_id", String(255)))

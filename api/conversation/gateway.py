@@ -13,14 +13,14 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from api.chat.danger import DangerPhrases
-from api.chat.language import LanguageDetection, named_language
-from api.chat.schemas import BotMessage, Button
 from api.config import Settings
+from api.conversation.danger import DangerPhrases
+from api.conversation.language import LanguageDetection, named_language
+from api.conversation.schemas import BotMessage, Button
 from api.i18n import Translator
 from flowkit.choices import nth_option
 
-logger = logging.getLogger("api.chat")
+logger = logging.getLogger("api.conversation")
 
 EMERGENCY = "/emergency"
 CHOOSE_LANGUAGE = "/choose_language"

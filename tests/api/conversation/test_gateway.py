@@ -1,4 +1,4 @@
-"""The channel gateway: danger first, then the language (api/chat/gateway.py)."""
+"""The channel gateway: danger first, then the language (api/conversation/gateway.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from api.chat.danger import DangerPhrases
-from api.chat.gateway import CHOOSE_LANGUAGE, EMERGENCY, Gateway
-from api.chat.language import LanguageDetection, named_language, native_name
 from api.config import REPO_ROOT
+from api.conversation.danger import DangerPhrases
+from api.conversation.gateway import CHOOSE_LANGUAGE, EMERGENCY, Gateway
+from api.conversation.language import LanguageDetection, named_language, native_name
 from api.i18n import Translator
 from bot.nlu.text import fold
 

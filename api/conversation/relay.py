@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
-from api.chat.errors import BotUnavailable
-from api.chat.schemas import BotMessage, Button
+from api.conversation.errors import BotUnavailable
+from api.conversation.schemas import BotMessage, Button
 
-logger = logging.getLogger("api.chat")
+logger = logging.getLogger("api.conversation")
 
 
 @dataclass

@@ -1,0 +1,64 @@
+"""Request dependencies, typed: the database session (one transaction per request) and what `create_app`
+and its lifespan built (settings, the translator, the vault, the bot's relay…). Endpoints take these as
+`Annotated` parameters instead of reaching into `request.app.state`."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import Settings
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
+from api.conversation.tracker import TrackerStore
+from api.db import session_dependency
+from api.i18n import Translator
+from api.kit.crypto import Vault
+from api.nlg.catalogue import ResponseSpec
+
+
+def settings_of(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+def translator_of(request: Request) -> Translator:
+    return cast(Translator, request.app.state.translator)
+
+
+def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    return cast(async_sessionmaker[AsyncSession], request.app.state.sessionmaker)
+
+
+def vault_of(request: Request) -> Vault:
+    return cast(Vault, request.app.state.vault)
+
+
+def gateway_of(request: Request) -> Gateway:
+    return cast(Gateway, request.app.state.gateway)
+
+
+def relay_of(request: Request) -> RasaRelay:
+    return cast(RasaRelay, request.app.state.relay)
+
+
+def tracker_store_of(request: Request) -> TrackerStore:
+    return cast(TrackerStore, request.app.state.tracker_store)
+
+
+def response_catalogue_of(request: Request) -> dict[str, ResponseSpec]:
+    return cast(dict[str, ResponseSpec], request.app.state.response_catalogue)
+
+
+# The request's transaction: committed when the endpoint returns, rolled back on any error.
+Session = Annotated[AsyncSession, Depends(session_dependency)]
+# For endpoints that must not hold a transaction open (a bot turn): they open short ones themselves.
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessionmaker_of)]
+AppSettings = Annotated[Settings, Depends(settings_of)]
+AppTranslator = Annotated[Translator, Depends(translator_of)]
+AppVault = Annotated[Vault, Depends(vault_of)]
+AppGateway = Annotated[Gateway, Depends(gateway_of)]
+AppRelay = Annotated[RasaRelay, Depends(relay_of)]
+AppTrackerStore = Annotated[TrackerStore, Depends(tracker_store_of)]
+AppResponseCatalogue = Annotated[dict[str, ResponseSpec], Depends(response_catalogue_of)]

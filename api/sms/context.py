@@ -1,0 +1,41 @@
+"""What the worker's SMS steps (api/sms/turns.py, api/sms/outbox.py) run with."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import Settings
+from api.conversation.gateway import Gateway
+from api.conversation.relay import RasaRelay
+from api.i18n import Translator
+from api.kit.crypto import Vault
+from api.sms.twilio import TwilioClient
+
+# How long a worker holds a claimed message before another may take it over.
+LEASE = timedelta(minutes=2)
+STATUS_PATH = "/v1/channels/sms/status"
+
+
+@dataclass
+class SmsContext:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    vault: Vault
+    translator: Translator
+    relay: RasaRelay
+    gateway: Gateway
+    twilio: TwilioClient
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential back-off after the `attempts`-th failure: base, 2×base, 4×base… capped, with jitter."""
+        base = self.settings.sms_retry_base_seconds * 2 ** max(attempts - 1, 0)
+        delay = min(self.settings.sms_retry_max_seconds, base)
+        return timedelta(seconds=delay * random.uniform(1.0, 1.1))  # noqa: S311 — spreading, not secrecy
+
+    def status_callback(self, outbound_id: uuid.UUID) -> str:
+        return f"{self.settings.public_base_url.rstrip('/')}{STATUS_PATH}?m={outbound_id}"

@@ -1,0 +1,97 @@
+"""Inbound SMS, inside Twilio's webhook: the signature was checked by the endpoint; the message is stored
+under its MessageSid (a re-delivery inserts nothing) with its body sealed, and the number's contact row is
+made on first contact. One transaction and nothing slow: Twilio gets its empty TwiML at once, and the
+worker answers the message later (api/sms/turns.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import Settings
+from api.kit import phone
+from api.kit.crypto import Vault
+from api.kit.models import utcnow
+from api.sms import repository
+from api.sms.errors import InvalidWebhook
+from api.sms.identity import contact_aad, conversation_id_for, inbound_aad, phone_index_for
+from api.sms.models import InboundStatus
+from api.sms.schemas import E164, MAX_TWILIO_MEDIA, MESSAGE_SID, FormParams, InboundSms
+
+logger = logging.getLogger("api.sms")
+
+OPT_OUT_TYPES = ("STOP", "START", "HELP")
+
+
+def parse_inbound(params: FormParams, settings: Settings) -> InboundSms:
+    """The message a signed inbound webhook carries, or InvalidWebhook (422) when it cannot be answered."""
+    sid = params.first("MessageSid") or ""
+    if not MESSAGE_SID.match(sid):
+        raise InvalidWebhook()
+    try:
+        number = phone.normalise(params.first("From") or "", settings.allow_fictional_phone_numbers)
+    except phone.InvalidPhoneNumber as exc:  # withheld, alphanumeric or not a number: nobody to answer
+        raise InvalidWebhook() from exc
+    to = params.first("To") or ""
+    try:
+        num_media = min(max(int(params.first("NumMedia") or 0), 0), MAX_TWILIO_MEDIA)
+    except ValueError:
+        num_media = 0
+    opt_out = (params.first("OptOutType") or "").upper()
+    return InboundSms(
+        message_sid=sid,
+        from_number=number,
+        sender=to if E164.match(to) else settings.twilio_from_number,
+        body=params.first("Body") or "",
+        num_media=num_media,
+        opt_out_type=opt_out if opt_out in OPT_OUT_TYPES else None,
+    )
+
+
+async def accept_inbound(
+    sessionmaker: async_sessionmaker[AsyncSession], vault: Vault, message: InboundSms
+) -> bool:
+    """Store the message (committed before Twilio gets its answer). False for a re-delivery."""
+    now = utcnow()
+    conversation_id = conversation_id_for(vault, message.from_number)
+    async with sessionmaker() as session, session.begin():
+        await repository.add_contact_if_new(
+            session,
+            conversation_id,
+            phone_index_for(vault, message.from_number),
+            vault.cipher.seal(message.from_number.encode(), contact_aad(conversation_id).encode()),
+            now,
+        )
+        stored = await repository.add_inbound_if_new(
+            session,
+            {
+                "message_sid": message.message_sid,
+                "conversation_id": conversation_id,
+                "sender_number": message.sender,
+                "body_sealed": vault.cipher.seal(
+                    message.body.encode(), inbound_aad(message.message_sid).encode()
+                ),
+                "num_media": message.num_media,
+                "opt_out_type": message.opt_out_type,
+                "status": InboundStatus.received,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )
+        if stored and message.opt_out_type in ("STOP", "START"):
+            # Twilio has already opted the number out (or back in); every later send must follow at once.
+            contact = await repository.contact(session, conversation_id, lock=True)
+            if contact is not None:
+                contact.opt(out=message.opt_out_type == "STOP", now=now)
+    logger.info(
+        "sms inbound",
+        extra={
+            "message_sid": message.message_sid,
+            "duplicate": not stored,
+            "media": message.num_media,
+            "opt_out": message.opt_out_type or "-",
+        },
+    )
+    return stored
