@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.kit.models import Base, CreatedAtMixin, IdMixin, utcnow
+from api.kit.models import Base, CreatedAtMixin, EnumText, IdMixin, utcnow
+from api.triage.schemas import Queue
 
 
 class EntryStatus(StrEnum):
@@ -50,9 +51,9 @@ class QueueEntry(IdMixin, CreatedAtMixin, Base):
     )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
-    queue: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[Queue] = mapped_column(EnumText(Queue, 32))
     is_secondary: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default=EntryStatus.queued)
+    status: Mapped[EntryStatus] = mapped_column(EnumText(EntryStatus, 16), default=EntryStatus.queued)
     priority_rank: Mapped[int]
     deadline: Mapped[datetime | None]
     received_at: Mapped[datetime]
@@ -62,5 +63,5 @@ class QueueEntry(IdMixin, CreatedAtMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     # Why it went back to triage, or how it ended: short codes and caseworker notes without personal data.
     return_reason: Mapped[str | None] = mapped_column(String(RETURN_REASON_LENGTH), default=None)
-    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    outcome: Mapped[CloseOutcome | None] = mapped_column(EnumText(CloseOutcome, 32), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

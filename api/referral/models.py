@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.kit.models import Base, CreatedAtMixin, IdMixin
+from api.kit.models import Base, CreatedAtMixin, EnumText, IdMixin
+from api.triage.schemas import Outcome, Priority, Queue, Tier
 
 
 class Referral(IdMixin, CreatedAtMixin, Base):
@@ -31,10 +32,10 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     triage_input: Mapped[dict[str, Any]] = mapped_column(JSON)
     decision: Mapped[dict[str, Any]] = mapped_column(JSON)
     rules_version: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(24))
-    queue: Mapped[str | None] = mapped_column(String(32), default=None)
-    tier: Mapped[str | None] = mapped_column(String(16), default=None)
-    priority: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 24))
+    queue: Mapped[Queue | None] = mapped_column(EnumText(Queue, 32), default=None)
+    tier: Mapped[Tier | None] = mapped_column(EnumText(Tier, 16), default=None)
+    priority: Mapped[Priority] = mapped_column(EnumText(Priority, 16))
     emergency: Mapped[bool] = mapped_column(default=False)
     deadline: Mapped[datetime | None] = mapped_column(default=None)
     received_at: Mapped[datetime]
