@@ -3,6 +3,12 @@ limits, in the person's language. A failure names the response that explains it,
 
 Canonical answers: choice → value; yes_no → bool; number → int; date → {"date": "YYYY-MM-DD", "words": ...};
 phone → E.164; postcode → "ST4 1AA" or "ST4"; free_text → the text; skipped → "prefer_not_to_say".
+
+Three outcomes: understood (`ok`: store `value`), to confirm (`confirm`: `value` is a guess the person must
+confirm with one tap before it is stored; `error` is the confirmation response, so a caller that ignores
+`confirm` asks again rather than store a guess), or not understood (`error` names the response that says
+why). When in doubt (two choices named, only a misspelling matched, a yes and a no, an NLU intent with no
+word to back it) the answer is to confirm, never stored: a wrong stored answer is worse than one more tap.
 """
 
 from __future__ import annotations
@@ -25,11 +31,20 @@ from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_in
 from flowkit.spec import AnswerType, Question
 from flowkit.text import fold_letters
+from flowkit.understand import STRONG, Match, best, find, general, listed, negated, words_of
 from flowkit.words import alternatives, text
 
 YES_INTENTS = {"affirm"}
 NO_INTENTS = {"deny"}
 SKIP_INTENTS = {"skip_question", "unsure"}  # "I don't know" skips an optional question
+CONFIRM_RESPONSE = "utter_confirm_answer"
+# Choice values read as a length of time ("about 3 months now", "over a year"): the days each covers.
+DURATION_CHOICES = {
+    "under_month": (0, 29),
+    "one_to_six_months": (30, 186),
+    "over_six_months": (187, 100_000),
+}
+UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}
 
 
 @dataclass
@@ -37,6 +52,7 @@ class Parsed:
     value: Any = None
     error: str | None = None  # a response name
     args: dict[str, Any] = field(default_factory=dict)
+    confirm: bool = False  # `value` is a guess: ask "did you mean …?" and store it only after a yes
 
     @property
     def ok(self) -> bool:
@@ -92,7 +108,7 @@ def parse_answer(
     language: str,
     today: date,
 ) -> Parsed:
-    skipping = raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS)
+    skipping = raw == SKIPPED or (isinstance(raw, str) and (intent in SKIP_INTENTS or said_skip(raw, language)))
     if skipping and (raw == SKIPPED or question.type == AnswerType.free_text or raw.startswith("/")):
         return _skip(question)
     parsed = _parse_by_type(question, raw, intent, language, today)
@@ -117,10 +133,7 @@ def _parse_by_type(question: Question, raw: Any, intent: str | None, language: s
     if not isinstance(raw, str):
         return Parsed(error=_retry(question))
     if kind == "choice":
-        value = match_choice(question, raw, language)
-        if value is None:
-            return Parsed(error="utter_validation_choice", args={"count": len(question.choice_values)})
-        return Parsed(value)
+        return parse_choice(question, raw, language, today)
     if kind == "date":
         return parse_date(question, raw, language, today)
     if kind == "phone":
@@ -139,22 +152,87 @@ def _retry(question: Question) -> str:
     }.get(question.type.value, "utter_validation_too_short")
 
 
+def to_confirm(question: Question, value: Any, language: str) -> Parsed:
+    """A guess to confirm: the response asks "Did you mean: <answer>?" with the answer as its button says."""
+    return Parsed(value, CONFIRM_RESPONSE, {"answer": answer_label(question, value, language)}, confirm=True)
+
+
+def answer_label(question: Question, value: Any, language: str) -> str:
+    """How an answer is shown back to the person: its button's words, the number, or the date as typed."""
+    if question.type == AnswerType.choice:
+        key = next((c.text_key for c in question.choices or () if c.value == value), None)
+        return (text(key, language) if key else None) or str(value)
+    if question.type == AnswerType.yes_no:
+        key = (question.yes_text_key or "bot.button.answer_yes") if value else (
+            question.no_text_key or "bot.button.answer_no"
+        )
+        return text(key, language) or str(value)
+    if isinstance(value, dict):
+        return str(value.get("date", ""))
+    return str(value)
+
+
+def said_skip(raw: str, language: str) -> bool:
+    """Whether the whole answer only asks to skip ("skip", "rather not say", "pomiń")."""
+    words = words_of(raw)
+    kept = best(find({"skip": general("skip", language) + general("skip", "en")}, words))
+    return bool(kept) and sum(len(m.span) for m in kept if m.strength == STRONG) == len(words)
+
+
+def _meanings(question: Question, language: str) -> dict[str, list[str]]:
+    """The phrasings of each meaning of a yes/no answer: this question's own, then every yes/no question's."""
+    return {
+        meaning: listed(f"bot.answers.{question.id}.{meaning}", language)
+        + listed(f"bot.answers.yes_no.{meaning}", language)
+        for meaning in ("affirm", "deny")
+    }
+
+
 def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str) -> Parsed:
+    """Yes or no, from a tapped button, its number, or words. Words decide over the NLU intent (which reads
+    "نعم لا مانع", "yes, no objection", as no); a yes and a no together, only a misspelling, a hedge on a
+    consent question, or an intent with no word to back it is confirmed, never stored."""
     if isinstance(raw, bool):
         return Parsed(raw)
     said = _clean(str(raw or ""))
-    if said in ("/affirm",) or intent in YES_INTENTS:
+    if said == "/affirm":
         return Parsed(True)
-    if said in ("/deny",) or intent in NO_INTENTS:
+    if said == "/deny":
         return Parsed(False)
     yes = {_clean(text(question.yes_text_key or "bot.button.answer_yes", language) or "")}
     no = {_clean(text(question.no_text_key or "bot.button.answer_no", language) or "")}
-    if said == "1" or said in yes:
+    bare = said.strip(" .!")
+    if bare == "1" or bare in yes:
         return Parsed(True)
-    if said == "2" or said in no:
+    if bare == "2" or bare in no:
         return Parsed(False)
-    if said == "3" and question.optional:
+    if bare == "3" and question.optional:
         return Parsed(SKIPPED)
+    words = words_of(str(raw or ""))
+    meanings = _meanings(question, language)
+    meanings["negation"] = general("negation", language)
+    meanings["hedge"] = general("hedge", language)
+    kept = best(find(meanings, words))
+    negations = [m for m in kept if m.meaning == "negation"]
+    hedged = any(m.meaning == "hedge" for m in kept)
+    votes: list[tuple[bool, int]] = []
+    for match in kept:
+        if match.meaning == "affirm":
+            votes.append((False, 1) if negated(match, negations) else (True, match.strength))
+        elif match.meaning == "deny":
+            votes.append((False, match.strength))
+    if not votes and negations and not hedged:
+        votes = [(False, 1)]  # "not at all", "nie", a bare negation: no, to confirm
+    values = {v for v, _ in votes}
+    if len(values) == 1:
+        value = values.pop()
+        sure = all(strength == STRONG for _, strength in votes)
+        careful = question.id.startswith("consent") and (hedged or len(words) > 6)
+        return Parsed(value) if sure and not careful else to_confirm(question, value, language)
+    if len(values) > 1:
+        return to_confirm(question, votes[0][0], language)  # "no... yes": the first said, to confirm
+    if intent in YES_INTENTS or intent in NO_INTENTS:
+        return to_confirm(question, intent in YES_INTENTS, language)
     return Parsed(error="utter_validation_yes_no")
 
 
@@ -189,43 +267,138 @@ def alternatives_in_order(name: str, language: str) -> list[str]:
 
 
 def parse_number(question: Question, raw: Any, language: str) -> Parsed:
+    """A count or an age: digits (any script), number words, "not even once" (0). A vague amount ("a couple
+    of times") or a number beside a negation ("not 3") is confirmed, not stored."""
     low, high = int(question.min or 0), int(question.max or 0)
+    sure = True
     if isinstance(raw, int) and not isinstance(raw, bool):
         value: int | None = raw
     else:
-        value = _number_in(_clean(str(raw or "")), language)
+        said = _clean(str(raw or ""))
+        words = words_of(str(raw or ""))
+        kept = best(
+            find(
+                {"zero": listed("bot.answers.number.zero", language), "negation": general("negation", language)},
+                words,
+            )
+        )
+        has_digits = re.search(r"\d", said) is not None
+        if any(m.meaning == "zero" and m.strength == STRONG for m in kept) and not has_digits:
+            value = 0
+        else:
+            value = _number_in(said, language)
+            if value is None:
+                value = _number_in(said, language, vague=True)
+                sure = False
+            elif value != 0 and any(m.meaning == "negation" for m in kept):
+                sure = False
     if value is None or not low <= value <= high:
         return Parsed(error="utter_validation_number", args={"min": low, "max": high})
-    return Parsed(value)
+    return Parsed(value) if sure else to_confirm(question, value, language)
+
+
+def _choice_phrasings(question: Question, language: str) -> dict[str, list[str]]:
+    """Each choice's phrasings: its button's words (in the language and in English) and
+    `bot.answers.<question>.<value>` (the language's, then English's: people mix them)."""
+    found: dict[str, list[str]] = {}
+    for choice in question.choices or ():
+        names = [choice.value.replace("_", " ")]
+        for lang in dict.fromkeys((language, "en")):
+            shown = text(choice.text_key, lang)
+            if shown:
+                names.append(shown.replace("|", " "))
+        names.extend(listed(f"bot.answers.{question.id}.{choice.value}", language, with_english=True))
+        found[choice.value] = names
+    return found
+
+
+def _label_words(question: Question, language: str) -> dict[str, list[str]]:
+    """The long words of each button ("pochodzenie") that no other button of the question has: naming one
+    names the choice."""
+    seen: dict[str, set[str]] = {}
+    for choice in question.choices or ():
+        for lang in dict.fromkeys((language, "en")):
+            for word in words_of(text(choice.text_key, lang) or ""):
+                if len(word) >= 6 and not word.isdigit():
+                    seen.setdefault(word, set()).add(choice.value)
+    found: dict[str, list[str]] = {}
+    for word, values in seen.items():
+        if len(values) == 1:
+            found.setdefault(next(iter(values)), []).append(word)
+    return found
 
 
 def match_choice(question: Question, answer: str, language: str) -> str | None:
-    """The choice an answer means: a tapped button, its number (SMS), its value, or its label."""
-    choices = question.choices or ()
+    """The choice an answer surely means (see parse_choice), or None."""
+    parsed = parse_choice(question, answer, language, date.today())
+    return parsed.value if parsed.ok else None
+
+
+def parse_choice(question: Question, answer: str, language: str, today: date) -> Parsed:
+    """The choice an answer means: a tapped button, its number (SMS), its value, its label, or the person's
+    own words for it (`bot.answers.<question>.<value>`). One choice named surely is stored; two, or one
+    only by a misspelling, is confirmed; none is asked again, naming how many buttons there are."""
     values = question.choice_values
+    retry = Parsed(error="utter_validation_choice", args={"count": len(values) + (1 if question.optional else 0)})
     tapped = payload_choice(answer)
     if tapped is not None:
-        return tapped if tapped in values else None
+        return Parsed(tapped) if tapped in values else retry
     said = _clean(answer).strip(" .!")
     if option_number(said) is not None:
-        return nth_option(said, values)
-    labels: dict[str, list[str]] = {}
-    for choice in choices:
-        names = {choice.value, choice.value.replace("_", " ")}
-        for lang in {language, "en"}:
-            shown = text(choice.text_key, lang)
-            if shown:
-                names.add(_clean(shown))
-        labels[choice.value] = sorted(names)
-        if said in names:
-            return choice.value
-    # Partial: the answer names exactly one choice ("race" for "Race or ethnicity").
-    found = [
-        value
-        for value, names in labels.items()
-        if value not in ("other", "none") and any(_has([said], n) or _has([n], said) for n in names)
-    ]
-    return found[0] if len(found) == 1 else None
+        chosen = nth_option(said, values)
+        if chosen is None and question.optional and option_number(said) == len(values) + 1:
+            return Parsed(SKIPPED)
+        return Parsed(chosen) if chosen is not None else retry
+    words = words_of(answer)
+    phrasings = _choice_phrasings(question, language)
+    for value, names in phrasings.items():
+        if words and any(words_of(name) == words for name in names):
+            return Parsed(value)
+    meanings: dict[str, list[str]] = dict(phrasings)
+    for value, extra in _label_words(question, language).items():
+        meanings[value] = meanings.get(value, []) + extra
+    meanings["negation"] = general("negation", language)
+    kept = best(find(meanings, words))
+    negations = [m for m in kept if m.meaning == "negation"]
+    named: list[Match] = [m for m in kept if m.meaning != "negation" and not negated(m, negations)]
+    chosen_values = list(dict.fromkeys(m.meaning for m in named))
+    if len(chosen_values) == 1:
+        sure = any(m.strength == STRONG for m in named) and len(named) == len(
+            [m for m in kept if m.meaning != "negation"]
+        )
+        value = chosen_values[0]
+        return Parsed(value) if sure else to_confirm(question, value, language)
+    if len(chosen_values) > 1:
+        strong = [m for m in named if m.strength == STRONG]
+        return to_confirm(question, (strong or named)[0].meaning, language)
+    duration = _duration_choice(question, answer, language)
+    if duration is not None:
+        return duration
+    return retry
+
+
+def _duration_choice(question: Question, answer: str, language: str) -> Parsed | None:
+    """A length of time answering a question whose choices are lengths of time ("about 3 months now")."""
+    buckets = {v: DURATION_CHOICES[v] for v in question.choice_values if v in DURATION_CHOICES}
+    if not buckets:
+        return None
+    said = _clean(answer)
+    unit = next((u for u in UNIT_DAYS if _has(alternatives(u, language), said)), None)
+    if unit is None:
+        return None
+    amount = _number_in(said, language)
+    sure = amount is not None
+    if amount is None:
+        amount = _number_in(said, language, vague=True) or 1
+    days = amount * UNIT_DAYS[unit]
+    words = words_of(answer)
+    more = best(find({"more": listed("bot.answers.any.more_than", language, with_english=True)}, words))
+    if more:
+        days += max(1, days // 10)
+    for value, (low, high) in buckets.items():
+        if low <= days <= high:
+            return Parsed(value) if sure or unit == "year" else to_confirm(question, value, language)
+    return None
 
 
 def _babel_locale(language: str) -> Locale:
@@ -331,12 +504,12 @@ def _worded_date(said: str, language: str, today: date) -> date | None:
         found = _units_back(said, language, today, amount)
         if found is not None:
             return found
-    if _has(alternatives("today", language), said):
-        return today
     weekday = _weekday(said, language)
-    if weekday is not None:
+    if weekday is not None:  # before "today": "w zeszły wtorek wieczorem" is last Tuesday, not this evening
         back = (today.weekday() - weekday) % 7 or 7
         return today - timedelta(days=back)
+    if _has(alternatives("today", language), said):
+        return today
     if _has(alternatives("last", language), said):
         found = _units_back(said, language, today, 1 if amount is None else amount)
         if found is not None:
