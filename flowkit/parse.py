@@ -108,9 +108,11 @@ def parse_answer(
     language: str,
     today: date,
 ) -> Parsed:
-    skipping = raw == SKIPPED or (isinstance(raw, str) and (intent in SKIP_INTENTS or said_skip(raw, language)))
+    skipping = raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS)
     if skipping and (raw == SKIPPED or question.type == AnswerType.free_text or raw.startswith("/")):
         return _skip(question)
+    if isinstance(raw, str) and question.type != AnswerType.free_text and said_skip(raw, language):
+        return _skip(question)  # the whole answer is "skip", "rather not say", "wolę nie mówić"
     parsed = _parse_by_type(question, raw, intent, language, today)
     if not parsed.ok and skipping:
         # "I don't know" or "skip" that is not also an answer ("last friday" taken for "skip" still counts).
@@ -188,6 +190,16 @@ def _meanings(question: Question, language: str) -> dict[str, list[str]]:
     }
 
 
+def _leading_answer(raw: str, kept: list[Match]) -> bool | None:
+    """The yes or no an answer starts with when it is set off by punctuation ("No, they do it to everyone")."""
+    first = kept[0] if kept else None
+    if first is None or first.start != 0 or first.meaning not in ("affirm", "deny"):
+        return None
+    head = words_of(raw)[first.end - 1]
+    after = raw.casefold().split(head, 1)[-1] if head in raw.casefold() else ""
+    return (first.meaning == "affirm") if after[:1] in (",", ".", "!", ";", "-", "—", "،") else None
+
+
 def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str) -> Parsed:
     """Yes or no, from a tapped button, its number, or words. Words decide over the NLU intent (which reads
     "نعم لا مانع", "yes, no objection", as no); a yes and a no together, only a misspelling, a hedge on a
@@ -224,6 +236,13 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
     if not votes and negations and not hedged:
         votes = [(False, 1)]  # "not at all", "nie", a bare negation: no, to confirm
     values = {v for v, _ in votes}
+    lead = _leading_answer(str(raw or ""), kept)
+    if len(values) > 1 and lead is not None and not question.id.startswith("consent"):
+        # "nie, robią tak wszystkim": a yes or no said first and set off by a comma answers; the rest of the
+        # answer must lean the same way ("tak" there is "so", not "yes").
+        agree = sum(1 for v, _ in votes if v == lead)
+        if agree * 2 > len(votes):
+            return Parsed(lead)
     if len(values) == 1:
         value = values.pop()
         sure = all(strength == STRONG for _, strength in votes)
@@ -299,7 +318,8 @@ def parse_number(question: Question, raw: Any, language: str) -> Parsed:
 
 def _choice_phrasings(question: Question, language: str) -> dict[str, list[str]]:
     """Each choice's phrasings: its button's words (in the language and in English) and
-    `bot.answers.<question>.<value>` (the language's, then English's: people mix them)."""
+    `bot.answers.choice.<button>` (the button's name in its text key; the language's, then English's: people
+    mix them), so questions showing the same button share its phrasings."""
     found: dict[str, list[str]] = {}
     for choice in question.choices or ():
         names = [choice.value.replace("_", " ")]
@@ -307,7 +327,8 @@ def _choice_phrasings(question: Question, language: str) -> dict[str, list[str]]
             shown = text(choice.text_key, lang)
             if shown:
                 names.append(shown.replace("|", " "))
-        names.extend(listed(f"bot.answers.{question.id}.{choice.value}", language, with_english=True))
+        button = choice.text_key.rsplit(".", 1)[-1]
+        names.extend(listed(f"bot.answers.choice.{button}", language, with_english=True))
         found[choice.value] = names
     return found
 
@@ -336,7 +357,7 @@ def match_choice(question: Question, answer: str, language: str) -> str | None:
 
 def parse_choice(question: Question, answer: str, language: str, today: date) -> Parsed:
     """The choice an answer means: a tapped button, its number (SMS), its value, its label, or the person's
-    own words for it (`bot.answers.<question>.<value>`). One choice named surely is stored; two, or one
+    own words for it (`bot.answers.choice.<button>`). One choice named surely is stored; two, or one
     only by a misspelling, is confirmed; none is asked again, naming how many buttons there are."""
     values = question.choice_values
     retry = Parsed(error="utter_validation_choice", args={"count": len(values) + (1 if question.optional else 0)})
@@ -349,6 +370,10 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
         if chosen is None and question.optional and option_number(said) == len(values) + 1:
             return Parsed(SKIPPED)
         return Parsed(chosen) if chosen is not None else retry
+    if re.search(r"\d", said):  # "about 3 months now": a length of time, before any word
+        duration = _duration_choice(question, answer, language)
+        if duration is not None:
+            return duration
     words = words_of(answer)
     phrasings = _choice_phrasings(question, language)
     for value, names in phrasings.items():
@@ -383,7 +408,8 @@ def _duration_choice(question: Question, answer: str, language: str) -> Parsed |
     if not buckets:
         return None
     said = _clean(answer)
-    unit = next((u for u in UNIT_DAYS if _has(alternatives(u, language), said)), None)
+    named = [u for u in UNIT_DAYS if _has(alternatives(u, language), said)]
+    unit = max(named, key=UNIT_DAYS.__getitem__) if named else None
     if unit is None:
         return None
     amount = _number_in(said, language)

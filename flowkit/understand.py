@@ -8,8 +8,9 @@ question with its own phrasings), `bot.answers.yes_no.affirm|deny` for every yes
 
 How a word in the data meets a word in the answer, strongest first:
 - the same word, or one it starts when written with "*";
-- the same stem: a longer word that only adds an ending of up to two letters ("lesbians", "زوجي"), or, in
-  Latin and Cyrillic script, that shares all but its last two letters ("pochodzenia" for "pochodzenie"),
+- the same stem: a longer word that only adds an ending of up to two letters ("lesbians", "زوجي"; four
+  letters at least in Latin and Cyrillic script), or, there, one that differs only in its last letter
+  ("pochodzenia" for "pochodzenie"),
   and Arabic-script words with a leading article or conjunction ("الدين" for "دين");
 - a misspelling (difflib's similarity ratio at least FUZZY_RATIO, words of FUZZY_MIN_LENGTH letters or more):
   weak, so never stored without the person confirming it.
@@ -100,10 +101,12 @@ def word_strength(pattern: str, prefix: bool, word: str) -> int:
         return STRONG
     if pattern.isdigit() or word.isdigit():
         return 0
-    if len(pattern) >= 3 and word.startswith(pattern) and len(word) - len(pattern) <= 2:
+    latin_or_cyrillic = ord(pattern[0]) < _INFLECTED_SCRIPTS_END
+    shortest_stem = 4 if latin_or_cyrillic else 3  # "nie" must not find "niego", but "زوج" finds "زوجي"
+    if len(pattern) >= shortest_stem and word.startswith(pattern) and len(word) - len(pattern) <= 2:
         return STRONG
-    if ord(pattern[0]) < _INFLECTED_SCRIPTS_END and min(len(pattern), len(word)) >= 5:
-        if _common_prefix(pattern, word) >= max(4, min(len(pattern), len(word)) - 2):
+    if latin_or_cyrillic and not prefix and min(len(pattern), len(word)) >= 5:
+        if _common_prefix(pattern, word) >= max(5, min(len(pattern), len(word)) - 1):
             return STRONG
     if "\u0600" <= word[0] <= "\u06ff":
         for article in _ARABIC_PREFIXES:
