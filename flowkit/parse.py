@@ -386,11 +386,11 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     kept = best(find(meanings, words))
     negations = [m for m in kept if m.meaning == "negation"]
     named: list[Match] = [m for m in kept if m.meaning != "negation" and not negated(m, negations)]
+    if any(m.strength == STRONG for m in named):
+        named = [m for m in named if m.strength == STRONG]  # a misspelling beside a word named surely is noise
     chosen_values = list(dict.fromkeys(m.meaning for m in named))
     if len(chosen_values) == 1:
-        sure = any(m.strength == STRONG for m in named) and len(named) == len(
-            [m for m in kept if m.meaning != "negation"]
-        )
+        sure = any(m.strength == STRONG for m in named)
         value = chosen_values[0]
         return Parsed(value) if sure else to_confirm(question, value, language)
     if len(chosen_values) > 1:

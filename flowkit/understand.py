@@ -12,7 +12,8 @@ How a word in the data meets a word in the answer, strongest first:
   letters at least in Latin and Cyrillic script), or, there, one that differs only in its last letter
   ("pochodzenia" for "pochodzenie"),
   and Arabic-script words with a leading article or conjunction ("الدين" for "دين");
-- a misspelling (difflib's similarity ratio at least FUZZY_RATIO, words of FUZZY_MIN_LENGTH letters or more):
+- a misspelling (the same first letter, difflib's similarity ratio at least FUZZY_RATIO, words of
+  FUZZY_MIN_LENGTH letters or more):
   weak, so never stored without the person confirming it.
 
 Overlapping matches keep the longest ("my ex husband" is ex-partner, not partner); a match right after a
@@ -113,7 +114,7 @@ def word_strength(pattern: str, prefix: bool, word: str) -> int:
             rest = word[len(article) :]
             if word.startswith(article) and len(rest) >= 2 and word_strength(pattern, prefix, rest) == STRONG:
                 return STRONG
-    if len(pattern) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH - 1:
+    if len(pattern) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH - 1 and pattern[0] == word[0]:
         if SequenceMatcher(None, pattern, word).ratio() >= FUZZY_RATIO:
             return WEAK
     return 0
