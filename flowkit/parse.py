@@ -155,23 +155,22 @@ def _retry(question: Question) -> str:
 
 
 def to_confirm(question: Question, value: Any, language: str) -> Parsed:
-    """A guess to confirm: the response asks "Did you mean: <answer>?" with the answer as its button says."""
-    return Parsed(value, CONFIRM_RESPONSE, {"answer": answer_label(question, value, language)}, confirm=True)
+    """A guess to confirm: the response asks "Did you mean: <answer>?" (see `confirm_args`)."""
+    return Parsed(value, CONFIRM_RESPONSE, confirm_args(question, value, language), confirm=True)
 
 
-def answer_label(question: Question, value: Any, language: str) -> str:
-    """How an answer is shown back to the person: its button's words, the number, or the date as typed."""
+def confirm_args(question: Question, value: Any, language: str) -> dict[str, Any]:
+    """How a guess is shown back: its button's words (`answer_key`, worded by the NLG in the conversation's
+    language), else the number, or the date as the person typed it (`answer`)."""
     if question.type == AnswerType.choice:
         key = next((c.text_key for c in question.choices or () if c.value == value), None)
-        return (text(key, language) if key else None) or str(value)
+        return {"answer_key": key} if key else {"answer": str(value)}
     if question.type == AnswerType.yes_no:
-        key = (question.yes_text_key or "bot.button.answer_yes") if value else (
-            question.no_text_key or "bot.button.answer_no"
-        )
-        return text(key, language) or str(value)
+        yes = question.yes_text_key or "bot.button.answer_yes"
+        return {"answer_key": yes if value else question.no_text_key or "bot.button.answer_no"}
     if isinstance(value, dict):
-        return str(value.get("date", ""))
-    return str(value)
+        return {"answer": str(value.get("date") or "")}
+    return {"answer": str(value)}
 
 
 def said_skip(raw: str, language: str) -> bool:
@@ -191,7 +190,7 @@ def _meanings(question: Question, language: str) -> dict[str, list[str]]:
 
 
 def _leading_answer(raw: str, kept: list[Match]) -> bool | None:
-    """The yes or no an answer starts with when it is set off by punctuation ("No, they do it to everyone")."""
+    """The yes or no an answer starts with, set off by punctuation ("No, they do it to everyone")."""
     first = kept[0] if kept else None
     if first is None or first.start != 0 or first.meaning not in ("affirm", "deny"):
         return None
@@ -297,7 +296,10 @@ def parse_number(question: Question, raw: Any, language: str) -> Parsed:
         words = words_of(str(raw or ""))
         kept = best(
             find(
-                {"zero": listed("bot.answers.number.zero", language), "negation": general("negation", language)},
+                {
+                    "zero": listed("bot.answers.number.never", language),
+                    "negation": general("negation", language),
+                },
                 words,
             )
         )
@@ -360,7 +362,9 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     own words for it (`bot.answers.choice.<button>`). One choice named surely is stored; two, or one
     only by a misspelling, is confirmed; none is asked again, naming how many buttons there are."""
     values = question.choice_values
-    retry = Parsed(error="utter_validation_choice", args={"count": len(values) + (1 if question.optional else 0)})
+    retry = Parsed(
+        error="utter_validation_choice", args={"count": len(values) + (1 if question.optional else 0)}
+    )
     tapped = payload_choice(answer)
     if tapped is not None:
         return Parsed(tapped) if tapped in values else retry
@@ -387,7 +391,9 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     negations = [m for m in kept if m.meaning == "negation"]
     named: list[Match] = [m for m in kept if m.meaning != "negation" and not negated(m, negations)]
     if any(m.strength == STRONG for m in named):
-        named = [m for m in named if m.strength == STRONG]  # a misspelling beside a word named surely is noise
+        named = [
+            m for m in named if m.strength == STRONG
+        ]  # a misspelling beside a word named surely is noise
     chosen_values = list(dict.fromkeys(m.meaning for m in named))
     if len(chosen_values) == 1:
         sure = any(m.strength == STRONG for m in named)

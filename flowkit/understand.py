@@ -89,7 +89,7 @@ def listed(key: str, language: str, with_english: bool = False) -> list[str]:
 
 def _common_prefix(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
@@ -131,7 +131,7 @@ def find(meanings: dict[str, list[str]], words: list[str]) -> list[Match]:
             size = len(parsed.words)
             for start in range(len(words) - size + 1):
                 strength = STRONG
-                for offset, (pattern, star) in enumerate(zip(parsed.words, parsed.prefix)):
+                for offset, (pattern, star) in enumerate(zip(parsed.words, parsed.prefix, strict=True)):
                     strength = min(strength, word_strength(pattern, star, words[start + offset]))
                     if not strength:
                         break

@@ -100,7 +100,9 @@ def table(results: list[Result]) -> str:
         by[(result.case.language, kind)][result.outcome] += 1
         by[(result.case.language, "ALL")][result.outcome] += 1
     lines = [f"{'lang':5} {'type':9} {'n':>4} " + " ".join(f"{o:>9}" for o in OUTCOMES) + "   right%"]
-    for (language, kind), counts in sorted(by.items(), key=lambda kv: (kv[0][0], kv[0][1] == "ALL", kv[0][1])):
+    for (language, kind), counts in sorted(
+        by.items(), key=lambda kv: (kv[0][0], kv[0][1] == "ALL", kv[0][1])
+    ):
         total = sum(counts.values())
         share = counts["right"] / total if total else 0.0
         mark = "" if kind != "ALL" or share >= TARGET else "  < target"

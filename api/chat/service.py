@@ -73,7 +73,7 @@ async def send(
     turn = await relay.exchange(conversation_id, inbound.text, metadata)
     messages = turn.messages
     if first and source != "chosen" and turn.language is None:
-        note = gateway.confirmation(language)
+        note = gateway.confirmation(language, metadata["channel"])
         messages = [*messages, note] if inbound.danger else [note, *messages]
     menu_open = any(b.payload.startswith(CHOOSE_LANGUAGE + "{") for m in messages for b in m.buttons)
     switched = turn.language if turn.language in gateway.languages else None
