@@ -80,17 +80,18 @@ def comparable(value: Any) -> Any:
 
 def run(case: Case) -> Result:
     parsed = parse_answer(question(case.question), case.said, None, case.language, case.today)
+    confirm = bool(getattr(parsed, "confirm", False))  # (an engine without confirmations: never)
     got = comparable(parsed.value)
     expected = comparable(case.expected)
     if expected == "again":  # the fixture expects the question asked again
-        outcome = "right" if not parsed.ok and not parsed.confirm else ("wrong" if parsed.ok else "confirmed")
+        outcome = "right" if not parsed.ok and not confirm else ("wrong" if parsed.ok else "confirmed")
     elif parsed.ok:
         outcome = "right" if got == expected else "wrong"
-    elif parsed.confirm:
+    elif confirm:
         outcome = "right" if case.confirm and got == expected else "confirmed"
     else:
         outcome = "re-asked"
-    return Result(case, outcome, got, parsed.confirm)
+    return Result(case, outcome, got, confirm)
 
 
 def table(results: list[Result]) -> str:
