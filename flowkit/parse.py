@@ -65,6 +65,8 @@ _WORD = r"[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u
 # Marks after a letter below this code point are accents (Latin, Greek, Cyrillic): "două" is read as "doua".
 _ACCENTED_SCRIPTS_END = 0x0530
 _APOSTROPHES = str.maketrans(dict.fromkeys("’‘ʼ`´", "'"))
+# Letters with a stroke have no accent to drop: phones type them plain ("zeszlym" for "zeszłym").
+_STROKES = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "ø": "o", "ı": "i"})
 # Approximations for vague amounts in dates ("a couple of weeks ago", "a few days ago"): bot.parse.couple/few.
 COUPLE = 2
 FEW = 3
@@ -77,7 +79,7 @@ def _plain(value: str) -> str:
     """Without the accents of Latin and Cyrillic letters; other scripts' marks are letters and stay (NFC);
     Arabic-script letter variants in one spelling ("أسبوع" and "اسبوع", Urdu "ی" and Arabic "ي")."""
     kept: list[str] = []
-    for char in unicodedata.normalize("NFD", fold_letters(value)):
+    for char in unicodedata.normalize("NFD", fold_letters(value).translate(_STROKES)):
         if unicodedata.category(char) == "Mn" and kept and ord(kept[-1]) < _ACCENTED_SCRIPTS_END:
             continue
         kept.append(char)
@@ -418,12 +420,15 @@ def _duration_choice(question: Question, answer: str, language: str) -> Parsed |
     unit = max(named, key=UNIT_DAYS.__getitem__) if named else None
     if unit is None:
         return None
-    amount = _number_in(said, language)
+    amount: float | None = _number_in(said, language)
     sure = amount is not None
-    if amount is None:
-        amount = _number_in(said, language, vague=True) or 1
-    days = amount * UNIT_DAYS[unit]
     words = words_of(answer)
+    half = best(find({"half": listed("bot.answers.any.half", language, with_english=True)}, words))
+    if amount is None:
+        amount = 0.5 if half else (_number_in(said, language, vague=True) or 1)
+    elif half:
+        amount += 0.5  # "1 and a half years", "półtora"
+    days = int(amount * UNIT_DAYS[unit])
     more = best(find({"more": listed("bot.answers.any.more_than", language, with_english=True)}, words))
     if more:
         days += max(1, days // 10)

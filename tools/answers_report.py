@@ -30,7 +30,7 @@ from flowkit.parse import parse_answer
 from flowkit.spec import Question
 from tools.paths import ROOT
 
-FIXTURES = ROOT / "tests" / "fixtures" / "answers"
+FIXTURES = Path(os.environ.get("ANSWERS_FIXTURES") or ROOT / "tests" / "fixtures" / "answers")
 OUTCOMES = ("right", "confirmed", "re-asked", "wrong")
 TARGET = 0.95
 

@@ -31,7 +31,9 @@ def test_every_language_has_its_answers() -> None:
     for language in LANGUAGES:
         kinds = Counter(question(c.question).type.value for c in CASES if c.language == language)
         assert sum(kinds.values()) >= 30, language
-        assert set(kinds) == {"choice", "yes_no", "number", "date", "phone", "postcode", "free_text"}, language
+        assert set(kinds) == {"choice", "yes_no", "number", "date", "phone", "postcode", "free_text"}, (
+            language
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=label)
