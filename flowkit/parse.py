@@ -31,7 +31,7 @@ from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_in
 from flowkit.spec import AnswerType, Question
 from flowkit.text import fold_letters
-from flowkit.understand import STRONG, Match, best, find, general, listed, negated, words_of
+from flowkit.understand import STRONG, WEAK, Match, best, find, general, listed, negated, words_of
 from flowkit.words import alternatives, text
 
 YES_INTENTS = {"affirm"}
@@ -187,8 +187,14 @@ def _meanings(question: Question, language: str) -> dict[str, list[str]]:
     return {
         meaning: listed(f"bot.answers.{question.id}.{meaning}", language)
         + listed(f"bot.answers.yes_no.{meaning}", language)
-        for meaning in ("affirm", "deny")
+        for meaning in ("affirm", "deny", "happened")
     }
+
+
+def careful(question: Question) -> bool:
+    """A yes/no question where a wrong yes costs most: consent, and whether it is safe to talk, text, call or
+    leave a voicemail. There a hedge, a long answer or "sometimes" is confirmed, never stored."""
+    return question.id.startswith("consent") or question.id.endswith("_safe") or question.id == "safe_to_talk"
 
 
 def _leading_answer(raw: str, kept: list[Match]) -> bool | None:
@@ -229,16 +235,19 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
     negations = [m for m in kept if m.meaning == "negation"]
     hedged = any(m.meaning == "hedge" for m in kept)
     votes: list[tuple[bool, int]] = []
+    wary = careful(question)
     for match in kept:
-        if match.meaning == "affirm":
-            votes.append((False, 1) if negated(match, negations) else (True, match.strength))
+        if match.meaning in ("affirm", "happened"):
+            # "once last year" answers "has he ever…?"; "sometimes" is no clear yes to "is it safe to text?"
+            strength = WEAK if match.meaning == "happened" and wary else match.strength
+            votes.append((False, WEAK) if negated(match, negations) else (True, strength))
         elif match.meaning == "deny":
             votes.append((False, match.strength))
     if not votes and negations and not hedged:
-        votes = [(False, 1)]  # "not at all", "nie", a bare negation: no, to confirm
+        votes = [(False, WEAK)]  # "not at all", "nie", a bare negation: no, to confirm
     values = {v for v, _ in votes}
     lead = _leading_answer(str(raw or ""), kept)
-    if len(values) > 1 and lead is not None and not question.id.startswith("consent"):
+    if len(values) > 1 and lead is not None and not wary:
         # "nie, robią tak wszystkim": a yes or no said first and set off by a comma answers; the rest of the
         # answer must lean the same way ("tak" there is "so", not "yes").
         agree = sum(1 for v, _ in votes if v == lead)
@@ -247,8 +256,10 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
     if len(values) == 1:
         value = values.pop()
         sure = all(strength == STRONG for _, strength in votes)
-        careful = question.id.startswith("consent") and (hedged or len(words) > 6)
-        return Parsed(value) if sure and not careful else to_confirm(question, value, language)
+        # A hedged or long answer to a careful question is confirmed: any consent, and a yes to "is it safe
+        # to…?" (a no there is the safe side: it is stored).
+        doubt = wary and (hedged or len(words) > 6) and (value or question.id.startswith("consent"))
+        return Parsed(value) if sure and not doubt else to_confirm(question, value, language)
     if len(values) > 1:
         return to_confirm(question, votes[0][0], language)  # "no... yes": the first said, to confirm
     if intent in YES_INTENTS or intent in NO_INTENTS:
