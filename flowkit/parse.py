@@ -527,7 +527,7 @@ def _numeric_date(said: str, today: date) -> date | None:
         return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
     uk = re.search(r"\b(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?\b", said)
     if not uk:
-        return None
+        return _day_of_month(said, today)
     day, month = int(uk.group(1)), int(uk.group(2))
     if uk.group(3):
         year = int(uk.group(3))
@@ -535,6 +535,20 @@ def _numeric_date(said: str, today: date) -> date | None:
     found = _safe_date(today.year, month, day)
     if found and found > today:
         found = _safe_date(today.year - 1, month, day)
+    return found
+
+
+def _day_of_month(said: str, today: date) -> date | None:
+    """A day of the month alone, as an ordinal ("on the 3rd"): this month's, or last month's when that day
+    is still to come."""
+    ordinal = re.fullmatch(r"(?:on )?(?:the )?(\d{1,2})(?:st|nd|rd|th)", said.strip(" .!"))
+    if not ordinal:
+        return None
+    day = int(ordinal.group(1))
+    found = _safe_date(today.year, today.month, day)
+    if found is None or found > today:
+        back = _minus_months(today.replace(day=1), 1)
+        found = _safe_date(back.year, back.month, day)
     return found
 
 
