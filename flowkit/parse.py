@@ -297,6 +297,24 @@ def alternatives_in_order(name: str, language: str) -> list[str]:
     return [w.strip().casefold() for w in raw.split("|") if w.strip()]
 
 
+def _compound_number(words: list[str], language: str) -> int | None:
+    """A number over twenty in words: a tens word (`bot.answers.number.tens`, "/" between forms, twenty
+    first) and at most one unit ("thirty five", "trzydzieści pięć", "خمسة وثلاثين"); None without a tens
+    word, so "thirty five" is never read as 5."""
+    meanings: dict[str, list[str]] = {}
+    for position, forms in enumerate(alternatives_in_order("numbers", language)[:9], start=1):
+        meanings[f"unit{position}"] = forms.split("/")
+    tens = (text("bot.answers.number.tens", language) or "").split("|")
+    for position, forms in enumerate(tens, start=2):
+        meanings[f"tens{position}"] = [f for f in forms.split("/") if f.strip()]
+    kept = [m for m in best(find(meanings, words)) if m.strength == STRONG]
+    tens_found = [int(m.meaning[4:]) * 10 for m in kept if m.meaning.startswith("tens")]
+    units = [int(m.meaning[4:]) for m in kept if m.meaning.startswith("unit")]
+    if len(tens_found) != 1 or len(units) > 1:
+        return None
+    return tens_found[0] + (units[0] if units else 0)
+
+
 def parse_number(question: Question, raw: Any, language: str) -> Parsed:
     """A count or an age: digits (any script), number words, "not even once" (0). A vague amount ("a couple
     of times") or a number beside a negation ("not 3") is confirmed, not stored."""
@@ -320,7 +338,8 @@ def parse_number(question: Question, raw: Any, language: str) -> Parsed:
         if any(m.meaning == "zero" and m.strength == STRONG for m in kept) and not has_digits:
             value = 0
         else:
-            value = _number_in(said, language)
+            value = None if has_digits else _compound_number(words, language)
+            value = _number_in(said, language) if value is None else value
             if value is None:
                 value = _number_in(said, language, vague=True)
                 sure = False

@@ -106,7 +106,12 @@ def word_strength(pattern: str, prefix: bool, word: str) -> int:
     shortest_stem = 4 if latin_or_cyrillic else 3  # "nie" must not find "niego", but "زوج" finds "زوجي"
     if len(pattern) >= shortest_stem and word.startswith(pattern) and len(word) - len(pattern) <= 2:
         return STRONG
-    if latin_or_cyrillic and not prefix and min(len(pattern), len(word)) >= 5:
+    if (
+        latin_or_cyrillic
+        and not prefix
+        and min(len(pattern), len(word)) >= 5
+        and abs(len(pattern) - len(word)) <= 2
+    ):
         if _common_prefix(pattern, word) >= max(5, min(len(pattern), len(word)) - 1):
             return STRONG
     if "\u0600" <= word[0] <= "\u06ff":
