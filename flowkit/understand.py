@@ -16,6 +16,12 @@ How a word in the data meets a word in the answer, strongest first:
   FUZZY_MIN_LENGTH letters or more):
   weak, so never stored without the person confirming it.
 
+Why no stemmer or fuzzy-matching package: snowballstemmer has no Polish, Ukrainian, Urdu, Punjabi or Bengali
+stemmer (5 of our 8 languages), so the translator's "*" and the ending rule above do that work the same way in
+every language; and the misspellings compared here are single words against short lists, which the standard
+library's difflib does well enough without a compiled dependency in both environments (rapidfuzz would be
+the choice if the lists grew to thousands of phrases).
+
 Overlapping matches keep the longest ("my ex husband" is ex-partner, not partner); a match right after a
 negation word ("not my religion") is dropped.
 """
