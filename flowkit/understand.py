@@ -22,6 +22,9 @@ every language; and the misspellings compared here are single words against shor
 library's difflib does well enough without a compiled dependency in both environments (rapidfuzz would be
 the choice if the lists grew to thousands of phrases).
 
+A phrase written "~wife" is a hint only (a guess to confirm: "I shout at my wife" is not "my partner hurts
+me"); "=no" counts only as the whole answer (the "na" of "kane shuni na", "I can't hear", is not "no").
+
 Overlapping matches keep the longest ("my ex husband" is ex-partner, not partner); a match right after a
 negation word ("not my religion") is dropped.
 """
@@ -49,6 +52,8 @@ _INFLECTED_SCRIPTS_END = 0x0530  # Latin, Greek, Cyrillic: endings change (Polis
 class Phrase:
     words: tuple[str, ...]
     prefix: tuple[bool, ...]
+    hint: bool = False  # "~wife": a hint only (a guess to confirm), never enough to store
+    whole: bool = False  # "=no": only when it is the whole answer ("no", not the "na" in "kane shuni na")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ def words_of(said: str) -> list[str]:
 
 @cache
 def phrase(entry: str) -> Phrase | None:
+    entry = entry.strip()
+    hint, whole = entry.startswith("~"), entry.startswith("=")
+    entry = entry.lstrip("~=")
     words: list[str] = []
     prefix: list[bool] = []
     for raw in entry.split():
@@ -80,7 +88,7 @@ def phrase(entry: str) -> Phrase | None:
             prefix.append(False)
         if words and star:
             prefix[-1] = True
-    return Phrase(tuple(words), tuple(prefix)) if words else None
+    return Phrase(tuple(words), tuple(prefix), hint, whole) if words else None
 
 
 def listed(key: str, language: str, with_english: bool = False) -> list[str]:
@@ -140,12 +148,16 @@ def find(meanings: dict[str, list[str]], words: list[str]) -> list[Match]:
             if parsed is None:
                 continue
             size = len(parsed.words)
+            if parsed.whole and size != len(words):
+                continue
             for start in range(len(words) - size + 1):
                 strength = STRONG
                 for offset, (pattern, star) in enumerate(zip(parsed.words, parsed.prefix, strict=True)):
                     strength = min(strength, word_strength(pattern, star, words[start + offset]))
                     if not strength:
                         break
+                if strength and parsed.hint:
+                    strength = WEAK
                 if strength:
                     letters = sum(len(w) for w in parsed.words)
                     found.append(Match(meaning, start, start + size, strength, letters))

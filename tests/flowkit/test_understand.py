@@ -150,3 +150,15 @@ class TestWords:
     def test_the_longest_match_wins(self) -> None:
         kept = best(find({"partner": ["husband"], "ex_partner": ["ex husband"]}, words_of("my ex husband")))
         assert [m.meaning for m in kept] == ["ex_partner"]
+
+
+class TestHintsAndWholeAnswers:
+    def test_a_partner_named_alone_is_only_a_hint(self) -> None:
+        parsed = parse("unsure_closest", "my partner")
+        assert (parsed.ok, parsed.confirm, parsed.value) == (False, True, "someone_close")
+
+    def test_a_behaviour_beats_a_partner_named_in_passing(self) -> None:
+        assert parse("unsure_closest", "main biwi par ghussa karta hoon", "ur").value == "own_behaviour"
+
+    def test_a_no_inside_a_sentence_is_not_the_none_choice(self) -> None:
+        assert parse("support_need", "ami kane shuni na", "bn").value == "physical_disability"
