@@ -44,6 +44,8 @@ DURATION_CHOICES = {
     "one_to_six_months": (30, 186),
     "over_six_months": (187, 100_000),
 }
+# A choice named by a single word in an answer longer than this is confirmed, not stored.
+LONG_ANSWER_WORDS = 10
 UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}
 
 
@@ -429,6 +431,8 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     chosen_values = list(dict.fromkeys(m.meaning for m in named))
     if len(chosen_values) == 1:
         sure = any(m.strength == STRONG for m in named)
+        if len(words) > LONG_ANSWER_WORDS and len(named) == 1 and len(named[0].span) == 1:
+            sure = False  # one word in a long story may be said in passing: confirm it
         value = chosen_values[0]
         return Parsed(value) if sure else to_confirm(question, value, language)
     if len(chosen_values) > 1:
