@@ -409,7 +409,7 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
             return Parsed(SKIPPED)
         return Parsed(chosen) if chosen is not None else retry
     if re.search(r"\d", said):  # "about 3 months now": a length of time, before any word
-        duration = _duration_choice(question, answer, language)
+        duration = _duration_choice(question, answer, language, today)
         if duration is not None:
             return duration
     words = words_of(answer)
@@ -438,13 +438,13 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     if len(chosen_values) > 1:
         strong = [m for m in named if m.strength == STRONG]
         return to_confirm(question, (strong or named)[0].meaning, language)
-    duration = _duration_choice(question, answer, language)
+    duration = _duration_choice(question, answer, language, today)
     if duration is not None:
         return duration
     return retry
 
 
-def _duration_choice(question: Question, answer: str, language: str) -> Parsed | None:
+def _duration_choice(question: Question, answer: str, language: str, today: date) -> Parsed | None:
     """A length of time answering a question whose choices are lengths of time ("about 3 months now")."""
     buckets = {v: DURATION_CHOICES[v] for v in question.choice_values if v in DURATION_CHOICES}
     if not buckets:
@@ -453,7 +453,12 @@ def _duration_choice(question: Question, answer: str, language: str) -> Parsed |
     named = [u for u in UNIT_DAYS if _has(alternatives(u, language), said)]
     unit = max(named, key=UNIT_DAYS.__getitem__) if named else None
     if unit is None:
-        return None
+        since = _month_date(said, language, today)  # "since July": from then until today
+        if since is None:
+            return None
+        days_since = (today - since).days
+        found = next((v for v, (low, high) in buckets.items() if low <= days_since <= high), None)
+        return Parsed(found) if found else None
     amount: float | None = _number_in(said, language)
     sure = amount is not None
     words = words_of(answer)
