@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check
+.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ flows: $(API_STAMP) ## after changing flows/: the JSON Schema, the bot's generat
 
 nlu-report: env ## NLU cross-validation of the multilingual model, per language and intent (a report)
 	$(API)/python -m tools.nlu_report
+
+answers-report: $(API_STAMP) ## answers typed in words, per language and answer type: stored right, confirmed, asked again, wrong (tests/fixtures/answers)
+	$(API)/python -m tools.answers_report
 
 nlu-check: env ## NLU cross-validation per language: fails below 85% (target 90%) or on an emergency missed by both the classifier and the danger phrases
 	@mkdir -p $(TMP)

@@ -6,7 +6,8 @@ both processes import it and cannot drift.
 - flows.py: loading every flow with its sections, the cross-file checks, the agency variant
 - logic.py: conditions, the walk (next question, exit), canonical answers, triage mapping, referral parts
 - answers.py: checking complete canonical answers (the agency route), with problem codes
-- parse.py: what a person typed as a canonical answer, in their language
+- parse.py: what a person typed as a canonical answer, in their language (or a guess to confirm)
+- understand.py: answers in a person's own words: phrasings per choice, stems, misspellings, negation
 - choices.py, phone.py, postcode.py, language.py: the shared small rules
 - callback.py: the call-back offer's answers; interruptions.py: what every form does when interrupted
 - words.py: the bot's words from locales/; text.py: how a message is folded before it is compared

@@ -3,6 +3,12 @@ limits, in the person's language. A failure names the response that explains it,
 
 Canonical answers: choice → value; yes_no → bool; number → int; date → {"date": "YYYY-MM-DD", "words": ...};
 phone → E.164; postcode → "ST4 1AA" or "ST4"; free_text → the text; skipped → "prefer_not_to_say".
+
+Three outcomes: understood (`ok`: store `value`), to confirm (`confirm`: `value` is a guess the person must
+confirm with one tap before it is stored; `error` is the confirmation response, so a caller that ignores
+`confirm` asks again rather than store a guess), or not understood (`error` names the response that says
+why). When in doubt (two choices named, only a misspelling matched, a yes and a no, an NLU intent with no
+word to back it) the answer is to confirm, never stored: a wrong stored answer is worse than one more tap.
 """
 
 from __future__ import annotations
@@ -25,11 +31,22 @@ from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_in
 from flowkit.spec import AnswerType, Question
 from flowkit.text import fold_letters
+from flowkit.understand import STRONG, WEAK, Match, best, find, general, listed, negated, words_of
 from flowkit.words import alternatives, text
 
 YES_INTENTS = {"affirm"}
 NO_INTENTS = {"deny"}
 SKIP_INTENTS = {"skip_question", "unsure"}  # "I don't know" skips an optional question
+CONFIRM_RESPONSE = "utter_confirm_answer"
+# Choice values read as a length of time ("about 3 months now", "over a year"): the days each covers.
+DURATION_CHOICES = {
+    "under_month": (0, 29),
+    "one_to_six_months": (30, 186),
+    "over_six_months": (187, 100_000),
+}
+# A choice named by a single word in an answer longer than this is confirmed, not stored.
+LONG_ANSWER_WORDS = 10
+UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}
 
 
 @dataclass
@@ -37,6 +54,7 @@ class Parsed:
     value: Any = None
     error: str | None = None  # a response name
     args: dict[str, Any] = field(default_factory=dict)
+    confirm: bool = False  # `value` is a guess: ask "did you mean …?" and store it only after a yes
 
     @property
     def ok(self) -> bool:
@@ -49,6 +67,8 @@ _WORD = r"[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u
 # Marks after a letter below this code point are accents (Latin, Greek, Cyrillic): "două" is read as "doua".
 _ACCENTED_SCRIPTS_END = 0x0530
 _APOSTROPHES = str.maketrans(dict.fromkeys("’‘ʼ`´", "'"))
+# Letters with a stroke have no accent to drop: phones type them plain ("zeszlym" for "zeszłym").
+_STROKES = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "ø": "o", "ı": "i"})
 # Approximations for vague amounts in dates ("a couple of weeks ago", "a few days ago"): bot.parse.couple/few.
 COUPLE = 2
 FEW = 3
@@ -61,7 +81,7 @@ def _plain(value: str) -> str:
     """Without the accents of Latin and Cyrillic letters; other scripts' marks are letters and stay (NFC);
     Arabic-script letter variants in one spelling ("أسبوع" and "اسبوع", Urdu "ی" and Arabic "ي")."""
     kept: list[str] = []
-    for char in unicodedata.normalize("NFD", fold_letters(value)):
+    for char in unicodedata.normalize("NFD", fold_letters(value).translate(_STROKES)):
         if unicodedata.category(char) == "Mn" and kept and ord(kept[-1]) < _ACCENTED_SCRIPTS_END:
             continue
         kept.append(char)
@@ -95,6 +115,8 @@ def parse_answer(
     skipping = raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS)
     if skipping and (raw == SKIPPED or question.type == AnswerType.free_text or raw.startswith("/")):
         return _skip(question)
+    if isinstance(raw, str) and question.type != AnswerType.free_text and said_skip(raw, language):
+        return _skip(question)  # the whole answer is "skip", "rather not say", "wolę nie mówić"
     parsed = _parse_by_type(question, raw, intent, language, today)
     if not parsed.ok and skipping:
         # "I don't know" or "skip" that is not also an answer ("last friday" taken for "skip" still counts).
@@ -117,10 +139,7 @@ def _parse_by_type(question: Question, raw: Any, intent: str | None, language: s
     if not isinstance(raw, str):
         return Parsed(error=_retry(question))
     if kind == "choice":
-        value = match_choice(question, raw, language)
-        if value is None:
-            return Parsed(error="utter_validation_choice", args={"count": len(question.choice_values)})
-        return Parsed(value)
+        return parse_choice(question, raw, language, today)
     if kind == "date":
         return parse_date(question, raw, language, today)
     if kind == "phone":
@@ -139,22 +158,114 @@ def _retry(question: Question) -> str:
     }.get(question.type.value, "utter_validation_too_short")
 
 
+def to_confirm(question: Question, value: Any, language: str) -> Parsed:
+    """A guess to confirm: the response asks "Did you mean: <answer>?" (see `confirm_args`)."""
+    return Parsed(value, CONFIRM_RESPONSE, confirm_args(question, value, language), confirm=True)
+
+
+def confirm_args(question: Question, value: Any, language: str) -> dict[str, Any]:
+    """How a guess is shown back: its button's words (`answer_key`, worded by the NLG in the conversation's
+    language), else the number, or the date as the person typed it (`answer`)."""
+    if question.type == AnswerType.choice:
+        key = next((c.text_key for c in question.choices or () if c.value == value), None)
+        return {"answer_key": key} if key else {"answer": str(value)}
+    if question.type == AnswerType.yes_no:
+        yes = question.yes_text_key or "bot.button.answer_yes"
+        return {"answer_key": yes if value else question.no_text_key or "bot.button.answer_no"}
+    if isinstance(value, dict):
+        return {"answer": str(value.get("date") or "")}
+    return {"answer": str(value)}
+
+
+def said_skip(raw: str, language: str) -> bool:
+    """Whether the whole answer only asks to skip ("skip", "rather not say", "pomiń")."""
+    words = words_of(raw)
+    kept = best(find({"skip": general("skip", language) + general("skip", "en")}, words))
+    return bool(kept) and sum(len(m.span) for m in kept if m.strength == STRONG) == len(words)
+
+
+def _meanings(question: Question, language: str) -> dict[str, list[str]]:
+    """The phrasings of each meaning of a yes/no answer: this question's own, then every yes/no question's."""
+    return {
+        meaning: listed(f"bot.answers.{question.id}.{meaning}", language)
+        + listed(f"bot.answers.yes_no.{meaning}", language)
+        for meaning in ("affirm", "deny", "happened")
+    }
+
+
+def careful(question: Question) -> bool:
+    """A yes/no question where a wrong yes costs most: consent, and whether it is safe to talk, text, call or
+    leave a voicemail. There a hedge, a long answer or "sometimes" is confirmed, never stored."""
+    return question.id.startswith("consent") or question.id.endswith("_safe") or question.id == "safe_to_talk"
+
+
+def _leading_answer(raw: str, kept: list[Match]) -> bool | None:
+    """The yes or no an answer starts with, set off by punctuation ("No, they do it to everyone")."""
+    first = kept[0] if kept else None
+    if first is None or first.start != 0 or first.meaning not in ("affirm", "deny"):
+        return None
+    head = words_of(raw)[first.end - 1]
+    after = raw.casefold().split(head, 1)[-1] if head in raw.casefold() else ""
+    return (first.meaning == "affirm") if after[:1] in (",", ".", "!", ";", "-", "—", "،") else None
+
+
 def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str) -> Parsed:
+    """Yes or no, from a tapped button, its number, or words. Words decide over the NLU intent (which reads
+    "نعم لا مانع", "yes, no objection", as no); a yes and a no together, only a misspelling, a hedge on a
+    consent question, or an intent with no word to back it is confirmed, never stored."""
     if isinstance(raw, bool):
         return Parsed(raw)
     said = _clean(str(raw or ""))
-    if said in ("/affirm",) or intent in YES_INTENTS:
+    if said == "/affirm":
         return Parsed(True)
-    if said in ("/deny",) or intent in NO_INTENTS:
+    if said == "/deny":
         return Parsed(False)
     yes = {_clean(text(question.yes_text_key or "bot.button.answer_yes", language) or "")}
     no = {_clean(text(question.no_text_key or "bot.button.answer_no", language) or "")}
-    if said == "1" or said in yes:
+    bare = said.strip(" .!")
+    if bare == "1" or bare in yes:
         return Parsed(True)
-    if said == "2" or said in no:
+    if bare == "2" or bare in no:
         return Parsed(False)
-    if said == "3" and question.optional:
+    if bare == "3" and question.optional:
         return Parsed(SKIPPED)
+    words = words_of(str(raw or ""))
+    meanings = _meanings(question, language)
+    meanings["negation"] = general("negation", language)
+    meanings["hedge"] = general("hedge", language)
+    kept = best(find(meanings, words))
+    negations = [m for m in kept if m.meaning == "negation"]
+    hedged = any(m.meaning == "hedge" for m in kept)
+    votes: list[tuple[bool, int]] = []
+    wary = careful(question)
+    for match in kept:
+        if match.meaning in ("affirm", "happened"):
+            # "once last year" answers "has he ever…?"; "sometimes" is no clear yes to "is it safe to text?"
+            strength = WEAK if match.meaning == "happened" and wary else match.strength
+            votes.append((False, WEAK) if negated(match, negations) else (True, strength))
+        elif match.meaning == "deny":
+            votes.append((False, match.strength))
+    if not votes and negations and not hedged:
+        votes = [(False, WEAK)]  # "not at all", "nie", a bare negation: no, to confirm
+    values = {v for v, _ in votes}
+    lead = _leading_answer(str(raw or ""), kept)
+    if len(values) > 1 and lead is not None and not wary:
+        # "nie, robią tak wszystkim": a yes or no said first and set off by a comma answers; the rest of the
+        # answer must lean the same way ("tak" there is "so", not "yes").
+        agree = sum(1 for v, _ in votes if v == lead)
+        if agree * 2 > len(votes):
+            return Parsed(lead)
+    if len(values) == 1:
+        value = values.pop()
+        sure = all(strength == STRONG for _, strength in votes)
+        # A hedged or long answer to a careful question is confirmed: any consent, and a yes to "is it safe
+        # to…?" (a no there is the safe side: it is stored).
+        doubt = wary and (hedged or len(words) > 6) and (value or question.id.startswith("consent"))
+        return Parsed(value) if sure and not doubt else to_confirm(question, value, language)
+    if len(values) > 1:
+        return to_confirm(question, votes[0][0], language)  # "no... yes": the first said, to confirm
+    if intent in YES_INTENTS or intent in NO_INTENTS:
+        return to_confirm(question, intent in YES_INTENTS, language)
     return Parsed(error="utter_validation_yes_no")
 
 
@@ -188,44 +299,182 @@ def alternatives_in_order(name: str, language: str) -> list[str]:
     return [w.strip().casefold() for w in raw.split("|") if w.strip()]
 
 
+def _compound_number(words: list[str], language: str) -> int | None:
+    """A number over twenty in words: a tens word (`bot.answers.number.tens`, "/" between forms, twenty
+    first) and at most one unit ("thirty five", "trzydzieści pięć", "خمسة وثلاثين"); None without a tens
+    word, so "thirty five" is never read as 5."""
+    meanings: dict[str, list[str]] = {}
+    for position, forms in enumerate(alternatives_in_order("numbers", language)[:9], start=1):
+        meanings[f"unit{position}"] = forms.split("/")
+    tens = (text("bot.answers.number.tens", language) or "").split("|")
+    for position, forms in enumerate(tens, start=2):
+        meanings[f"tens{position}"] = [f for f in forms.split("/") if f.strip()]
+    kept = [m for m in best(find(meanings, words)) if m.strength == STRONG]
+    tens_found = [int(m.meaning[4:]) * 10 for m in kept if m.meaning.startswith("tens")]
+    units = [int(m.meaning[4:]) for m in kept if m.meaning.startswith("unit")]
+    if len(tens_found) != 1 or len(units) > 1:
+        return None
+    return tens_found[0] + (units[0] if units else 0)
+
+
 def parse_number(question: Question, raw: Any, language: str) -> Parsed:
+    """A count or an age: digits (any script), number words, "not even once" (0). A vague amount ("a couple
+    of times") or a number beside a negation ("not 3") is confirmed, not stored."""
     low, high = int(question.min or 0), int(question.max or 0)
+    sure = True
     if isinstance(raw, int) and not isinstance(raw, bool):
         value: int | None = raw
     else:
-        value = _number_in(_clean(str(raw or "")), language)
+        said = _clean(str(raw or ""))
+        words = words_of(str(raw or ""))
+        kept = best(
+            find(
+                {
+                    "zero": listed("bot.answers.number.never", language),
+                    "negation": general("negation", language),
+                },
+                words,
+            )
+        )
+        has_digits = re.search(r"\d", said) is not None
+        if any(m.meaning == "zero" and m.strength == STRONG for m in kept) and not has_digits:
+            value = 0
+        else:
+            value = None if has_digits else _compound_number(words, language)
+            value = _number_in(said, language) if value is None else value
+            if value is None:
+                value = _number_in(said, language, vague=True)
+                sure = False
+            elif value != 0 and any(m.meaning == "negation" for m in kept):
+                sure = False
     if value is None or not low <= value <= high:
         return Parsed(error="utter_validation_number", args={"min": low, "max": high})
-    return Parsed(value)
+    return Parsed(value) if sure else to_confirm(question, value, language)
+
+
+def _choice_phrasings(question: Question, language: str) -> dict[str, list[str]]:
+    """Each choice's phrasings: its button's words (in the language and in English) and
+    `bot.answers.choice.<button>` (the button's name in its text key; the language's, then English's: people
+    mix them), so questions showing the same button share its phrasings."""
+    found: dict[str, list[str]] = {}
+    for choice in question.choices or ():
+        names = [choice.value.replace("_", " ")]
+        for lang in dict.fromkeys((language, "en")):
+            shown = text(choice.text_key, lang)
+            if shown:
+                names.append(shown.replace("|", " "))
+        button = choice.text_key.rsplit(".", 1)[-1]
+        names.extend(listed(f"bot.answers.choice.{button}", language, with_english=True))
+        found[choice.value] = names
+    return found
+
+
+def _label_words(question: Question, language: str) -> dict[str, list[str]]:
+    """The long words of each button ("pochodzenie") that no other button of the question has: naming one
+    names the choice."""
+    seen: dict[str, set[str]] = {}
+    for choice in question.choices or ():
+        for lang in dict.fromkeys((language, "en")):
+            for word in words_of(text(choice.text_key, lang) or ""):
+                if len(word) >= 6 and not word.isdigit():
+                    seen.setdefault(word, set()).add(choice.value)
+    found: dict[str, list[str]] = {}
+    for word, values in seen.items():
+        if len(values) == 1:
+            found.setdefault(next(iter(values)), []).append(word)
+    return found
 
 
 def match_choice(question: Question, answer: str, language: str) -> str | None:
-    """The choice an answer means: a tapped button, its number (SMS), its value, or its label."""
-    choices = question.choices or ()
+    """The choice an answer surely means (see parse_choice), or None."""
+    parsed = parse_choice(question, answer, language, date.today())
+    return parsed.value if parsed.ok else None
+
+
+def parse_choice(question: Question, answer: str, language: str, today: date) -> Parsed:
+    """The choice an answer means: a tapped button, its number (SMS), its value, its label, or the person's
+    own words for it (`bot.answers.choice.<button>`). One choice named surely is stored; two, or one
+    only by a misspelling, is confirmed; none is asked again, naming how many buttons there are."""
     values = question.choice_values
+    retry = Parsed(
+        error="utter_validation_choice", args={"count": len(values) + (1 if question.optional else 0)}
+    )
     tapped = payload_choice(answer)
     if tapped is not None:
-        return tapped if tapped in values else None
+        return Parsed(tapped) if tapped in values else retry
     said = _clean(answer).strip(" .!")
     if option_number(said) is not None:
-        return nth_option(said, values)
-    labels: dict[str, list[str]] = {}
-    for choice in choices:
-        names = {choice.value, choice.value.replace("_", " ")}
-        for lang in {language, "en"}:
-            shown = text(choice.text_key, lang)
-            if shown:
-                names.add(_clean(shown))
-        labels[choice.value] = sorted(names)
-        if said in names:
-            return choice.value
-    # Partial: the answer names exactly one choice ("race" for "Race or ethnicity").
-    found = [
-        value
-        for value, names in labels.items()
-        if value not in ("other", "none") and any(_has([said], n) or _has([n], said) for n in names)
-    ]
-    return found[0] if len(found) == 1 else None
+        chosen = nth_option(said, values)
+        if chosen is None and question.optional and option_number(said) == len(values) + 1:
+            return Parsed(SKIPPED)
+        return Parsed(chosen) if chosen is not None else retry
+    if re.search(r"\d", said):  # "about 3 months now": a length of time, before any word
+        duration = _duration_choice(question, answer, language, today)
+        if duration is not None:
+            return duration
+    words = words_of(answer)
+    phrasings = _choice_phrasings(question, language)
+    for value, names in phrasings.items():
+        if words and any(words_of(name) == words for name in names):
+            return Parsed(value)
+    meanings: dict[str, list[str]] = dict(phrasings)
+    for value, extra in _label_words(question, language).items():
+        meanings[value] = meanings.get(value, []) + extra
+    meanings["negation"] = general("negation", language)
+    kept = best(find(meanings, words))
+    negations = [m for m in kept if m.meaning == "negation"]
+    named: list[Match] = [m for m in kept if m.meaning != "negation" and not negated(m, negations)]
+    if any(m.strength == STRONG for m in named):
+        named = [
+            m for m in named if m.strength == STRONG
+        ]  # a misspelling beside a word named surely is noise
+    chosen_values = list(dict.fromkeys(m.meaning for m in named))
+    if len(chosen_values) == 1:
+        sure = any(m.strength == STRONG for m in named)
+        if len(words) > LONG_ANSWER_WORDS and len(named) == 1 and len(named[0].span) == 1:
+            sure = False  # one word in a long story may be said in passing: confirm it
+        value = chosen_values[0]
+        return Parsed(value) if sure else to_confirm(question, value, language)
+    if len(chosen_values) > 1:
+        strong = [m for m in named if m.strength == STRONG]
+        return to_confirm(question, (strong or named)[0].meaning, language)
+    duration = _duration_choice(question, answer, language, today)
+    if duration is not None:
+        return duration
+    return retry
+
+
+def _duration_choice(question: Question, answer: str, language: str, today: date) -> Parsed | None:
+    """A length of time answering a question whose choices are lengths of time ("about 3 months now")."""
+    buckets = {v: DURATION_CHOICES[v] for v in question.choice_values if v in DURATION_CHOICES}
+    if not buckets:
+        return None
+    said = _clean(answer)
+    named = [u for u in UNIT_DAYS if _has(alternatives(u, language), said)]
+    unit = max(named, key=UNIT_DAYS.__getitem__) if named else None
+    if unit is None:
+        since = _month_date(said, language, today)  # "since July": from then until today
+        if since is None:
+            return None
+        days_since = (today - since).days
+        found = next((v for v, (low, high) in buckets.items() if low <= days_since <= high), None)
+        return Parsed(found) if found else None
+    amount: float | None = _number_in(said, language)
+    sure = amount is not None
+    words = words_of(answer)
+    half = best(find({"half": listed("bot.answers.any.half", language, with_english=True)}, words))
+    if amount is None:
+        amount = 0.5 if half else (_number_in(said, language, vague=True) or 1)
+    elif half:
+        amount += 0.5  # "1 and a half years", "półtora"
+    days = int(amount * UNIT_DAYS[unit])
+    more = best(find({"more": listed("bot.answers.any.more_than", language, with_english=True)}, words))
+    if more:
+        days += max(1, days // 10)
+    for value, (low, high) in buckets.items():
+        if low <= days <= high:
+            return Parsed(value) if sure or unit == "year" else to_confirm(question, value, language)
+    return None
 
 
 def _babel_locale(language: str) -> Locale:
@@ -306,7 +555,7 @@ def _numeric_date(said: str, today: date) -> date | None:
         return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
     uk = re.search(r"\b(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?\b", said)
     if not uk:
-        return None
+        return _day_of_month(said, today)
     day, month = int(uk.group(1)), int(uk.group(2))
     if uk.group(3):
         year = int(uk.group(3))
@@ -314,6 +563,20 @@ def _numeric_date(said: str, today: date) -> date | None:
     found = _safe_date(today.year, month, day)
     if found and found > today:
         found = _safe_date(today.year - 1, month, day)
+    return found
+
+
+def _day_of_month(said: str, today: date) -> date | None:
+    """A day of the month alone, as an ordinal ("on the 3rd"): this month's, or last month's when that day
+    is still to come."""
+    ordinal = re.fullmatch(r"(?:on )?(?:the )?(\d{1,2})(?:st|nd|rd|th)", said.strip(" .!"))
+    if not ordinal:
+        return None
+    day = int(ordinal.group(1))
+    found = _safe_date(today.year, today.month, day)
+    if found is None or found > today:
+        back = _minus_months(today.replace(day=1), 1)
+        found = _safe_date(back.year, back.month, day)
     return found
 
 
@@ -331,12 +594,12 @@ def _worded_date(said: str, language: str, today: date) -> date | None:
         found = _units_back(said, language, today, amount)
         if found is not None:
             return found
-    if _has(alternatives("today", language), said):
-        return today
     weekday = _weekday(said, language)
-    if weekday is not None:
+    if weekday is not None:  # before "today": "w zeszły wtorek wieczorem" is last Tuesday, not this evening
         back = (today.weekday() - weekday) % 7 or 7
         return today - timedelta(days=back)
+    if _has(alternatives("today", language), said):
+        return today
     if _has(alternatives("last", language), said):
         found = _units_back(said, language, today, 1 if amount is None else amount)
         if found is not None:

@@ -43,3 +43,11 @@ def alternatives(name: str, language: str) -> list[str]:
     """`bot.parse.<name>` as a list, longest first (so "last night" is tried before "last")."""
     raw = text(f"bot.parse.{name}", language) or ""
     return sorted((w.strip().casefold() for w in raw.split("|") if w.strip()), key=len, reverse=True)
+
+
+def own_text(key: str, language: str) -> str | None:
+    """The text of a `bot.*` key in exactly this language (None when the language lacks it)."""
+    node: Any = _tree(language)
+    for part in key.split(".")[1:]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else None

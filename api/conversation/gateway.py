@@ -81,10 +81,14 @@ class Gateway:
         default = self.translator.default_locale
         return [default, *(code for code in self.languages if code != default)]
 
-    def confirmation(self, language: str) -> BotMessage:
-        """The first reply's note of which language the bot will use, with a one-tap change."""
+    def confirmation(self, language: str, channel: str | None = None) -> BotMessage:
+        """The first reply's note of which language the bot will use, with a one-tap change (worded for the
+        channel when it has its own text: an SMS has no button to tap)."""
+        key = "bot.language.detected"
+        if channel and self.translator.has(f"{key}_{channel}", language):
+            key = f"{key}_{channel}"
         return BotMessage(
-            text=self.translator.t("bot.language.detected", language),
+            text=self.translator.t(key, language),
             buttons=[
                 Button(
                     title=self.translator.t("bot.button.change_language", language), payload=CHOOSE_LANGUAGE

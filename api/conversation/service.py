@@ -155,7 +155,7 @@ def conclude(prepared: PreparedTurn, bot: BotTurn, gateway: Gateway) -> Turn:
     """The turn's messages (with the first reply's note of the language) and the conversation's state."""
     messages = bot.messages
     if prepared.first and prepared.language_source != LanguageSource.chosen and bot.language is None:
-        note = gateway.confirmation(prepared.language)
+        note = gateway.confirmation(prepared.language, prepared.channel)
         messages = [*messages, note] if prepared.danger else [note, *messages]
     menu_open = any(b.payload.startswith(CHOOSE_LANGUAGE + "{") for m in messages for b in m.buttons)
     switched = bot.language if bot.language in gateway.languages else None

@@ -4,7 +4,7 @@
 """
 
 from bot.actions.callback import ActionRequestCallback, ValidateCallbackForm
-from bot.actions.forms import VALIDATORS, FlowFormValidation
+from bot.actions.forms import VALIDATORS, ActionAskAnswerConfirmed, FlowFormValidation
 from bot.actions.journey import ActionFinishFlow, ActionStartJourney
 from bot.actions.session import (
     ActionChooseLanguage,
@@ -16,6 +16,7 @@ from bot.actions.session import (
 
 __all__ = [
     "VALIDATORS",
+    "ActionAskAnswerConfirmed",
     "ActionChooseLanguage",
     "ActionFinishFlow",
     "ActionRecordDanger",

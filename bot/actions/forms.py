@@ -2,6 +2,11 @@
 the flow's exits) and what an answer means (its type and limits), in the person's language.
 
 A validator class per flow is made from flows/ when this module is imported, so a new flow needs no code.
+
+An answer understood only in part (flowkit.parse: `confirm`) is not stored: the guess waits in
+`answer_to_confirm`, the form asks `answer_confirmed` ("Just to check, did you mean: Sexual orientation?",
+Yes/No), and only a yes stores it. A no asks the question again; anything else is read as a new answer to
+the question. Only the question being asked is ever filled: an earlier answer never changes by itself.
 """
 
 from __future__ import annotations
@@ -10,22 +15,32 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.actions.memory import language_of
+from bot.actions.memory import ANSWER_CONFIRMED, ANSWER_TO_CONFIRM, language_of
 from flowkit.flows import flow_ids, load_flow
 from flowkit.logic import asked, canonical_answers
-from flowkit.parse import parse_answer
+from flowkit.parse import CONFIRM_RESPONSE, Parsed, parse_answer, parse_yes_no
+from flowkit.spec import AnswerType, Question
 
 LONDON = ZoneInfo("Europe/London")
+REQUESTED_SLOT = "requested_slot"
+# How a reply to "did you mean …?" is read: a plain yes/no question.
+CONFIRMATION = Question(id="answer_confirmed", type=AnswerType.yes_no, text_key="bot.confirm.ask")
 
 
 def today_in_london() -> Any:
     return datetime.now(LONDON).date()
+
+
+def pending(tracker: Tracker) -> dict[str, Any] | None:
+    """The guess waiting for a yes: {"question", "value", "args"}."""
+    value = tracker.get_slot(ANSWER_TO_CONFIRM)
+    return value if isinstance(value, dict) and "question" in value else None
 
 
 class FlowFormValidation(FormValidationAction):
@@ -41,9 +56,14 @@ class FlowFormValidation(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        """The questions that apply so far, ending with the next to ask; none left when an exit applies."""
+        """The questions that apply so far, ending with the next to ask; none left when an exit applies.
+        While a guess waits for a yes, `answer_confirmed` comes just before its question."""
         flow = load_flow(self.flow_id)
         relevant, _, _ = asked(flow, canonical_answers(flow, tracker.slots))
+        guess = pending(tracker)
+        if guess and guess["question"] in relevant and tracker.get_slot(guess["question"]) is None:
+            at = relevant.index(guess["question"])
+            return [*relevant[:at], ANSWER_CONFIRMED, *relevant[at:]]
         return relevant
 
     async def get_validation_events(
@@ -53,20 +73,95 @@ class FlowFormValidation(FormValidationAction):
         domain: DomainDict,
     ) -> list[EventType]:
         flow = load_flow(self.flow_id)
-        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         intent: str | None = (tracker.latest_message.get("intent") or {}).get("name")
         language = language_of(tracker)
         today = today_in_london()
         checked: dict[str, Any] = {}
-        for slot, value in tracker.slots_to_validate().items():
-            if slot not in required or not flow.has_question(slot):
-                continue
-            parsed = parse_answer(flow.question(slot), value, intent, language, today)
-            if not parsed.ok:
-                dispatcher.utter_message(response=parsed.error, **parsed.args)
-            checked[slot] = parsed.value
-            tracker.slots[slot] = parsed.value
+        guess = pending(tracker)
+        asking = tracker.get_slot(REQUESTED_SLOT)
+        if guess is not None and asking == ANSWER_CONFIRMED and flow.has_question(guess["question"]):
+            checked.update(self._confirmation(dispatcher, tracker, guess, intent, language, today))
+        else:
+            required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+            for slot, value in tracker.slots_to_validate().items():
+                if slot not in required or not flow.has_question(slot):
+                    continue
+                if slot != asking:
+                    # Only the question asked is answered: an earlier answer never changes by itself.
+                    checked[slot] = _value_before_this_turn(tracker, slot)
+                    continue
+                checked.update(self._answer(dispatcher, flow.question(slot), value, intent, language, today))
+        for slot, value in checked.items():
+            tracker.slots[slot] = value
         return [SlotSet(slot, value) for slot, value in checked.items()]
+
+    def _answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        question: Question,
+        value: Any,
+        intent: str | None,
+        language: str,
+        today: Any,
+    ) -> dict[str, Any]:
+        parsed = parse_answer(question, value, intent, language, today)
+        if parsed.confirm:
+            guess = {"question": question.id, "value": parsed.value, "args": parsed.args}
+            return {question.id: None, ANSWER_TO_CONFIRM: guess, ANSWER_CONFIRMED: None}
+        if not parsed.ok:
+            dispatcher.utter_message(response=parsed.error, **parsed.args)
+        return {question.id: parsed.value}
+
+    def _confirmation(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        guess: dict[str, Any],
+        intent: str | None,
+        language: str,
+        today: Any,
+    ) -> dict[str, Any]:
+        """The reply to "did you mean …?": yes stores the guess; no asks the question again; anything else
+        is a new answer to the question."""
+        said = tracker.latest_message.get("text") or ""
+        question = load_flow(self.flow_id).question(guess["question"])
+        reply: Parsed = parse_yes_no(CONFIRMATION, said, None, language)
+        done: dict[str, Any] = {ANSWER_TO_CONFIRM: None, ANSWER_CONFIRMED: None}
+        if reply.ok and reply.value is True:
+            return {**done, question.id: guess["value"]}
+        if reply.ok and reply.value is False:
+            dispatcher.utter_message(response="utter_confirm_ask_again")
+            return {**done, question.id: None}
+        if question.type != AnswerType.yes_no and said.strip():
+            return {**done, **self._answer(dispatcher, question, said, intent, language, today)}
+        # An unclear reply to the confirmation of a yes/no answer: ask the question again, store nothing.
+        dispatcher.utter_message(response="utter_confirm_ask_again")
+        return {**done, question.id: None}
+
+
+def _value_before_this_turn(tracker: Tracker, slot: str) -> Any:
+    """A slot's value before the person's latest message."""
+    latest_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
+    value = None
+    for event in tracker.events[: max(latest_user, 0)]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value
+
+
+class ActionAskAnswerConfirmed(Action):
+    """Asks "Just to check, did you mean: <the guess>?" with Yes and No."""
+
+    def name(self) -> str:
+        return "action_ask_answer_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        guess = pending(tracker)
+        if guess is not None:
+            dispatcher.utter_message(response=CONFIRM_RESPONSE, **(guess.get("args") or {}))
+        return []
 
 
 def _validator(flow_id: str) -> type:

@@ -16,6 +16,10 @@ REFERRAL_REFERENCE = "referral_reference"
 CONSENT_RECEIPT = "consent_receipt_id"
 DANGER = "danger_reported"
 DEFAULT_LANGUAGE = "en"
+# A guess at an answer waiting for the person's yes ({"question", "value", "args"}), and the form's "slot"
+# that asks for that yes (bot/actions/forms.py).
+ANSWER_TO_CONFIRM = "answer_to_confirm"
+ANSWER_CONFIRMED = "answer_confirmed"
 # Kept through "stop" and "start again" for the rest of the session: a referral made in this conversation
 # (so consent can still be withdrawn) and a danger signal (so any case made afterwards is urgent).
 SURVIVES_RESET = (REFERRAL_REFERENCE, CONSENT_RECEIPT, DANGER)
@@ -35,7 +39,7 @@ def remembered_questions() -> list[str]:
 def forget_answers(tracker: Tracker) -> list[EventType]:
     """Forget every answer (and the journey), except those a flow marks `remember` (safe to talk)."""
     keep = set(remembered_questions())
-    events: list[EventType] = [SlotSet(JOURNEY, None)]
+    events: list[EventType] = [SlotSet(JOURNEY, None), SlotSet(ANSWER_TO_CONFIRM, None)]
     events.extend(
         SlotSet(q, None) for q in all_question_ids() if q not in keep and tracker.get_slot(q) is not None
     )

@@ -405,8 +405,10 @@ class TestLastAndAgo:
         assert when("کچھ دیر پہلے", "ur") == "2026-11-24"
 
     @pytest.mark.parametrize("said", ["a few times", "a couple of times", "several"])
-    def test_a_vague_count_is_asked_again(self, said: str) -> None:
-        assert parse(ASB.question("asb_reports"), said).error == "utter_validation_number"
+    def test_a_vague_count_is_confirmed_never_stored(self, said: str) -> None:
+        parsed = parse(ASB.question("asb_reports"), said)
+        assert parsed.confirm
+        assert not parsed.ok
 
 
 class TestMonthAlone:

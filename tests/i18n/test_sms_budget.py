@@ -26,6 +26,9 @@ CATALOGUE = load_catalogue(LOCALES / "responses.yml")
 DEADLINE = as_london(datetime.fromisoformat("2026-11-25T17:00:00+00:00"))
 
 
+LONGEST_ANSWER_BUTTONS = ("referrer_professional", "unsure_close", "need_physical_disability")
+
+
 def params(language: str) -> dict[str, str]:
     """The longest values the bot fills in (the longest service and help line names)."""
     longest = {
@@ -46,6 +49,10 @@ def params(language: str) -> dict[str, str]:
         "max": "1000",
         "min": "0",
         "count": "6",
+        # "did you mean …?" (bot.confirm.ask) names an answer: the longest button's words.
+        "answer": max(
+            (TRANSLATOR.t(f"bot.button.{name}", language) for name in LONGEST_ANSWER_BUTTONS), key=len
+        ),
     }
 
 

@@ -30,6 +30,7 @@ SAMPLE_ARGUMENTS = {
     "opens_at": "2026-11-30T09:00:00+00:00",
     "start_time": "2026-11-24T14:00:00+00:00",
     "end_time": "2026-11-24T16:00:00+00:00",
+    "answer_key": "bot.button.strand_sexual_orientation",  # "did you mean …?" names the guessed answer
 }
 # The call-back times the hand-off puts in the `callback_windows` slot (as GET /v1/service/hours gives them).
 SAMPLE_WINDOWS = [
