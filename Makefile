@@ -18,8 +18,11 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # pytest workers for the tests that need no Rasa (tests/e2e and tests/browser run one at a time, after).
+# The two runs split by folder, so together they run every test exactly once. `--dist load` (by item, not
+# `loadfile`/`loadscope`, which key items by node id): schemathesis gives every operation of a test the same
+# node id, and the keyed schedulers silently ran one operation per test instead of all of them.
 PYTEST_WORKERS ?= auto
-FAST_TESTS := --ignore=tests/e2e --ignore=tests/browser -m "not e2e"
+E2E_TESTS := tests/e2e tests/browser
 
 .PHONY: help env run test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check
 
@@ -96,10 +99,10 @@ nlu-check: env ## NLU cross-validation per language: fails below 85% (target 90%
 pytest: test-fast test-e2e ## unit, integration, end-to-end and browser tests (pytest exits non-zero when no test ran)
 
 test-fast: $(API_STAMP) ## unit and integration tests: all but tests/e2e and tests/browser, in parallel (PYTEST_WORKERS=auto)
-	$(API)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(FAST_TESTS)
+	$(API)/python -m pytest -n $(PYTEST_WORKERS) --dist load $(addprefix --ignore=,$(E2E_TESTS))
 
 test-e2e: env ## end-to-end and browser tests through the real processes (api, worker, Rasa, action server, Chromium)
-	$(API)/python -m pytest tests/e2e tests/browser
+	$(API)/python -m pytest $(E2E_TESTS)
 
 bench: env ## benchmarks in load/ (see load/README.md)
 	$(API)/python load/bench_triage.py
