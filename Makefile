@@ -17,15 +17,23 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# pytest workers for the tests that need no Rasa (tests/e2e and tests/browser run one at a time, after).
+# The two runs split by folder, so together they run every test exactly once. `--dist load` (by item, not
+# `loadfile`/`loadscope`, which key items by node id): schemathesis gives every operation of a test the same
+# node id, and the keyed schedulers silently ran one operation per test instead of all of them.
+PYTEST_WORKERS ?= auto
+E2E_TESTS := tests/e2e tests/browser
 
-.PHONY: help env run test lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report
+.PHONY: help env run test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report
 
 help: ## list the commands
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(API_STAMP): requirements/api.lock
-	@test -n "$(PY311)" || { echo "Python 3.11 or newer is needed for the api" >&2; exit 1; }
-	$(PY311) -m venv .venvs/api
+	@PY311="$(PY311)" tools/system_deps.sh python
+	@py="$(PY311)"; py="$${py:-$$(command -v python3.11 || true)}"; \
+		test -n "$$py" || { echo "Python 3.11 or newer is needed for the api" >&2; exit 1; }; \
+		echo "$$py -m venv .venvs/api"; "$$py" -m venv .venvs/api
 	$(API)/pip install --quiet -r requirements/api.lock
 	touch $@
 
@@ -40,8 +48,14 @@ env: $(API_STAMP) $(BOT_STAMP) ## create both environments (idempotent: does not
 run: env ## run the whole service on 127.0.0.1 (SQLite under data/); Ctrl-C stops it
 	$(API)/python -m tools.run
 
-test: env lint types migrations bot-validate nlu-check train bot-test pytest ## everything CI runs
+system-deps: ## the Debian packages `make test` needs (PostgreSQL, Chromium, Noto): installs them as root, else says what to run
+	@tools/system_deps.sh python test
+
+test: system-deps env lint types migrations bot-validate nlu-check train bot-test pytest ## everything CI runs
 	@echo "make test: all checks passed"
+
+check: env lint types test-fast ## the fast loop: lint, types, unit and integration tests in parallel (no Rasa, no browser)
+	@echo "make check: all checks passed (the end-to-end and browser tests run in make test)"
 
 LINTED := api bot flowkit tools tests load
 
@@ -89,8 +103,13 @@ nlu-check: env ## NLU cross-validation per language: fails below 85% (target 90%
 	@status=0; $(API)/python -m tools.nlu_report --check --out $(TMP)/nlu-report.md > /dev/null || status=$$?; \
 		sed -n '/^| language/,/^$$/p' $(TMP)/nlu-report.md; exit $$status
 
-pytest: env ## unit, integration and end-to-end tests (pytest exits non-zero when no test ran)
-	$(API)/python -m pytest
+pytest: test-fast test-e2e ## unit, integration, end-to-end and browser tests (pytest exits non-zero when no test ran)
+
+test-fast: $(API_STAMP) ## unit and integration tests: all but tests/e2e and tests/browser, in parallel (PYTEST_WORKERS=auto)
+	$(API)/python -m pytest -n $(PYTEST_WORKERS) --dist load $(addprefix --ignore=,$(E2E_TESTS))
+
+test-e2e: env ## end-to-end and browser tests through the real processes (api, worker, Rasa, action server, Chromium)
+	$(API)/python -m pytest $(E2E_TESTS)
 
 bench: env ## benchmarks in load/ (see load/README.md)
 	$(API)/python load/bench_triage.py

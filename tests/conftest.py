@@ -1,5 +1,9 @@
 """Shared test set-up: a migrated SQLite database per test (copied from one migrated template), the app
-built on it with its lifespan running, and an ASGI client. Nothing here reaches a live third party."""
+built on it with its lifespan running, and an ASGI client; for tests/e2e and tests/browser, the one real
+stack they share (tests/stacks.py). Nothing here reaches a live third party.
+
+Safe under pytest-xdist: session fixtures are per worker process, and every path is under pytest's per-worker
+temporary directory."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from fastapi import FastAPI
 from api.config import REPO_ROOT, Settings, get_settings
 from api.main import create_app
 from tests.pg import postgres_cluster  # noqa: F401  (a throwaway PostgreSQL server: see tests/pg.py)
+from tests.stacks import running_stack, serving_neutral_site
+from tools.stack import Stack
 
 BOT_TOKEN = "test-bot-service-token-0123456789abcdef"
 
@@ -84,3 +90,18 @@ def bot_headers() -> dict[str, str]:
 def _fresh_settings_cache() -> Iterator[None]:
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def neutral_site() -> Iterator[str]:
+    """The neutral page the quick exit goes to (QUICK_EXIT_URL of the shared stack)."""
+    with serving_neutral_site() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str) -> Iterator[Stack]:
+    """One real stack (api, worker, Rasa, action server) for every end-to-end and browser module that needs
+    no settings of its own: out of hours, the quick exit to `neutral_site`. Started on first use."""
+    with running_stack(tmp_path_factory, {"QUICK_EXIT_URL": neutral_site}) as running:
+        yield running

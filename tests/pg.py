@@ -5,7 +5,8 @@ free loopback port (`listen_addresses=127.0.0.1`, `fsync=off`: the data is throw
 template database with Alembic, and stops the server and removes the directory at the end of the session,
 also when tests fail or the start fails half-way. `PostgresCluster.database()` clones the template with
 `CREATE DATABASE … TEMPLATE`, the PostgreSQL counterpart of copying the migrated SQLite file, and drops the
-clone afterwards: every test gets its own migrated database.
+clone afterwards: every test gets its own migrated database. Under pytest-xdist each worker process starts
+its own server (a directory and socket of its own, a free port, retried if another worker took it first).
 
 PostgreSQL refuses to run as root, so as root the server runs as the `postgres` OS user (the Debian
 package creates it) through `runuser`; any other user runs it directly. The binaries are found in
@@ -220,7 +221,10 @@ def new_cluster() -> PostgresCluster:
                 f"running as root, and there is no `{SUPERUSER}` OS user to run the server as"
             ) from None
         run_as = ["runuser", "-u", SUPERUSER, "--"]
-    return PostgresCluster(bindir=bindir, base=Path(tempfile.mkdtemp(prefix="pgtest-")), run_as=run_as)
+    # Under pytest-xdist every worker runs its own server: its own directory (and socket), its own free port.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    base = Path(tempfile.mkdtemp(prefix=f"pgtest-{worker}-"))
+    return PostgresCluster(bindir=bindir, base=base, run_as=run_as)
 
 
 @contextlib.contextmanager

@@ -1,12 +1,22 @@
 """The real stack for tests that need every process (tests/e2e, tests/browser): api, worker, Rasa and the
 action server on free loopback ports, with a temporary SQLite database; stopped (every process) even when
-the tests using it fail. Closed (out of hours) unless the test asks otherwise: see `closed_now`."""
+the tests using it fail. Closed (out of hours) unless the test asks otherwise: see `closed_now`.
+
+Booting Rasa is the slow part, so the end-to-end and browser modules share one stack per session (the
+`shared_stack` fixture of tests/conftest.py) with the settings they all agree on: out of hours, and the
+quick exit going to `neutral_site`. A module that needs other settings (the team on duty, say) defines its
+own module-scoped `stack` with `running_stack(tmp_path_factory, {...})`. On the shared stack every test
+keeps to its own conversations, cases and phone numbers: it finds its case by reference, never by being
+the only one in a queue.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +24,7 @@ import pytest
 from tools.model import ensure_model
 from tools.paths import RASA
 from tools.secrets import generate
-from tools.stack import Ports, Stack
+from tools.stack import Ports, Stack, free_port
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -60,3 +70,34 @@ def running_stack(
     finally:
         running.stop()
     assert all(proc.poll() is not None for proc in started.values())
+
+
+NEUTRAL_PAGE = (
+    b"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Weather forecast</title></head>"
+    b"<body><h1>Weather forecast</h1><p>Sunny spells, light winds.</p></body></html>"
+)
+
+
+class _Neutral(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(NEUTRAL_PAGE)))
+        self.end_headers()
+        self.wfile.write(NEUTRAL_PAGE)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def serving_neutral_site() -> Iterator[str]:
+    """A stand-in for the neutral public site of QUICK_EXIT_URL (the tests have no internet): its address."""
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Neutral)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/weather"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -33,7 +33,7 @@ from api.triage.schemas import (
     TriageInput,
 )
 
-RULES_VERSION = "2026-11-21.1"
+RULES_VERSION = "2026-12-06.1"
 
 # Ages in the contract: under 18 is a child; the Domestic Abuse Act 2021 covers people aged 16 and over;
 # services extend to 25 for a young person with special educational needs or a disability.
@@ -62,6 +62,7 @@ R2_OUTSIDE_AREA = _reason("R2", "outside_area")
 R3_CHILD_SAFEGUARDING = _reason("R3", "child_safeguarding")
 R4_CHILD_DA_CONTEXT = _reason("R4", "child_da_context")
 R4_UNDER_16 = _reason("R4", "under_16")
+R4_HIGH_RISK_DA = _reason("R4", "high_risk_da")
 R5_PERPETRATOR_SELF_REFERRAL = _reason("R5", "perpetrator_self_referral")
 R5_RISK_TO_OTHERS = _reason("R5", "risk_to_others")
 R5_EARLY_INTERVENTION = _reason("R5", "early_intervention")
@@ -86,6 +87,7 @@ REASONS: tuple[Reason, ...] = (
     R3_CHILD_SAFEGUARDING,
     R4_CHILD_DA_CONTEXT,
     R4_UNDER_16,
+    R4_HIGH_RISK_DA,
     R5_PERPETRATOR_SELF_REFERRAL,
     R5_RISK_TO_OTHERS,
     R5_EARLY_INTERVENTION,
@@ -119,6 +121,11 @@ def is_young_send(case: TriageInput) -> bool:
 
 def is_hate(case: TriageInput) -> bool:
     return case.incident_type is IncidentType.HATE or bool(case.hate_strands)
+
+
+def _da_high_risk(case: TriageInput) -> bool:
+    """R6's risk screen: any Dash red flag, or three or more police call-outs in 12 months."""
+    return bool(case.da_red_flags) or case.da_police_reports_12m >= DA_HIGH_RISK_POLICE_REPORTS
 
 
 def enhanced_grounds(case: TriageInput) -> list[EnhancedGround]:
@@ -229,6 +236,12 @@ def evaluate(case: TriageInput) -> TriageDecision:
     elif child and (da or case.child_exposed_to_da or perpetrator):
         route = Queue.CHILDREN_FRONT_DOOR
         reasons.append(R4_CHILD_DA_CONTEXT)
+        # A 16- or 17-year-old harmed in their own relationship (both parties 16+, so the DA Act applies) gets
+        # R6's risk screen as an adult would, and more: high risk in a child is a safeguarding concern too.
+        if da and not perpetrator and _da_high_risk(case):
+            flags.update((Flag.HIGH_RISK_DA, Flag.SAFEGUARDING))
+            priority = _at_least_high(priority)
+            reasons.append(R4_HIGH_RISK_DA)
 
     # R5 perpetrator self-referral (adult).
     if perpetrator and not child:
@@ -248,7 +261,7 @@ def evaluate(case: TriageInput) -> TriageDecision:
         if route is None:
             route = Queue.DOMESTIC_ABUSE_VICTIM
             reasons.append(R6_DOMESTIC_ABUSE_VICTIM)
-        if case.da_red_flags or case.da_police_reports_12m >= DA_HIGH_RISK_POLICE_REPORTS:
+        if _da_high_risk(case):
             flags.add(Flag.HIGH_RISK_DA)
             priority = _at_least_high(priority)
             reasons.append(R6_HIGH_RISK_DA)

@@ -1,16 +1,13 @@
-"""One real stack per test module (see tests/stacks.py)."""
+"""The end-to-end modules share the session's real stack (tests/conftest.py `shared_stack`; see
+tests/stacks.py). A module that needs other settings overrides `stack` with one of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.stacks import running_stack
 from tools.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory) as running:
-        yield running
+def stack(shared_stack: Stack) -> Stack:
+    return shared_stack

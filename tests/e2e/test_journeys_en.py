@@ -45,6 +45,8 @@ SCRIPTS = scripts()
 RUNS = {name: play(name, script) for name, script in SCRIPTS.items()}
 # Set E2E_TRANSCRIPTS=<dir> to keep each conversation's transcript (synthetic data) for review.
 TRANSCRIPTS = Path(os.environ["E2E_TRANSCRIPTS"]) if os.environ.get("E2E_TRANSCRIPTS") else None
+# The stack is shared by every end-to-end module (tests/stacks.py): list a whole queue, then find the case.
+ALL = {"limit": 200}
 DECISION_FIELDS = ("outcome", "queue", "secondary_queue", "tier", "enhanced_grounds", "priority", "flags")
 
 
@@ -161,13 +163,16 @@ class TestJourneysThatRefer:
             reference = reply.split("Your reference is ")[1].split(".")[0]
             queue = run.decision["queue"]
             token = provider_token(stack, queue)
-            listed = http.get(f"/v1/queues/{queue}/cases", headers={"Authorization": f"Bearer {token}"})
+            listed = http.get(
+                f"/v1/queues/{queue}/cases", params=ALL, headers={"Authorization": f"Bearer {token}"}
+            )
             assert reference in [item["reference"] for item in listed.json()["items"]]
             case = http.get(f"/v1/referrals/{reference}", headers={"Authorization": f"Bearer {token}"}).json()
             if run.decision["secondary_queue"]:
                 other = provider_token(stack, run.decision["secondary_queue"])
                 seen = http.get(
                     f"/v1/queues/{run.decision['secondary_queue']}/cases",
+                    params=ALL,
                     headers={"Authorization": f"Bearer {other}"},
                 )
                 assert reference in [item["reference"] for item in seen.json()["items"]]
@@ -289,11 +294,15 @@ class TestInterruptions:
             chat, reply = play_through_chat(http, run, stack)
             reference = reply.split("Your reference is ")[1].split(".")[0]
             token = provider_token(stack, "hate_crime")
-            listed = http.get("/v1/queues/hate_crime/cases", headers={"Authorization": f"Bearer {token}"})
+            listed = http.get(
+                "/v1/queues/hate_crime/cases", params=ALL, headers={"Authorization": f"Bearer {token}"}
+            )
             assert reference in [item["reference"] for item in listed.json()["items"]]
             withdrawn = chat.say("i withdraw my consent")
             assert TRANSLATOR.t("bot.consent.withdrawn_referral", "en", reference=reference) in withdrawn
-            listed = http.get("/v1/queues/hate_crime/cases", headers={"Authorization": f"Bearer {token}"})
+            listed = http.get(
+                "/v1/queues/hate_crime/cases", params=ALL, headers={"Authorization": f"Bearer {token}"}
+            )
             assert reference not in [item["reference"] for item in listed.json()["items"]]
         _, receipts, _ = stored(stack, chat.id)
         assert sorted(r.kind for r in receipts) == ["grant", "withdrawal"]

@@ -20,7 +20,7 @@ from api.flow import load_flows
 from api.i18n import Translator
 from flowkit.flows import LoadedFlow
 from flowkit.spec import AnswerType
-from tests.e2e.test_journeys_en import RUNS, provider_token, stored
+from tests.e2e.test_journeys_en import ALL, RUNS, provider_token, stored
 from tests.flows.runs import Run
 from tests.flows.stories import other_languages, phrases
 from tools.stack import Stack
@@ -108,7 +108,9 @@ def test_a_journey_in_the_person_s_own_language(language: str, journey: str, sta
         assert TRANSLATOR.t(f"bot.queue_name.{run.decision['queue']}", language) in reply
         token = provider_token(stack, run.decision["queue"])
         queued = http.get(
-            f"/v1/queues/{run.decision['queue']}/cases", headers={"Authorization": f"Bearer {token}"}
+            f"/v1/queues/{run.decision['queue']}/cases",
+            params=ALL,
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert reference in [item["reference"] for item in queued.json()["items"]]
     [referral], [receipt], _ = stored(stack, chat.id)

@@ -71,12 +71,23 @@ def sent_to_person(stack: Stack, number: str = PERSON) -> list[dict[str, Any]]:
         return [m for m in fake.get("/_fake/messages").json()["messages"] if m["to"] == number]
 
 
-async def rows(stack: Stack) -> tuple[list[SmsInbound], list[SmsOutbound]]:
+async def rows(stack: Stack, message_sids: list[str]) -> tuple[list[SmsInbound], list[SmsOutbound]]:
+    """These inbound messages and the replies to them (the stack is shared: other tests text it too)."""
     engine = create_engine(stack.env()["DATABASE_URL"])
     try:
         async with create_sessionmaker(engine)() as session:
-            inbound = list(await session.scalars(select(SmsInbound).order_by(SmsInbound.id)))
-            outbound = list(await session.scalars(select(SmsOutbound).order_by(SmsOutbound.seq)))
+            inbound = list(
+                await session.scalars(
+                    select(SmsInbound).where(SmsInbound.message_sid.in_(message_sids)).order_by(SmsInbound.id)
+                )
+            )
+            outbound = list(
+                await session.scalars(
+                    select(SmsOutbound)
+                    .where(SmsOutbound.inbound_id.in_([r.id for r in inbound]))
+                    .order_by(SmsOutbound.seq)
+                )
+            )
             return inbound, outbound
     finally:
         await engine.dispose()
@@ -112,7 +123,7 @@ class TestSmsHelpline:
             wait_for(lambda: all(len(m["callbacks"]) == 2 for m in sent_to_person(stack)))
             assert all(c["http_status"] == 204 for m in sent_to_person(stack) for c in m["callbacks"])
 
-            inbound, outbound = asyncio.run(rows(stack))
+            inbound, outbound = asyncio.run(rows(stack, [f"SM{1:032x}"]))
             assert [(r.status, r.body_sealed) for r in inbound] == [("processed", None)]
             assert outbound and all(
                 (r.state, r.delivery_status, r.body_sealed) == ("submitted", "delivered", None)

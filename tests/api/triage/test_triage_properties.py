@@ -92,8 +92,12 @@ OPTIONAL_FIELDS: dict[str, st.SearchStrategy[Any]] = {
 
 
 def inputs(**fixed: Any) -> st.SearchStrategy[TriageInput]:
+    """Arbitrary valid inputs with some fields fixed: a value, or a strategy of values."""
     optional = {name: strategy for name, strategy in OPTIONAL_FIELDS.items() if name not in fixed}
-    required = {"received_at": received_ats} | {name: st.just(value) for name, value in fixed.items()}
+    required = {"received_at": received_ats} | {
+        name: value if isinstance(value, st.SearchStrategy) else st.just(value)
+        for name, value in fixed.items()
+    }
     return st.fixed_dictionaries(required, optional=optional).map(TriageInput.model_validate)
 
 
@@ -249,3 +253,134 @@ class TestTriageInvariants:
 
         assert evaluate(case) == decision
         assert type(decision).model_validate(payload) == decision
+
+
+# Domestic abuse victims (anyone but a perpetrator referring themselves), consenting, in the area, who screen
+# high risk on R6's screen (a red flag, or three or more police call-outs in 12 months).
+VICTIM_ROLES = [role.value for role in ReporterRole if role is not ReporterRole.PERPETRATOR_SELF]
+HIGH_RISK_SCREENS = st.one_of(
+    st.fixed_dictionaries({"da_red_flags": st.lists(values(DaRedFlag), min_size=1, max_size=3)}),
+    st.fixed_dictionaries({"da_police_reports_12m": st.integers(min_value=3, max_value=40)}),
+)
+
+
+def high_risk_da_victims(**fixed: Any) -> st.SearchStrategy[TriageInput]:
+    return HIGH_RISK_SCREENS.flatmap(
+        lambda screen: inputs(
+            consent="given",
+            lives_in_area=True,
+            incident_type="domestic_abuse",
+            reporter_role=st.sampled_from(VICTIM_ROLES),
+            **screen,
+            **fixed,
+        )
+    )
+
+
+# Both parties 16 or over (the DA Act applies): adults, 16- and 17-year-olds, and age not given.
+high_risk_16_plus = high_risk_da_victims(
+    age_years=st.none() | st.integers(min_value=16, max_value=120),
+    other_party_age_16_plus=st.none() | st.just(True),
+)
+high_risk_children = high_risk_da_victims(age_years=st.integers(min_value=0, max_value=17))
+children = st.integers(min_value=0, max_value=17)
+# A child outside any DA context and without a safeguarding concern.
+child_outside_da = inputs(
+    consent="given",
+    lives_in_area=True,
+    age_years=children,
+    incident_type=st.sampled_from([t.value for t in IncidentType if t is not IncidentType.DOMESTIC_ABUSE]),
+    reporter_role=st.sampled_from(VICTIM_ROLES),
+    child_exposed_to_da=False,
+    child_safeguarding_concern=False,
+)
+
+
+class TestDomesticAbuseRiskInvariants:
+    @PROPERTIES
+    @given(high_risk_16_plus)
+    def test_a_high_risk_victim_of_16_or_over_is_flagged_high_risk_and_urgent(
+        self, case: TriageInput
+    ) -> None:
+        """R6 for adults, R4 for 16- and 17-year-olds: being 17 never makes a high-risk victim less urgent."""
+        decision = evaluate(case)
+
+        assert Flag.HIGH_RISK_DA in decision.flags
+        assert decision.priority in (Priority.EMERGENCY, Priority.HIGH)
+
+    @PROPERTIES
+    @given(high_risk_children)
+    def test_a_child_victim_who_screens_high_risk_is_a_safeguarding_case_at_the_front_door(
+        self, case: TriageInput
+    ) -> None:
+        decision = evaluate(case)
+
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert Flag.SAFEGUARDING in decision.flags
+        assert decision.priority in (Priority.EMERGENCY, Priority.HIGH)
+
+
+class TestChildrensFrontDoorInvariants:
+    """DESIGN.md: the children's front door takes children harmed at home or in a relationship and every
+    safeguarding concern; a child's hate crime or ASB goes to its own service with the `child` flag."""
+
+    @PROPERTIES
+    @given(inputs(consent="given", lives_in_area=True, child_safeguarding_concern=True))
+    def test_every_safeguarding_concern_goes_to_the_front_door(self, case: TriageInput) -> None:
+        decision = evaluate(case)
+
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert Flag.SAFEGUARDING in decision.flags
+
+    @PROPERTIES
+    @given(
+        inputs(consent="given", lives_in_area=True, age_years=children, incident_type="domestic_abuse")
+        | inputs(consent="given", lives_in_area=True, age_years=children, child_exposed_to_da=True)
+        | inputs(consent="given", lives_in_area=True, age_years=children, reporter_role="perpetrator_self")
+    )
+    def test_a_child_in_a_da_context_goes_to_the_front_door_with_the_child_flag(
+        self, case: TriageInput
+    ) -> None:
+        decision = evaluate(case)
+
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert Flag.CHILD in decision.flags
+
+    @PROPERTIES
+    @given(child_outside_da)
+    def test_a_childs_hate_crime_or_asb_goes_to_its_own_service_with_the_child_flag(
+        self, case: TriageInput
+    ) -> None:
+        decision = evaluate(case)
+        hate = case.incident_type is IncidentType.HATE or bool(case.hate_strands)
+        expected = {
+            (True, False): Queue.HATE_CRIME,
+            (True, True): Queue.HATE_CRIME,  # hate reported as ASB: R7 comes before R8
+            (False, True): Queue.ASB_MEDIATION,
+            (
+                False,
+                False,
+            ): Queue.SIGNPOST_OTHER,  # R9: TRIAGE.md has no age-13 rule (see test_triage_rules.py)
+        }[(hate, case.incident_type is IncidentType.ASB)]
+
+        assert decision.queue is expected
+        assert decision.secondary_queue is None
+        assert Flag.CHILD in decision.flags
+
+    @PROPERTIES
+    @given(
+        inputs(
+            consent="given",
+            lives_in_area=True,
+            age_years=st.none() | st.integers(min_value=18, max_value=120),
+            child_safeguarding_concern=False,
+            other_party_age_16_plus=st.none() | st.just(True),
+        )
+    )
+    def test_an_adults_case_without_a_child_at_risk_never_goes_to_the_front_door(
+        self, case: TriageInput
+    ) -> None:
+        decision = evaluate(case)
+
+        assert decision.queue is not Queue.CHILDREN_FRONT_DOOR
+        assert Flag.CHILD not in decision.flags

@@ -510,6 +510,273 @@ class TestR4ChildrenAndDomesticAbuse:
 
         assert decision.queue is queue
 
+    @pytest.mark.parametrize(
+        ("overrides", "flags", "priority", "deadline"),
+        [
+            (
+                {"age_years": 17, "relationship": "partner", "da_red_flags": ["strangulation"]},
+                [Flag.SAFEGUARDING, Flag.HIGH_RISK_DA, Flag.CHILD],
+                Priority.HIGH,
+                SAME_DAY,
+            ),
+            (
+                {"age_years": 16, "relationship": "ex_partner", "da_red_flags": ["stalking"]},
+                [Flag.SAFEGUARDING, Flag.HIGH_RISK_DA, Flag.CHILD],
+                Priority.HIGH,
+                SAME_DAY,
+            ),
+            (
+                {"age_years": 17, "relationship": "partner", "da_police_reports_12m": 3},
+                [Flag.SAFEGUARDING, Flag.HIGH_RISK_DA, Flag.CHILD],
+                Priority.HIGH,
+                SAME_DAY,
+            ),
+            (
+                {"age_years": 17, "relationship": "partner", "da_police_reports_12m": 2},
+                [Flag.CHILD],
+                Priority.NORMAL,
+                NEXT_WORKING_DAY,
+            ),
+            (
+                {
+                    "age_years": 17,
+                    "relationship": "partner",
+                    "other_party_age_16_plus": True,
+                    "da_red_flags": ["weapon"],
+                },
+                [Flag.SAFEGUARDING, Flag.HIGH_RISK_DA, Flag.CHILD],
+                Priority.HIGH,
+                SAME_DAY,
+            ),
+            (
+                {
+                    "age_years": 17,
+                    "relationship": "partner",
+                    "da_red_flags": ["weapon"],
+                    "immediate_danger": "yes",
+                },
+                [Flag.SAFEGUARDING, Flag.HIGH_RISK_DA, Flag.CHILD],
+                Priority.EMERGENCY,
+                SAME_DAY,
+            ),
+            (
+                {"age_years": 17, "relationship": "partner", "da_red_flags": [], "da_police_reports_12m": 0},
+                [Flag.CHILD],
+                Priority.NORMAL,
+                NEXT_WORKING_DAY,
+            ),
+        ],
+        ids=[
+            "17_strangled_by_partner",
+            "16_stalked_by_ex_partner",
+            "17_three_police_call_outs",
+            "17_two_police_call_outs_is_not_high_risk",
+            "17_other_party_known_16_plus",
+            "17_in_immediate_danger_stays_emergency",
+            "17_no_risk_indicators",
+        ],
+    )
+    def test_16_or_17_harmed_in_their_own_relationship_gets_r6s_risk_screen(
+        self, overrides: dict[str, Any], flags: list[Flag], priority: Priority, deadline: datetime
+    ) -> None:
+        decision = evaluate(make_case(incident_type="domestic_abuse", **overrides))
+
+        assert decision.outcome is Outcome.REFERRED
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert decision.secondary_queue is None
+        assert decision.tier is Tier.ENHANCED
+        assert decision.flags == flags
+        assert decision.priority is priority
+        assert decision.deadline == deadline
+
+    def test_a_17_year_olds_risk_screen_explains_itself_under_r4(self) -> None:
+        decision = evaluate(
+            make_case(
+                age_years=17, incident_type="domestic_abuse", relationship="partner", da_red_flags=["weapon"]
+            )
+        )
+
+        assert keys(decision) == ["triage.reason.r4_child_da_context", "triage.reason.r4_high_risk_da"]
+        assert [reason.rule for reason in decision.reasons] == ["R4", "R4"]
+
+    def test_at_least_as_much_at_risk_as_an_adult(self) -> None:
+        """The same high-risk relationship at 17 and at 18: the child is never triaged as less urgent."""
+        case = {
+            "incident_type": "domestic_abuse",
+            "relationship": "partner",
+            "da_red_flags": ["strangulation"],
+        }
+        child = evaluate(make_case(age_years=17, **case))
+        adult = evaluate(make_case(age_years=18, **case))
+
+        assert Flag.HIGH_RISK_DA in child.flags and Flag.HIGH_RISK_DA in adult.flags
+        assert (child.priority, adult.priority) == (Priority.HIGH, Priority.HIGH)
+        assert child.deadline == adult.deadline == SAME_DAY
+
+    @pytest.mark.parametrize(
+        ("overrides", "flags"),
+        [
+            # Under 16 on either side: child abuse (safeguarding, high) already; R6's flag is for 16+ only.
+            ({"age_years": 15, "da_red_flags": ["weapon"]}, [Flag.SAFEGUARDING, Flag.CHILD]),
+            (
+                {"age_years": 17, "other_party_age_16_plus": False, "da_red_flags": ["weapon"]},
+                [Flag.SAFEGUARDING, Flag.CHILD],
+            ),
+            # A 17-year-old referring themselves for their own behaviour is not screened as a victim.
+            (
+                {"age_years": 17, "reporter_role": "perpetrator_self", "da_red_flags": ["weapon"]},
+                [Flag.CHILD],
+            ),
+        ],
+        ids=["15_year_old", "17_other_party_under_16", "17_year_old_perpetrator"],
+    )
+    def test_the_risk_screen_is_for_16_and_17_year_old_victims_only(
+        self, overrides: dict[str, Any], flags: list[Flag]
+    ) -> None:
+        decision = evaluate(make_case(incident_type="domestic_abuse", relationship="partner", **overrides))
+
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert decision.flags == flags
+        assert "triage.reason.r4_high_risk_da" not in keys(decision)
+
+
+class TestChildrensFrontDoor:
+    """DESIGN.md: the children's front door takes children harmed at home or in a relationship and every
+    safeguarding concern; a child's hate crime or ASB goes to its own service with the `child` flag.
+
+    DESIGN.md also names "children under 13"; TRIAGE.md (the contract) has no age-13 rule: an under-13's
+    hate crime or ASB goes to its own service, and anything else outside a DA context and without a
+    safeguarding concern is R9's warm handover. `test_under_13_outside_a_da_context_follows_the_rules`
+    pins that reading until the contract says otherwise."""
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"age_years": 9, "incident_type": "domestic_abuse", "relationship": "family"},
+            {"age_years": 15, "incident_type": "domestic_abuse", "relationship": "household"},
+            {"age_years": 17, "incident_type": "domestic_abuse", "relationship": "family"},
+            {"age_years": 11, "incident_type": "other_crime", "child_exposed_to_da": True},
+            {"age_years": 14, "incident_type": "domestic_abuse", "relationship": "partner"},
+            {"age_years": 17, "incident_type": "domestic_abuse", "relationship": "ex_partner"},
+            {"age_years": 16, "reporter_role": "perpetrator_self", "relationship": "family"},
+            {"age_years": 8, "reporter_role": "parent_guardian", "incident_type": "domestic_abuse"},
+            {"age_years": 16, "reporter_role": "third_party", "incident_type": "domestic_abuse"},
+        ],
+        ids=[
+            "9_harmed_by_family",
+            "15_harmed_in_household",
+            "17_harmed_by_family",
+            "11_lives_with_the_abuse",
+            "14_harmed_by_partner",
+            "17_harmed_by_ex_partner",
+            "16_harming_someone_at_home",
+            "8_referred_by_parent",
+            "16_referred_by_agency",
+        ],
+    )
+    def test_a_child_harmed_at_home_or_in_a_relationship(self, overrides: dict[str, Any]) -> None:
+        decision = evaluate(make_case(**overrides))
+
+        assert decision.outcome is Outcome.REFERRED
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert Flag.CHILD in decision.flags
+
+    @pytest.mark.parametrize(
+        ("overrides", "secondary"),
+        [
+            ({"age_years": 34, "incident_type": "asb"}, Queue.ASB_MEDIATION),
+            ({"age_years": 34, "incident_type": "hate"}, Queue.HATE_CRIME),
+            ({"age_years": 34, "incident_type": "domestic_abuse"}, Queue.DOMESTIC_ABUSE_VICTIM),
+            ({"age_years": 34, "reporter_role": "perpetrator_self"}, Queue.DOMESTIC_ABUSE_PERPETRATOR),
+            ({"age_years": 12, "incident_type": "hate"}, Queue.HATE_CRIME),
+            ({"age_years": 15, "incident_type": "asb"}, Queue.ASB_MEDIATION),
+            ({"age_years": 10, "incident_type": "other_crime"}, Queue.SIGNPOST_OTHER),
+            ({"age_years": None, "incident_type": "unsure"}, Queue.SIGNPOST_OTHER),
+            ({"age_years": 6, "incident_type": "domestic_abuse"}, None),
+        ],
+        ids=[
+            "adult_asb",
+            "adult_hate",
+            "adult_da",
+            "adult_perpetrator",
+            "child_hate",
+            "child_asb",
+            "child_other_crime",
+            "age_unknown_unsure",
+            "child_da",
+        ],
+    )
+    def test_every_safeguarding_concern(self, overrides: dict[str, Any], secondary: Queue | None) -> None:
+        decision = evaluate(make_case(child_safeguarding_concern=True, **overrides))
+
+        assert decision.queue is Queue.CHILDREN_FRONT_DOOR
+        assert decision.secondary_queue is secondary
+        assert Flag.SAFEGUARDING in decision.flags
+        assert decision.priority is Priority.HIGH
+
+    @pytest.mark.parametrize("age_years", [0, 5, 12, 13, 15, 16, 17])
+    @pytest.mark.parametrize(
+        ("overrides", "queue"),
+        [
+            ({"incident_type": "hate", "hate_strands": ["race"]}, Queue.HATE_CRIME),
+            ({"incident_type": "other_crime", "hate_strands": ["religion"]}, Queue.HATE_CRIME),
+            ({"incident_type": "asb", "relationship": "neighbour"}, Queue.ASB_MEDIATION),
+            ({"incident_type": "asb", "relationship": "stranger", "asb_reports_6m": 4}, Queue.ASB_MEDIATION),
+        ],
+        ids=["hate", "hate_strand_only", "asb_neighbour", "asb_stranger"],
+    )
+    def test_a_childs_hate_crime_or_asb_goes_to_its_own_service_with_the_child_flag(
+        self, overrides: dict[str, Any], queue: Queue, age_years: int
+    ) -> None:
+        decision = evaluate(make_case(age_years=age_years, **overrides))
+
+        assert decision.queue is queue
+        assert decision.secondary_queue is None
+        assert Flag.CHILD in decision.flags
+        assert decision.tier is Tier.ENHANCED
+        assert EnhancedGround.VULNERABLE in decision.enhanced_grounds
+
+    @pytest.mark.parametrize(
+        ("overrides", "queue"),
+        [
+            ({"incident_type": "hate", "relationship": "family"}, Queue.HATE_CRIME),
+            ({"incident_type": "hate", "child_exposed_to_da": True}, Queue.CHILDREN_FRONT_DOOR),
+            ({"incident_type": "asb", "child_safeguarding_concern": True}, Queue.CHILDREN_FRONT_DOOR),
+            ({"incident_type": "domestic_abuse", "hate_strands": ["race"]}, Queue.CHILDREN_FRONT_DOOR),
+        ],
+        ids=["hate_by_family_without_da", "hate_living_with_da", "asb_with_concern", "da_with_hate"],
+    )
+    def test_harm_at_home_or_a_concern_outranks_hate_and_asb(
+        self, overrides: dict[str, Any], queue: Queue
+    ) -> None:
+        decision = evaluate(make_case(age_years=14, **overrides))
+
+        assert decision.queue is queue
+
+    @pytest.mark.parametrize(
+        ("incident_type", "queue"),
+        [
+            ("other_crime", Queue.SIGNPOST_OTHER),
+            ("sexual_offence", Queue.SIGNPOST_OTHER),
+            ("unsure", Queue.SIGNPOST_OTHER),
+        ],
+    )
+    def test_under_13_outside_a_da_context_follows_the_rules(self, incident_type: str, queue: Queue) -> None:
+        decision = evaluate(make_case(age_years=10, incident_type=incident_type))
+
+        assert decision.queue is queue
+        assert Flag.CHILD in decision.flags
+
+    @pytest.mark.parametrize("age_years", [18, 25, 60, None])
+    def test_adults_outside_a_da_context_never_go_to_the_childrens_front_door(
+        self, age_years: int | None
+    ) -> None:
+        for incident_type in ("hate", "asb", "other_crime", "domestic_abuse", "unsure"):
+            decision = evaluate(make_case(age_years=age_years, incident_type=incident_type))
+
+            assert decision.queue is not Queue.CHILDREN_FRONT_DOOR, incident_type
+            assert Flag.CHILD not in decision.flags
+
 
 class TestR5PerpetratorSelfReferral:
     @pytest.mark.parametrize(
