@@ -376,3 +376,12 @@ def all_question_ids(flows_dir: Path = FLOWS_DIR) -> list[str]:
         for question in flow.questions:
             seen.setdefault(question.id, None)
     return list(seen)
+
+
+def question_by_id(question_id: str, flows_dir: Path = FLOWS_DIR) -> Question:
+    """A question by its id, from whichever flow asks it (an id means the same in every flow: the loader
+    checks it), for tools and tests that look at one question on its own."""
+    for flow in repository_flows(flows_dir).values():
+        if flow.has_question(question_id):
+            return flow.question(question_id)
+    raise KeyError(question_id)

@@ -19,15 +19,13 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from flowkit.flows import flow_ids, load_flow
+from flowkit.flows import question_by_id
 from flowkit.parse import parse_answer
-from flowkit.spec import Question
 from tools.paths import ROOT
 
 FIXTURES = Path(os.environ.get("ANSWERS_FIXTURES") or ROOT / "tests" / "fixtures" / "answers")
@@ -53,13 +51,7 @@ class Result:
     got_confirm: bool
 
 
-@cache
-def question(question_id: str) -> Question:
-    for flow_id in flow_ids():
-        flow = load_flow(flow_id)
-        if flow.has_question(question_id):
-            return flow.question(question_id)
-    raise KeyError(question_id)
+question = question_by_id
 
 
 def cases(directory: Path = FIXTURES) -> list[Case]:

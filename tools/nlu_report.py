@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -26,9 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from api.conversation.danger import DangerPhrases
+from bot.nlu.examples import examples
 from tools.model import rasa_env
 from tools.paths import DATA, RASA, ROOT
 
@@ -38,7 +36,6 @@ NLU = ROOT / "bot" / "data" / "nlu"
 TARGET = 0.90
 FLOOR = 0.85
 EMERGENCY = "emergency"
-_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 @dataclass(frozen=True)
@@ -46,20 +43,6 @@ class Prediction:
     text: str
     intent: str
     predicted: str
-
-
-def examples(language: str) -> dict[str, str]:
-    """Each example text of a language (entity annotations removed) and its intent."""
-    found: dict[str, str] = {}
-    for path in sorted((NLU / language).glob("*.yml")):
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if "intent" not in item:
-                continue
-            for line in str(item.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    found[_ANNOTATION.sub(r"\1", line[2:]).strip()] = item["intent"]
-    return found
 
 
 def cross_validate(data: Path, folds: int, out: Path) -> list[Prediction]:

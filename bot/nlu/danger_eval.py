@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,26 +24,12 @@ import numpy as np
 import yaml
 
 from bot.nlu.danger import EMERGENCY, DangerPhrases, relabel_calm
+from bot.nlu.examples import examples
 from flowkit.text import fold
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU = ROOT / "bot" / "data" / "nlu"
 FIXTURES = ROOT / "tests" / "fixtures"
-_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
-
-
-def examples(language: str) -> dict[str, str]:
-    """Each example text of a language (entity annotations removed) and its intent."""
-    found: dict[str, str] = {}
-    for path in sorted((NLU / language).glob("*.yml")):
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if "intent" not in item:
-                continue
-            for line in str(item.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    found[_ANNOTATION.sub(r"\1", line[2:]).strip()] = item["intent"]
-    return found
 
 
 def classifier_config() -> dict[str, Any]:

@@ -8,21 +8,15 @@ from typing import Any
 
 import pytest
 
-from flowkit.flows import flow_ids, load_flow
+from flowkit.flows import question_by_id
 from flowkit.logic import SKIPPED
 from flowkit.parse import CONFIRM_RESPONSE, Parsed, parse_answer
-from flowkit.spec import Question
 from flowkit.understand import STRONG, WEAK, best, find, word_strength, words_of
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 
 
-def question(question_id: str) -> Question:
-    for flow_id in flow_ids():
-        flow = load_flow(flow_id)
-        if flow.has_question(question_id):
-            return flow.question(question_id)
-    raise KeyError(question_id)
+question = question_by_id
 
 
 def parse(question_id: str, said: Any, language: str = "en", intent: str | None = None) -> Parsed:
