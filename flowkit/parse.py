@@ -14,6 +14,7 @@ word to back it) the answer is to confirm, never stored: a wrong stored answer i
 from __future__ import annotations
 
 import calendar
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from flowkit.answers import MIN_TEXT_LENGTH
 from flowkit.choices import nth_option, option_number, payload_choice
 from flowkit.logic import SKIPPED
 from flowkit.phone import allow_fictional_from_environment, phone_in
-from flowkit.postcode import postcode_in
+from flowkit.postcode import postcode_guess, postcode_in
 from flowkit.spec import AnswerType, Question
 from flowkit.text import fold_letters
 from flowkit.understand import STRONG, WEAK, Match, best, find, general, listed, negated, words_of
@@ -75,6 +76,13 @@ FEW = 3
 # An abbreviated weekday ("sat", "mie", "ਸੋਮ") is read as one only in an answer of at most this many words:
 # in a longer one it is more likely an everyday word ("I sat down", Romanian "mie" = "to me").
 ABBREVIATION_MAX_WORDS = 3
+# Letters typed straight after a number that still leave it a number ("34yrs", "2x"); other letters after
+# digits are a word of their own (Arabizi "sab3a").
+_DIGIT_UNITS = r"x|yrs?|years?|yo"
+# A misspelt month ("novemeber", "listopda") is put to the person to confirm: names this long or longer, this
+# close (difflib's ratio) to the word typed.
+MONTH_GUESS_MIN_LENGTH = 5
+MONTH_GUESS_RATIO = 0.8
 
 
 def _plain(value: str) -> str:
@@ -145,7 +153,7 @@ def _parse_by_type(question: Question, raw: Any, intent: str | None, language: s
     if kind == "phone":
         return parse_phone(raw)
     if kind == "postcode":
-        return parse_postcode(raw)
+        return parse_postcode(question, raw, language)
     return parse_free_text(question, raw)
 
 
@@ -277,9 +285,9 @@ def _number_in(said: str, language: str, vague: bool = False) -> int | None:
     other number word is there ("قبل كم يوم": a few days ago, not one). "a couple of" and "a few" are COUPLE
     and FEW when `vague` (dates); for a count (what the triage reads) they are not understood, so the person
     is asked for a number instead of "a few times" being taken for once."""
-    digits = re.search(r"(?<![^\W\d_])\d+(?![^\W\d_])", said)
+    digits = re.search(rf"(?<![^\W\d_])(\d+)(?:{_DIGIT_UNITS})?(?![^\W\d_])", said)
     if digits:
-        return int(digits.group(0))
+        return int(digits.group(1))
     candidates: list[tuple[str, int, int | None]] = []  # (word, tier: single words lose, value)
     for index, spellings in enumerate(alternatives_in_order("numbers", language), start=1):
         candidates.extend((word, 1, index) for word in spellings.split("/"))  # "doi/două": one number
@@ -594,6 +602,8 @@ def _worded_date(said: str, language: str, today: date) -> date | None:
         found = _units_back(said, language, today, amount)
         if found is not None:
             return found
+    if _has(alternatives("next", language), said):
+        return None  # "next Friday" is still to come: never read as last Friday
     weekday = _weekday(said, language)
     if weekday is not None:  # before "today": "w zeszły wtorek wieczorem" is last Tuesday, not this evening
         back = (today.weekday() - weekday) % 7 or 7
@@ -627,9 +637,24 @@ def _month_date(said: str, language: str, today: date) -> date | None:
     return None
 
 
+def _misspelt_month_date(said: str, language: str, today: date) -> date | None:
+    """A date whose month name is misspelt ("12 novemeber", "12 listopda"): read with the closest month name,
+    for the person to confirm (never stored as it is)."""
+    names = [name for name in _date_words(language)["months"] if len(name) >= MONTH_GUESS_MIN_LENGTH]
+    for word in said.split():
+        if len(word) < MONTH_GUESS_MIN_LENGTH - 1 or word in names:
+            continue
+        close = difflib.get_close_matches(word, names, n=1, cutoff=MONTH_GUESS_RATIO)
+        if close:
+            return _month_date(said.replace(word, close[0]), language, today)
+    return None
+
+
 def parse_date(question: Question, raw: str, language: str, today: date) -> Parsed:
     said = _clean(raw)
     found = _numeric_date(said, today) or _worded_date(said, language, today)
+    guessed = found is None and not _has(alternatives("next", language), said)
+    found = _misspelt_month_date(said, language, today) if guessed else found
     if found is None:
         return Parsed(error="utter_validation_date")
     if found > today:
@@ -637,7 +662,8 @@ def parse_date(question: Question, raw: str, language: str, today: date) -> Pars
     limit = question.max_days_ago
     if limit is not None and (today - found).days > int(limit):
         return Parsed(error="utter_validation_date_too_old")
-    return Parsed({"date": found.isoformat(), "words": " ".join(raw.split())[:200]})
+    value = {"date": found.isoformat(), "words": " ".join(raw.split())[:200]}
+    return to_confirm(question, value, language) if guessed else Parsed(value)
 
 
 def parse_phone(raw: str) -> Parsed:
@@ -645,9 +671,14 @@ def parse_phone(raw: str) -> Parsed:
     return Parsed(found) if found else Parsed(error="utter_validation_phone")
 
 
-def parse_postcode(raw: str) -> Parsed:
+def parse_postcode(question: Question, raw: str, language: str) -> Parsed:
+    """A postcode the message is, or gives in full; else one it seems to give (a district inside a sentence,
+    "i live in ST4"; a postcode typed with a space too many, "st 4 1aa"), put to the person to confirm."""
     found = postcode_in(raw)
-    return Parsed(found) if found else Parsed(error="utter_validation_postcode")
+    if found:
+        return Parsed(found)
+    guess = postcode_guess(raw)
+    return to_confirm(question, guess, language) if guess else Parsed(error="utter_validation_postcode")
 
 
 def parse_free_text(question: Question, raw: str) -> Parsed:

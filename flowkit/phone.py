@@ -9,6 +9,7 @@ they are accepted only when ALLOW_FICTIONAL_PHONE_NUMBERS is on (refused in prod
 from __future__ import annotations
 
 import os
+import re
 
 import phonenumbers
 
@@ -37,13 +38,37 @@ def normalise(raw: str, allow_fictional: bool) -> str:
 
 
 def phone_in(text: str, allow_fictional: bool) -> str | None:
-    """The phone number a message gives, as E.164: the whole message, else the first number found in it
-    ("call me on 07700 900123 after six"); None when there is none."""
-    candidates = [text]
-    candidates.extend(m.raw_string for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=0))
-    for candidate in candidates:
+    """The phone number a message gives, as E.164: the whole message, else the one number found in it
+    ("call me on 07700 900123 after six"); None when there is none, or two different ones (asked again)."""
+    try:
+        return normalise(text, allow_fictional)
+    except InvalidPhoneNumber:
+        pass
+    found: set[str] = set()
+    for match in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=0):
         try:
-            return normalise(candidate, allow_fictional)
+            found.add(normalise(match.raw_string, allow_fictional))
         except InvalidPhoneNumber:
             continue
-    return None
+    if found:
+        return found.pop() if len(found) == 1 else None
+    return _number_among_digit_groups(text, allow_fictional)
+
+
+# A run of digit groups ("0770 0900 123 6" of "0770 0900 123 6 tar pore": the number, then a time).
+_DIGIT_RUN = re.compile(r"\+?[\d()][\d()\-. ]*\d")
+
+
+def _number_among_digit_groups(text: str, allow_fictional: bool) -> str | None:
+    """The one phone number that consecutive digit groups of a run make ("0770 0900 123" out of
+    "0770 0900 123 6"), when libphonenumber found none in the message; None when none or two differ."""
+    found: set[str] = set()
+    for run in _DIGIT_RUN.findall(text):
+        groups = run.split()
+        for start in range(len(groups)):
+            for end in range(start + 1, len(groups) + 1):
+                try:
+                    found.add(normalise(" ".join(groups[start:end]), allow_fictional))
+                except InvalidPhoneNumber:
+                    continue
+    return found.pop() if len(found) == 1 else None

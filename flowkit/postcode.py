@@ -54,6 +54,26 @@ def postcode_in(text: str) -> str | None:
     return outward.group(1) if outward else None
 
 
+# A full postcode typed with a space inside its first half ("ST 4 1AA"), and an outward code standing as a
+# word of its own in a sentence ("I live in ST4"): guesses only (a sentence has other short codes: "the M6");
+# not an outward code with digits after it ("ST4 1A": a postcode cut short, asked again).
+_SPACED_FULL = re.compile(rf"(?<![\w])({AREA})\s({DISTRICT})\s*({INWARD})(?![\w])")
+_OUTWARD_IN_TEXT = re.compile(rf"(?<![\w])({AREA}[0-9][0-9]?)(?![\w]|\s[0-9])")
+
+
+def postcode_guess(text: str) -> str | None:
+    """The postcode a message seems to give, when `postcode_in` finds none: one full postcode with a space
+    inside its first half, else the one outward code standing alone in it; canonical, or None (also when two
+    are there). To be confirmed by the person, never stored as it is."""
+    said = " ".join(text.upper().split())
+    spaced = _SPACED_FULL.findall(said)
+    if len(spaced) == 1:
+        area, district, inward = spaced[0]
+        return f"{area}{district} {inward}"
+    outward = set(_OUTWARD_IN_TEXT.findall(said))
+    return outward.pop() if len(outward) == 1 else None
+
+
 def outward_code(postcode: str) -> str:
     return postcode.split(" ")[0]
 

@@ -503,3 +503,63 @@ class TestArabicScript:
     def test_fold_letters_leaves_other_scripts(self) -> None:
         assert fold_letters("أسبوعين إثنين آذار مرّة ی ک ہ ة ى") == "اسبوعين اثنين اذار مره ي ك ه ه ي"
         assert fold_letters("Zażółć ਸ਼ੁੱਕਰਵਾਰ শুক্রবার") == "Zażółć ਸ਼ੁੱਕਰਵਾਰ শুক্রবার"
+
+
+class TestGuessesAreConfirmed:
+    """What the seventh batch of tests/fixtures/answers found: a wrong value is never stored, a guess is
+    confirmed."""
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [
+            ("next friday", "en"),
+            ("this coming monday", "en"),
+            ("w przyszły piątek", "pl"),
+            ("vinerea viitoare", "ro"),
+            ("наступної п'ятниці", "uk"),
+            ("الجمعة الجاية", "ar"),
+            ("agle jumme", "ur"),
+            ("agle shukarvar", "pa"),
+            ("agami shukrobar", "bn"),
+        ],
+    )
+    def test_next_weekday_is_asked_again(self, said: str, language: str) -> None:
+        parsed = parse_answer(DATE_QUESTION, said, None, language, TODAY)
+        assert not parsed.ok and not parsed.confirm
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [("the 12th of novemeber", "en"), ("12 listopda", "pl"), ("12 листапада", "uk"), ("12 novmbr", "ur")],
+    )
+    def test_a_misspelt_month_is_confirmed(self, said: str, language: str) -> None:
+        parsed = parse_answer(DATE_QUESTION, said, None, language, TODAY)
+        assert parsed.confirm and not parsed.ok
+        assert parsed.value["date"] == "2026-11-12"
+
+    @pytest.mark.parametrize(("said", "expected"), [("34yrs", 34), ("2x", 2), ("34 years old", 34)])
+    def test_digits_with_a_unit(self, said: str, expected: int) -> None:
+        asked = ASB.question("asb_reports") if expected < 10 else HATE.question("age")
+        assert parse(asked, said).value == expected
+
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [("i live in ST4 near the park", "ST4"), ("st 4 1aa thanks", "ST4 1AA"), ("its DE1", "DE1")],
+    )
+    def test_a_postcode_in_a_sentence_is_confirmed(self, said: str, expected: str) -> None:
+        parsed = parse(ASB.question("postcode"), said)
+        assert parsed.confirm and parsed.value == expected
+
+    @pytest.mark.parametrize("said", ["st4 1a", "ST99 9ZZZ", "near the M6 and the A50"])
+    def test_no_postcode_guess(self, said: str) -> None:
+        parsed = parse(ASB.question("postcode"), said)
+        assert not parsed.ok and not parsed.confirm
+
+    def test_a_phone_number_followed_by_a_time(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
+        said = "0770 0900 123 6 baje ke baad"
+        assert parse_answer(HATE.question("contact_phone"), said, None, "ur", TODAY).value == "+447700900123"
+
+    def test_two_phone_numbers_are_asked_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
+        parsed = parse(HATE.question("contact_phone"), "0770 0900 123 or 0770 0900 456")
+        assert not parsed.ok
