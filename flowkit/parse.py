@@ -602,7 +602,7 @@ def _worded_date(said: str, language: str, today: date) -> date | None:
         found = _units_back(said, language, today, amount)
         if found is not None:
             return found
-    if _has(alternatives("next", language), said):
+    if _upcoming(said, language):
         return None  # "next Friday" is still to come: never read as last Friday
     weekday = _weekday(said, language)
     if weekday is not None:  # before "today": "w zeszły wtorek wieczorem" is last Tuesday, not this evening
@@ -637,6 +637,20 @@ def _month_date(said: str, language: str, today: date) -> date | None:
     return None
 
 
+def _upcoming(said: str, language: str) -> bool:
+    """Whether the answer names a day or month still to come: a `bot.parse.next` word right before or after a
+    weekday or month name ("next Friday", "vinerea viitoare", "agle jumme"); "my next door neighbour, on
+    Friday" is not."""
+    upcoming = alternatives("next", language)
+    if not upcoming or not _has(upcoming, said):
+        return False
+    words = _date_words(language)
+    names = [n for n in (*words["days"], *words["abbreviations"], *words["months"]) if len(n) >= 3]
+    nxt, name = _words_pattern(upcoming), _words_pattern(names)
+    pattern = rf"(?<!{_WORD})(?:(?:{nxt})\s+(?:{name})|(?:{name})\s+(?:{nxt}))(?!{_WORD})"
+    return re.search(pattern, said) is not None
+
+
 def _misspelt_month_date(said: str, language: str, today: date) -> date | None:
     """A date whose month name is misspelt ("12 novemeber", "12 listopda"): read with the closest month name,
     for the person to confirm (never stored as it is)."""
@@ -653,7 +667,7 @@ def _misspelt_month_date(said: str, language: str, today: date) -> date | None:
 def parse_date(question: Question, raw: str, language: str, today: date) -> Parsed:
     said = _clean(raw)
     found = _numeric_date(said, today) or _worded_date(said, language, today)
-    guessed = found is None and not _has(alternatives("next", language), said)
+    guessed = found is None and not _upcoming(said, language)
     found = _misspelt_month_date(said, language, today) if guessed else found
     if found is None:
         return Parsed(error="utter_validation_date")

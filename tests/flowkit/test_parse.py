@@ -528,6 +528,12 @@ class TestGuessesAreConfirmed:
         assert not parsed.ok and not parsed.confirm
 
     @pytest.mark.parametrize(
+        "said", ["my next door neighbour did it on friday", "they were coming round last friday"]
+    )
+    def test_next_beside_no_weekday_is_not_next(self, said: str) -> None:
+        assert parse_answer(DATE_QUESTION, said, None, "en", TODAY).value["date"] == "2026-11-20"
+
+    @pytest.mark.parametrize(
         ("said", "language"),
         [("the 12th of novemeber", "en"), ("12 listopda", "pl"), ("12 листапада", "uk"), ("12 novmbr", "ur")],
     )
