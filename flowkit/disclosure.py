@@ -18,13 +18,46 @@ from flowkit.spec import AnswerType
 DISCLOSURE_INTENTS = ("report_hate_crime", "report_asb", "report_domestic_abuse", "perpetrator_help")
 # Fewer words than this is a request ("hate crime", "report ASB"), not a story.
 MIN_WORDS = 4
+# A short message that asks for the service ("I want to report a hate crime", "chcę zgłosić przestępstwo z
+# nienawiści") is a request, not a story: it has one of these words (report, complain, help; every language
+# we speak) and fewer than REQUEST_MAX_WORDS words. A longer one is a story even so ("I want to report my
+# neighbour, he shouts racist abuse at me every day").
+REQUEST_WORDS = frozenset(
+    {
+        # en
+        "report", "reporting", "complain", "complaint", "help",
+        # pl
+        "zgłosić", "zglosic", "zgłaszam", "zgłoszenie", "pomoc", "pomocy",
+        # ro
+        "raportez", "raporta", "raportare", "reclam", "reclamatie", "sesizez", "ajutor",
+        # uk
+        "повідомити", "заявити", "заява", "скаргу", "допомога", "допомогу",
+        # ar
+        "بلغ", "أبلغ", "ابلغ", "الإبلاغ", "بلاغ", "مساعدة",
+        # ur
+        "رپورٹ", "شکایت", "مدد",
+        # pa
+        "ਰਿਪੋਰਟ", "ਸ਼ਿਕਾਇਤ", "ਮਦਦ",
+        # bn
+        "রিপোর্ট", "অভিযোগ", "সাহায্য",
+    }
+)  # fmt: skip
+REQUEST_MAX_WORDS = 10
+_PUNCTUATION = ".,;:!?¿¡…\"'()«»“”„،؟۔।"
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(_PUNCTUATION).lower() for w in text.split() if w.strip(_PUNCTUATION)]
 
 
 def is_disclosure(intent: str | None, text: str | None) -> bool:
-    """The message tells what happened: a story intent and at least MIN_WORDS words."""
+    """The message tells what happened: a story intent, at least MIN_WORDS words, and not a short request."""
     if intent not in DISCLOSURE_INTENTS or not text or text.lstrip().startswith("/"):
         return False
-    return len(text.split()) >= MIN_WORDS
+    words = _words(text)
+    if len(words) < MIN_WORDS:
+        return False
+    return len(words) >= REQUEST_MAX_WORDS or not REQUEST_WORDS.intersection(words)
 
 
 def description_question(flow: LoadedFlow) -> str | None:
