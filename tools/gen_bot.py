@@ -6,8 +6,10 @@
 Writes:
 - bot/domain/flows_generated.yml: a slot per question (filled from the person's text only while its form
   asks for it), a form per flow (every question it may ask; the validator narrows them with `when:`),
-  `utter_ask_<question>`, `utter_<flow>_intro`, `utter_<flow or section>_<exit>`, and the validators;
-- bot/data/rules/flows_generated.yml: how each flow starts and ends, and the interruptions that work
+  `utter_ask_<question>`, `utter_<flow>_intro`, `utter_<flow or section>_<exit>`, the validators, and
+  the `disclosure` slots (flowkit/disclosure.py);
+- bot/data/rules/flows_generated.yml: how each flow starts and ends (a journey told before the safety
+  question starts once the person is safe, flowkit/disclosure.py), and the interruptions that work
   in every form, the handwritten call-back form's too (danger, stop, withdraw consent, help, start again,
   change language, hello again);
 - the generated block at the end of locales/responses.yml: each generated response's text key and buttons.
@@ -24,6 +26,7 @@ import yaml
 
 from api.flow import load_flows
 from flowkit.choices import choice_payload
+from flowkit.disclosure import DISCLOSURE_INTENTS, disclosure_flow
 from flowkit.flows import LoadedFlow
 from flowkit.interruptions import INTERRUPTIONS, START_FLOW, WHAT, interruption_steps
 from flowkit.spec import AnswerType, ExitOutcome, FlowKind, Question
@@ -81,6 +84,12 @@ def responses(flows: dict[str, LoadedFlow]) -> dict[str, dict[str, Any]]:
     return dict(sorted(out.items()))
 
 
+def disclosure_journeys(flows: dict[str, LoadedFlow]) -> list[str]:
+    """The journeys a story told first can start (flowkit/disclosure.py)."""
+    ids = [disclosure_flow(intent) for intent in DISCLOSURE_INTENTS]
+    return [flow_id for flow_id in ids if flow_id is not None and flow_id in flows]
+
+
 def domain(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
     forms_of: dict[str, list[str]] = {}
     for flow in flows.values():
@@ -99,6 +108,13 @@ def domain(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
             ],
         }
         for qid, forms in sorted(forms_of.items())
+    }
+    slots["disclosure"] = {"type": "any", "influence_conversation": False, "mappings": [{"type": "custom"}]}
+    slots["disclosure_journey"] = {
+        "type": "categorical",
+        "values": disclosure_journeys(flows),
+        "influence_conversation": True,
+        "mappings": [{"type": "custom"}],
     }
     return {
         "version": "3.1",
@@ -132,6 +148,8 @@ def rules(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
                 "steps": [
                     {"intent": flow.intent},
                     {"action": "action_start_journey"},
+                    # featurized, set only by the disclosure rules below; Rasa wants every rule to say it
+                    {"slot_was_set": [{"disclosure_journey": None}]},
                     *intro,
                     {"action": form},
                     {"active_loop": form},
@@ -151,6 +169,29 @@ def rules(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
             }
         )
         out.extend(_form_rules(flow.id, form))
+    start_form = flows[START_FLOW].form
+    for flow_id in disclosure_journeys(flows):
+        flow = flows[flow_id]
+        intro = [{"action": f"utter_{flow.id}_intro"}] if flow.intro_key else []
+        out.append(
+            {
+                "rule": f"{flow.id}: told before the safety question, so it starts once safe (not the menu)",
+                "condition": [
+                    {"active_loop": start_form},
+                    {"slot_was_set": [{"disclosure_journey": flow.id}]},
+                ],
+                "steps": [
+                    {"action": start_form},
+                    {"active_loop": None},
+                    {"slot_was_set": [{"requested_slot": None}]},
+                    {"action": "action_start_journey"},
+                    {"slot_was_set": [{"disclosure_journey": None}]},
+                    *intro,
+                    {"action": flow.form},
+                    {"active_loop": flow.form},
+                ],
+            }
+        )
     for name, form in HANDWRITTEN_FORMS.items():
         out.extend(_form_rules(name, form))
     return {"version": "3.1", "rules": out}

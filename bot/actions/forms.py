@@ -21,8 +21,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.actions.memory import ANSWER_CONFIRMED, ANSWER_TO_CONFIRM, language_of
+from bot.actions.memory import (
+    ANSWER_CONFIRMED,
+    ANSWER_TO_CONFIRM,
+    DISCLOSURE,
+    DISCLOSURE_JOURNEY,
+    language_of,
+)
+from flowkit.disclosure import SAFETY_QUESTION, description_question, disclosure_flow, is_disclosure, kept
 from flowkit.flows import flow_ids, load_flow
+from flowkit.interruptions import START_FLOW
 from flowkit.logic import asked, canonical_answers
 from flowkit.parse import CONFIRM_RESPONSE, Parsed, parse_answer, parse_yes_no
 from flowkit.spec import AnswerType, Question
@@ -90,10 +98,49 @@ class FlowFormValidation(FormValidationAction):
                     # Only the question asked is answered: an earlier answer never changes by itself.
                     checked[slot] = _value_before_this_turn(tracker, slot)
                     continue
+                if slot == SAFETY_QUESTION and (story := self._story(tracker, intent)):
+                    checked.update(story)
+                    continue
                 checked.update(self._answer(dispatcher, flow.question(slot), value, intent, language, today))
+        if checked.get(SAFETY_QUESTION) is False:  # not safe: a story told is not kept
+            told = (DISCLOSURE, DISCLOSURE_JOURNEY)
+            checked.update({name: None for name in told if tracker.get_slot(name)})
         for slot, value in checked.items():
             tracker.slots[slot] = value
+        prefilled = self._prefill_description(tracker, language, today)
+        for slot, value in prefilled.items():
+            tracker.slots[slot] = value
+        checked.update(prefilled)
         return [SlotSet(slot, value) for slot, value in checked.items()]
+
+    def _story(self, tracker: Tracker, intent: str | None) -> dict[str, Any]:
+        """A story told in place of "are you safe to talk?" (flowkit/disclosure.py): kept for its journey
+        (started from the start flow once the person says yes), and the question is asked again, without
+        "please answer yes or no"."""
+        text = tracker.latest_message.get("text")
+        journey = disclosure_flow(intent)
+        if not is_disclosure(intent, text) or journey is None:
+            return {}
+        story = {SAFETY_QUESTION: None, DISCLOSURE: {"intent": intent, "text": text}}
+        if self.flow_id == START_FLOW:
+            return {**story, DISCLOSURE_JOURNEY: journey}
+        return story if journey == self.flow_id else {}
+
+    def _prefill_description(self, tracker: Tracker, language: str, today: Any) -> dict[str, Any]:
+        """When the journey's description question is next and a story was kept for this journey, answer it
+        from the story (through the question's own validation) and forget the story. Nothing is said: if
+        the story is not a valid answer, the question is simply asked."""
+        story = kept(tracker.get_slot(DISCLOSURE))
+        if story is None or disclosure_flow(story["intent"]) != self.flow_id:
+            return {}
+        flow = load_flow(self.flow_id)
+        description = description_question(flow)
+        if description is None or asked(flow, canonical_answers(flow, tracker.slots))[1] != description:
+            return {}
+        parsed = parse_answer(flow.question(description), story["text"], story["intent"], language, today)
+        if parsed.ok and not parsed.confirm:
+            return {description: parsed.value, DISCLOSURE: None}
+        return {DISCLOSURE: None}
 
     def _answer(
         self,

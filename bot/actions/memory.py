@@ -20,6 +20,11 @@ DEFAULT_LANGUAGE = "en"
 # that asks for that yes (bot/actions/forms.py).
 ANSWER_TO_CONFIRM = "answer_to_confirm"
 ANSWER_CONFIRMED = "answer_confirmed"
+# Disclosure first (flowkit/disclosure.py): the story told before its journey asked for it ({"intent",
+# "text"}), and the journey it starts once the person is safe to talk (featurized: the generated rules
+# start that journey instead of the menu).
+DISCLOSURE = "disclosure"
+DISCLOSURE_JOURNEY = "disclosure_journey"
 # Kept through "stop" and "start again" for the rest of the session: a referral made in this conversation
 # (so consent can still be withdrawn) and a danger signal (so any case made afterwards is urgent).
 SURVIVES_RESET = (REFERRAL_REFERENCE, CONSENT_RECEIPT, DANGER)
@@ -37,9 +42,12 @@ def remembered_questions() -> list[str]:
 
 
 def forget_answers(tracker: Tracker) -> list[EventType]:
-    """Forget every answer (and the journey), except those a flow marks `remember` (safe to talk)."""
+    """Forget every answer (and the journey, and a story kept for it), except those a flow marks `remember`
+    (safe to talk)."""
     keep = set(remembered_questions())
     events: list[EventType] = [SlotSet(JOURNEY, None), SlotSet(ANSWER_TO_CONFIRM, None)]
+    told = (DISCLOSURE, DISCLOSURE_JOURNEY)
+    events.extend(SlotSet(name, None) for name in told if tracker.get_slot(name))
     events.extend(
         SlotSet(q, None) for q in all_question_ids() if q not in keep and tracker.get_slot(q) is not None
     )
