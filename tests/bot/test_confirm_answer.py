@@ -1,22 +1,15 @@
-"""The form validator's one-tap confirmation (bot/actions/forms.py), checked in the bot's own environment:
-the Rasa SDK lives only there, so each check of tests/bot/confirm_checks.py runs in a bot-environment
-process and must exit cleanly."""
+"""The form validator's one-tap confirmation (bot/actions/forms.py), checked in the bot's own
+environment: each check of tests/bot/confirm_checks.py runs in a bot-environment process
+(tests/bot/bot_env.py)."""
 
 from __future__ import annotations
 
-import ast
-import subprocess
-
 import pytest
 
-from tools.paths import BOT_PYTHON, ROOT
+from tests.bot.bot_env import check_names, run_check
 
-CHECKS = ROOT / "tests" / "bot" / "confirm_checks.py"
-NAMES = sorted(
-    node.name
-    for node in ast.parse(CHECKS.read_text(encoding="utf-8")).body
-    if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-)
+MODULE = "confirm_checks"
+NAMES = check_names(MODULE)
 
 
 def test_there_are_checks() -> None:
@@ -25,8 +18,5 @@ def test_there_are_checks() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_check_passes_in_the_bot_environment(name: str) -> None:
-    code = f"import tests.bot.confirm_checks as checks; checks.{name}()"
-    done = subprocess.run(
-        [str(BOT_PYTHON), "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
+    done = run_check(MODULE, name)
     assert done.returncode == 0, done.stderr[-3000:]
