@@ -1,7 +1,7 @@
 """The form validator (bot/actions/forms.py) with a guess: "did you mean …?" first, stored only after a yes;
 a no asks again; another answer is read afresh; an answer not asked for never changes an earlier one.
 
-Needs the Rasa SDK, so these checks run in the bot's environment: tests/bot/test_confirm_answer.py runs each
+Needs the Rasa SDK, so these checks run in the bot's environment: tests/bot/test_bot_env_checks.py runs each
 of them there (`.venvs/bot/bin/python -c "import tests.bot.confirm_checks as t; t.run_all()"` by hand)."""
 
 from __future__ import annotations

@@ -1,0 +1,23 @@
+"""Checks that need the Rasa SDK, run in the bot's own environment (tests/bot/bot_env.py): the form
+validator's one-tap confirmation (tests/bot/confirm_checks.py) and disclosure first
+(tests/bot/disclosure_checks.py; flowkit/disclosure.py, bot/actions/forms.py and journey.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bot.bot_env import check_names, run_check
+
+MODULES = ("confirm_checks", "disclosure_checks")
+CHECKS = [(module, name) for module in MODULES for name in check_names(module)]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_there_are_checks(module: str) -> None:
+    assert len(check_names(module)) >= 5
+
+
+@pytest.mark.parametrize(("module", "name"), CHECKS)
+def test_check_passes_in_the_bot_environment(module: str, name: str) -> None:
+    done = run_check(module, name)
+    assert done.returncode == 0, done.stderr[-3000:]
