@@ -2,8 +2,8 @@
 "are you safe to talk?" is kept, not met with "please answer yes or no"; a no forgets it; the journey it
 names starts with its description answered from it.
 
-Needs the Rasa SDK, so these checks run in the bot's environment: tests/bot/test_bot_env_checks.py runs each of
-them there (`.venvs/bot/bin/python -c "import tests.bot.disclosure_checks as t; t.run_all()"` by hand)."""
+Needs the Rasa SDK, so these checks run in the bot's environment: tests/bot/test_bot_env_checks.py runs
+each of them there (`.venvs/bot/bin/python -c "import tests.bot.disclosure_checks as t; t.run_all()"` by hand)."""
 
 from __future__ import annotations
 
