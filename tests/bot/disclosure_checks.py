@@ -3,7 +3,8 @@
 names starts with its description answered from it.
 
 Needs the Rasa SDK, so these checks run in the bot's environment: tests/bot/test_bot_env_checks.py runs
-each of them there (`.venvs/bot/bin/python -c "import tests.bot.disclosure_checks as t; t.run_all()"` by hand)."""
+each of them there (by hand: `.venvs/bot/bin/python -c "import tests.bot.disclosure_checks as t;
+t.run_all()"`)."""
 
 from __future__ import annotations
 
