@@ -569,3 +569,40 @@ class TestGuessesAreConfirmed:
         monkeypatch.setenv("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
         parsed = parse(HATE.question("contact_phone"), "0770 0900 123 or 0770 0900 456")
         assert not parsed.ok
+
+
+class TestNumberWordsToNinetyNine:
+    """Urdu, Punjabi and Bengali say 11 to 99 each with a word of its own (35 is "پینتیس", not "thirty five"):
+    all of them are data, `bot.parse.numbers` in locales/bot.<lang>.yml, in script and romanised."""
+
+    @pytest.mark.parametrize(
+        ("said", "language", "expected"),
+        [
+            ("پینتیس", "ur", 35),
+            ("pentees", "ur", 35),
+            ("main chauntis saal ka hoon", "ur", 34),
+            ("اکیاون سال", "ur", 51),
+            ("ninanve", "ur", 99),
+            ("পঁয়ত্রিশ", "bn", 35),
+            ("আমার বয়স বাহান্ন", "bn", 52),
+            ("poyshotti", "bn", 65),
+            ("ਪੈਂਤੀ", "pa", 35),
+            ("painti saal", "pa", 35),
+            ("ਮੈਂ ਅਠੱਤੀ ਸਾਲ ਦੀ ਹਾਂ", "pa", 38),
+        ],
+    )
+    def test_an_age_in_one_word(self, said: str, language: str, expected: int) -> None:
+        parsed = parse_answer(HATE.question("age"), said, None, language, TODAY)
+        assert parsed.ok and not parsed.confirm
+        assert parsed.value == expected
+
+    @pytest.mark.parametrize("language", ["ur", "pa", "bn"])
+    def test_every_number_to_ninety_nine_has_a_word(self, language: str) -> None:
+        from flowkit.parse import alternatives_in_order
+
+        numbers = alternatives_in_order("numbers", language)
+        assert len(numbers) == 99
+        spellings = [word for forms in numbers for word in forms.split("/") if word]
+        assert len(spellings) == len(set(spellings)), "a spelling stands for two numbers"
+        for value, forms in enumerate(numbers, start=1):
+            assert _number_in(_clean(forms.split("/")[0]), language) == value, (language, value, forms)
