@@ -557,13 +557,13 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _numeric_date(said: str, today: date) -> date | None:
+def _numeric_date(said: str, language: str, today: date) -> date | None:
     iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", said)
     if iso:
         return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
     uk = re.search(r"\b(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?\b", said)
     if not uk:
-        return _day_of_month(said, today)
+        return _day_of_month(said, language, today)
     day, month = int(uk.group(1)), int(uk.group(2))
     if uk.group(3):
         year = int(uk.group(3))
@@ -574,18 +574,35 @@ def _numeric_date(said: str, today: date) -> date | None:
     return found
 
 
-def _day_of_month(said: str, today: date) -> date | None:
-    """A day of the month alone, as an ordinal ("on the 3rd"): this month's, or last month's when that day
-    is still to come."""
-    ordinal = re.fullmatch(r"(?:on )?(?:the )?(\d{1,2})(?:st|nd|rd|th)", said.strip(" .!"))
-    if not ordinal:
+def _shape_pattern(shape: str) -> str:
+    """A `day_of_month` phrasing as a pattern: "#" the day's digits, any spaces, a hyphen optional."""
+
+    def words(part: str) -> str:
+        return r"\s+".join(re.escape(w).replace(r"\-", "[-\\s]?") for w in part.split())
+
+    before, _, after = _clean(shape).partition("#")
+    return words(before) + r"\s*(\d{1,2})\s*" + words(after)
+
+
+def _day_of_month(said: str, language: str, today: date) -> date | None:
+    """A day of the month alone ("on the 3rd", Romanian "pe 12", Ukrainian "12-го", Polish "w dniu 12"):
+    the phrasings are data, `bot.parse.day_of_month` (English's are read in every language), "#" standing
+    for the day's digits. This month's day, or last month's when that day is still to come."""
+    shapes = {*alternatives_in_order("day_of_month", language), *alternatives_in_order("day_of_month", "en")}
+    whole = said.strip(" .!?")
+    day = None
+    for shape in shapes:
+        found = re.fullmatch(_shape_pattern(shape), whole)
+        if found:
+            day = int(found.group(1))
+            break
+    if day is None:
         return None
-    day = int(ordinal.group(1))
-    found = _safe_date(today.year, today.month, day)
-    if found is None or found > today:
+    found_day = _safe_date(today.year, today.month, day)
+    if found_day is None or found_day > today:
         back = _minus_months(today.replace(day=1), 1)
-        found = _safe_date(back.year, back.month, day)
-    return found
+        found_day = _safe_date(back.year, back.month, day)
+    return found_day
 
 
 def _worded_date(said: str, language: str, today: date) -> date | None:
@@ -666,7 +683,7 @@ def _misspelt_month_date(said: str, language: str, today: date) -> date | None:
 
 def parse_date(question: Question, raw: str, language: str, today: date) -> Parsed:
     said = _clean(raw)
-    found = _numeric_date(said, today) or _worded_date(said, language, today)
+    found = _numeric_date(said, language, today) or _worded_date(said, language, today)
     guessed = found is None and not _upcoming(said, language)
     found = _misspelt_month_date(said, language, today) if guessed else found
     if found is None:

@@ -606,3 +606,39 @@ class TestNumberWordsToNinetyNine:
         assert len(spellings) == len(set(spellings)), "a spelling stands for two numbers"
         for value, forms in enumerate(numbers, start=1):
             assert _number_in(_clean(forms.split("/")[0]), language) == value, (language, value, forms)
+
+
+class TestADayOfTheMonthAlone:
+    """A day alone ("pe 12", "12-го", "w dniu 12", "on the 12th"): that day of this month, or of last month
+    when it is still to come (`bot.parse.day_of_month`, data in every language)."""
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [
+            ("pe 12", "ro"),
+            ("în data de 12", "ro"),
+            ("on the 12th", "en"),
+            ("the 12th", "en"),
+            ("12-го", "uk"),
+            ("12 числа", "uk"),
+            ("w dniu 12", "pl"),
+            ("12-go", "pl"),
+            ("يوم 12", "ar"),
+            ("12 tareekh ko", "ur"),
+            ("12 ਤਰੀਕ ਨੂੰ", "pa"),
+            ("১২ তারিখে", "bn"),
+            ("12th", "ro"),  # English's phrasings are read in every language
+        ],
+    )
+    def test_a_past_day_this_month(self, said: str, language: str) -> None:
+        parsed = parse_answer(DATE_QUESTION, said, None, language, TODAY)
+        assert parsed.ok and not parsed.confirm
+        assert parsed.value["date"] == "2026-11-12"
+
+    @pytest.mark.parametrize(("said", "language"), [("pe 25", "ro"), ("25-го", "uk"), ("on the 25th", "en")])
+    def test_a_day_still_to_come_is_last_month_s(self, said: str, language: str) -> None:
+        assert parse_answer(DATE_QUESTION, said, None, language, TODAY).value["date"] == "2026-10-25"
+
+    @pytest.mark.parametrize(("said", "language"), [("pe 40", "ro"), ("12", "en"), ("pe 12 sau 13", "ro")])
+    def test_not_a_day_alone(self, said: str, language: str) -> None:
+        assert not parse_answer(DATE_QUESTION, said, None, language, TODAY).ok
