@@ -24,7 +24,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PYTEST_WORKERS ?= auto
 E2E_TESTS := tests/e2e tests/browser
 
-.PHONY: help env run test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report
+.PHONY: help env run test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report answers-stack-report
 
 help: ## list the commands
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -97,6 +97,11 @@ nlu-report: env ## NLU cross-validation of the multilingual model, per language 
 
 answers-report: $(API_STAMP) ## answers typed in words, per language and answer type: stored right, confirmed, asked again, wrong (tests/fixtures/answers)
 	$(API)/python -m tools.answers_report
+
+ANSWERS_STACK_MINUTES ?= 40
+answers-stack-report: env ## the same answers typed through the public chat API of a real stack (api, Rasa, actions): the same table (bounded by ANSWERS_STACK_MINUTES)
+	$(API)/python -m tools.model
+	$(API)/python -m tools.answers_stack --minutes $(ANSWERS_STACK_MINUTES)
 
 nlu-check: env ## NLU cross-validation per language: fails below 85% (target 90%) or on an emergency missed by both the classifier and the danger phrases
 	@mkdir -p $(TMP)

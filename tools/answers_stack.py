@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -426,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list every answer not understood as expected")
     args = parser.parse_args(argv)
     os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "1")
+    # Stopped by a signal, the stack this started is stopped too (started_stack's `finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chosen = set(args.languages.split(",")) if args.languages else None
     all_cases = [c for c in cases() if chosen is None or c.language in chosen]
     started = time.monotonic()
