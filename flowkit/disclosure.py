@@ -9,41 +9,33 @@ validation). A "no, not safe" forgets it with everything else. See bot/README.md
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flowkit.flows import LoadedFlow, flow_for_intent, load_flow
 from flowkit.spec import AnswerType
+from flowkit.words import languages, own_text
 
 # The intents that tell a story, each naming a journey with a free-text description question.
 DISCLOSURE_INTENTS = ("report_hate_crime", "report_asb", "report_domestic_abuse", "perpetrator_help")
 # Fewer words than this is a request ("hate crime", "report ASB"), not a story.
 MIN_WORDS = 4
 # A short message that asks for the service ("I want to report a hate crime", "chcę zgłosić przestępstwo z
-# nienawiści") is a request, not a story: it has one of these words (report, complain, help; every language
-# we speak) and fewer than REQUEST_MAX_WORDS words. A longer one is a story even so ("I want to report my
-# neighbour, he shouts racist abuse at me every day").
-REQUEST_WORDS = frozenset(
-    {
-        # en
-        "report", "reporting", "complain", "complaint", "help",
-        # pl
-        "zgłosić", "zglosic", "zgłaszam", "zgłoszenie", "pomoc", "pomocy",
-        # ro
-        "raportez", "raporta", "raportare", "reclam", "reclamatie", "sesizez", "ajutor",
-        # uk
-        "повідомити", "заявити", "заява", "скаргу", "допомога", "допомогу",
-        # ar
-        "بلغ", "أبلغ", "ابلغ", "الإبلاغ", "بلاغ", "مساعدة",
-        # ur
-        "رپورٹ", "شکایت", "مدد",
-        # pa
-        "ਰਿਪੋਰਟ", "ਸ਼ਿਕਾਇਤ", "ਮਦਦ",
-        # bn
-        "রিপোর্ট", "অভিযোগ", "সাহায্য",
-    }
-)  # fmt: skip
+# nienawiści") is a request, not a story: it has one of the request words (`bot.answers.any.request` in
+# locales/bot.<lang>.yml: report, complain, help; every language's words are read in every language) and
+# fewer than REQUEST_MAX_WORDS words. A longer one is a story even so ("I want to report my neighbour, he
+# shouts racist abuse at me every day").
 REQUEST_MAX_WORDS = 10
 _PUNCTUATION = ".,;:!?¿¡…\"'()«»“”„،؟۔।"
+
+
+@cache
+def request_words() -> frozenset[str]:
+    found: set[str] = set()
+    for language in languages():
+        raw = own_text("bot.answers.any.request", language) or ""
+        found.update(word.strip().lower() for word in raw.split("|") if word.strip())
+    return frozenset(found)
 
 
 def _words(text: str) -> list[str]:
@@ -57,7 +49,7 @@ def is_disclosure(intent: str | None, text: str | None) -> bool:
     words = _words(text)
     if len(words) < MIN_WORDS:
         return False
-    return len(words) >= REQUEST_MAX_WORDS or not REQUEST_WORDS.intersection(words)
+    return len(words) >= REQUEST_MAX_WORDS or not request_words().intersection(words)
 
 
 def description_question(flow: LoadedFlow) -> str | None:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from flowkit.disclosure import DISCLOSURE_INTENTS, description_question, disclosure_flow, is_disclosure, kept
+from flowkit.disclosure import (
+    DISCLOSURE_INTENTS,
+    description_question,
+    disclosure_flow,
+    is_disclosure,
+    kept,
+    request_words,
+)
 from flowkit.flows import load_flow
+from flowkit.words import languages, own_text
 
 
 @pytest.mark.parametrize(
@@ -26,10 +34,21 @@ from flowkit.flows import load_flow
         ("affirm", "yes I am safe to talk", False),
         ("report_domestic_abuse", "my partner hits me when he drinks", True),
         ("perpetrator_help", None, False),
+        ("report_hate_crime", "vreau sa raportez o infractiune din ura", False),
+        ("report_hate_crime", "میں نفرت انگیز جرم کی رپورٹ کرنا چاہتا ہوں", False),
+        ("report_hate_crime", "আমি একটি ঘৃণা অপরাধের রিপোর্ট করতে চাই", False),
+        ("report_hate_crime", "ਮੈਂ ਨਫ਼ਰਤੀ ਅਪਰਾਧ ਦੀ ਰਿਪੋਰਟ ਕਰਨੀ ਹੈ", False),
     ],
 )
 def test_is_disclosure(intent: str, text: str | None, story: bool) -> None:
     assert is_disclosure(intent, text) is story
+
+
+@pytest.mark.parametrize("language", languages())
+def test_the_request_words_are_data_in_every_language(language: str) -> None:
+    own = own_text("bot.answers.any.request", language)
+    assert own, f"{language}: no bot.answers.any.request"
+    assert {w.lower() for w in own.split("|")} <= request_words()
 
 
 def test_every_story_intent_names_a_journey_with_a_description_question() -> None:
