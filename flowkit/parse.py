@@ -30,7 +30,7 @@ from flowkit.choices import nth_option, option_number, payload_choice
 from flowkit.logic import SKIPPED
 from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_guess, postcode_in
-from flowkit.spec import AnswerType, Question
+from flowkit.spec import AnswerType, Question, Strictness
 from flowkit.text import fold_letters
 from flowkit.understand import STRONG, WEAK, Match, best, find, general, listed, negated, words_of
 from flowkit.words import alternatives, text
@@ -203,8 +203,9 @@ def _meanings(question: Question, language: str) -> dict[str, list[str]]:
 
 def careful(question: Question) -> bool:
     """A yes/no question where a wrong yes costs most: consent, and whether it is safe to talk, text, call or
-    leave a voicemail. There a hedge, a long answer or "sometimes" is confirmed, never stored."""
-    return question.id.startswith("consent") or question.id.endswith("_safe") or question.id == "safe_to_talk"
+    leave a voicemail: the flows mark them `strict`. There a hedge, a long answer or "sometimes" is confirmed,
+    never stored."""
+    return question.strict is not None
 
 
 def _leading_answer(raw: str, kept: list[Match]) -> bool | None:
@@ -268,7 +269,7 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
         sure = all(strength == STRONG for _, strength in votes)
         # A hedged or long answer to a careful question is confirmed: any consent, and a yes to "is it safe
         # to…?" (a no there is the safe side: it is stored).
-        doubt = wary and (hedged or len(words) > 6) and (value or question.id.startswith("consent"))
+        doubt = wary and (hedged or len(words) > 6) and (value or question.strict == Strictness.consent)
         return Parsed(value) if sure and not doubt else to_confirm(question, value, language)
     if len(values) > 1:
         return to_confirm(question, votes[0][0], language)  # "no... yes": the first said, to confirm

@@ -95,6 +95,16 @@ class PersonField(_Name):
     safe_times = "safe_times"
 
 
+class Strictness(_Name):
+    """A yes/no question where a wrong answer costs most, read more strictly (flowkit/parse.py).
+    `consent`: a hedged or long answer, yes or no, is put to the person to confirm, never stored.
+    `safety` ("is it safe to talk, text, call…?"): a hedged or long yes, or "sometimes", is confirmed; a no
+    (the safe side) is stored."""
+
+    consent = "consent"
+    safety = "safety"
+
+
 class Transform(_Name):
     days_since = "days_since"  # a date → whole days before the referral is made
     is_local = "is_local"  # a postcode → true when it is in the question's local districts (else nothing)
@@ -176,6 +186,7 @@ class Question:
     person: PersonField | None = None
     store: bool = True  # kept in the referral's answers (contact details go to person)
     remember: bool = False  # kept after the flow ends, for the rest of the conversation
+    strict: Strictness | None = None  # yes/no only: read more strictly (consent, "is it safe to…?")
     asked_by: tuple[Asker, ...] = (Asker.bot, Asker.agency)
 
     @property
@@ -328,7 +339,7 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     "Question": (
         "id", "type", "text_key", "preface_key", "optional", "when", "choices", "max_length", "min", "max",
         "max_days_ago", "local_districts", "yes_text_key", "no_text_key", "triage", "person", "store",
-        "remember", "asked_by",
+        "remember", "asked_by", "strict",
     ),
     "Condition": (
         "answer", "equals", "in", "gt", "gte", "lt", "lte", "is_local", "answered", "all", "any", "not",
@@ -458,6 +469,7 @@ def parse_question(raw: Any, where: str) -> Question:
         person=f.choose("person", PersonField, None),
         store=f.flag("store", True),
         remember=f.flag("remember", False),
+        strict=f.choose("strict", Strictness, None),
         asked_by=asked_by if asked_by is not None else (Asker.bot, Asker.agency),
     )
     _check_question(question)
@@ -503,6 +515,8 @@ def _check_question(q: Question) -> None:
             raise FlowError(f"{q.id}: a {kind} answer maps to triage only through a transform")
         if mapping.transform is None and kind in (AnswerType.free_text, AnswerType.phone):
             raise FlowError(f"{q.id}: a {kind} answer cannot feed triage")
+    if q.strict is not None and kind != AnswerType.yes_no:
+        raise FlowError(f"{q.id}: 'strict' is for yes_no questions")
     if Asker.bot not in q.asked_by:
         raise FlowError(f"{q.id}: the bot asks every question (asked_by must include bot)")
     if len(set(q.asked_by)) != len(q.asked_by):

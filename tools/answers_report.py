@@ -26,6 +26,7 @@ import yaml
 
 from flowkit.flows import question_by_id
 from flowkit.parse import parse_answer
+from flowkit.spec import Strictness
 from tools.paths import ROOT
 
 FIXTURES = Path(os.environ.get("ANSWERS_FIXTURES") or ROOT / "tests" / "fixtures" / "answers")
@@ -116,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "1")  # the fixtures use Ofcom's drama numbers
     results = [run(case) for case in cases()]
     print(table(results))
-    wrong_consent = [r for r in results if r.outcome == "wrong" and r.case.question.startswith("consent")]
+    wrong_consent = [
+        r for r in results if r.outcome == "wrong" and question(r.case.question).strict == Strictness.consent
+    ]
     print(f"wrong consent: {len(wrong_consent)}")
     for result in wrong_consent:
         print(f"  {result.case.language} {result.case.said!r}: stored {result.got!r}")

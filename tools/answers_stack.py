@@ -47,7 +47,7 @@ import httpx
 
 from flowkit.flows import question_by_id
 from flowkit.parse import parse_answer
-from flowkit.spec import AnswerType
+from flowkit.spec import AnswerType, Strictness
 from tools.answers_report import Case, Result, cases, comparable, table
 
 LONDON = ZoneInfo("Europe/London")
@@ -446,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         with started_stack() as (api_url, tracker_db):
             results, left = run(api_url, tracker_db)
     print(table(results))
-    wrong_consent = [r for r in results if r.outcome == "wrong" and r.case.question.startswith("consent")]
+    wrong_consent = [
+        r
+        for r in results
+        if r.outcome == "wrong" and question_by_id(r.case.question).strict == Strictness.consent
+    ]
     print(f"wrong consent: {len(wrong_consent)}")
     for result in wrong_consent:
         print(f"  {result.case.language} {result.case.said!r}: stored {result.got!r}")

@@ -22,6 +22,7 @@ from flowkit.spec import (
     FlowKind,
     Forget,
     PersonField,
+    Strictness,
     Transform,
 )
 
@@ -111,6 +112,12 @@ class Question(Strict):
         min_length=1,
         description="Who asks it. `[bot]` for what only the person can answer in the conversation (safe to "
         "talk now, their own consent): an agency referral leaves it out, and attests consent instead.",
+    )
+    strict: Strictness | None = Field(
+        default=None,
+        description="yes_no only: read answers typed in words more strictly. `consent`: a hedged or long "
+        "answer, yes or no, is confirmed, never stored. `safety` ('is it safe to…?'): a hedged or long "
+        "yes, or 'sometimes', is confirmed; a no is stored.",
     )
 
 
