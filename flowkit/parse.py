@@ -242,7 +242,13 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
     meanings = _meanings(question, language)
     meanings["negation"] = general("negation", language)
     meanings["hedge"] = general("hedge", language)
+    if question.strict == Strictness.safety:
+        meanings["condition"] = general("condition", language)
     kept = best(find(meanings, words))
+    if any(m.meaning == "condition" for m in kept) and not any(m.meaning == "deny" for m in kept):
+        # "only after 6", "yes, when he's at work": safe at some times only, a yes to confirm; the times
+        # are the safe_times question's (a plain or leading no is read below, and stored: the safe side).
+        return to_confirm(question, True, language)
     negations = [m for m in kept if m.meaning == "negation"]
     hedged = any(m.meaning == "hedge" for m in kept)
     votes: list[tuple[bool, int]] = []

@@ -55,3 +55,30 @@ def test_a_no_to_is_it_safe_is_stored_but_a_hedged_yes_is_confirmed() -> None:
     assert parse_answer(sms, "no i don't think so", None, "en", TODAY).value is False
     hedged = parse_answer(sms, "yes i think so", None, "en", TODAY)
     assert hedged.confirm and not hedged.ok
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("only after 6", "en"),
+        ("after 6pm", "en"),
+        ("yes but only when he's at work", "en"),
+        ("tylko po 18", "pl"),
+        ("doar după ora 18", "ro"),
+        ("тільки після 18", "uk"),
+        ("فقط بعد الساعة 6", "ar"),
+        ("sirf 6 baje ke baad", "ur"),
+        ("ਸ਼ਾਮ 6 ਵਜੇ ਤੋਂ ਬਾਅਦ", "pa"),
+        ("শুধু সন্ধ্যায়", "bn"),
+    ],
+)
+def test_safe_only_at_some_times_is_a_yes_to_confirm(said: str, language: str) -> None:
+    """`bot.answers.any.condition`: never stored as it stands, never asked again as if it said nothing."""
+    for question in ("calls_safe", "sms_safe", "voicemail_safe"):
+        parsed = parse_answer(question_by_id(question), said, None, language, TODAY)
+        assert parsed.confirm and not parsed.ok and parsed.value is True, (question, parsed)
+
+
+@pytest.mark.parametrize(("said", "language"), [("no, only when he's out", "en"), ("nie, tylko po 18", "pl")])
+def test_a_no_with_a_condition_is_still_a_no(said: str, language: str) -> None:
+    assert parse_answer(question_by_id("calls_safe"), said, None, language, TODAY).value is False
