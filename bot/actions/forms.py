@@ -37,6 +37,8 @@ from flowkit.spec import AnswerType, Question
 
 LONDON = ZoneInfo("Europe/London")
 REQUESTED_SLOT = "requested_slot"
+# Said when a story is told in place of "are you safe to talk?", before the question is asked again.
+THANKS_FOR_TELLING = "utter_disclosure_thanks"
 # How a reply to "did you mean …?" is read: a plain yes/no question.
 CONFIRMATION = Question(id="answer_confirmed", type=AnswerType.yes_no, text_key="bot.confirm.ask")
 
@@ -99,6 +101,7 @@ class FlowFormValidation(FormValidationAction):
                     checked[slot] = _value_before_this_turn(tracker, slot)
                     continue
                 if slot == SAFETY_QUESTION and (story := self._story(tracker, intent)):
+                    dispatcher.utter_message(response=THANKS_FOR_TELLING)
                     checked.update(story)
                     continue
                 checked.update(self._answer(dispatcher, flow.question(slot), value, intent, language, today))
@@ -115,8 +118,8 @@ class FlowFormValidation(FormValidationAction):
 
     def _story(self, tracker: Tracker, intent: str | None) -> dict[str, Any]:
         """A story told in place of "are you safe to talk?" (flowkit/disclosure.py): kept for its journey
-        (started from the start flow once the person says yes), and the question is asked again, without
-        "please answer yes or no"."""
+        (started from the start flow once the person says yes), and the question is asked again after "thank
+        you for telling us what happened", without "please answer yes or no"."""
         text = tracker.latest_message.get("text")
         journey = disclosure_flow(intent)
         if not is_disclosure(intent, text) or journey is None:

@@ -63,7 +63,8 @@ def test_a_story_for_the_safety_question_is_kept_and_the_question_asked_again() 
     assert slots["disclosure"] == KEPT
     assert slots["disclosure_journey"] == "hate_crime"
     assert slots["requested_slot"] == "safe_to_talk"
-    assert messages == [] or all(m.get("response") != "utter_validation_yes_no" for m in messages)
+    # "Thank you for telling us what happened", and no "please answer yes or no".
+    assert [m.get("response") for m in messages] == ["utter_disclosure_thanks"]
 
 
 def test_a_short_request_is_not_a_story() -> None:
