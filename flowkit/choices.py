@@ -13,6 +13,29 @@ T = TypeVar("T")
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,2})[\s.!)]*$")
 
 
+def yes_no_payload(intent: str, question_id: str) -> str:
+    """The payload of a yes/no question's Yes or No button: the intent (`affirm`, `deny`) with the question it
+    answers as its `asked` entity, so a tap on an earlier question's button (still on the screen) does not
+    answer the question asked now."""
+    return f"/{intent}" + json.dumps({"asked": question_id}, separators=(",", ":"))
+
+
+def tapped_yes_no(raw: str) -> tuple[bool, str | None] | None:
+    """A tapped Yes or No ("/affirm", '/deny{"asked":"sms_safe"}'): the answer and the question it was
+    shown with (None for a bare payload); None when the text is not such a tap."""
+    match = re.fullmatch(r"/(affirm|deny)(\{.*\})?", raw.strip())
+    if match is None:
+        return None
+    asked = None
+    if match.group(2):
+        try:
+            entities = json.loads(match.group(2))
+        except ValueError:
+            return None
+        asked = entities.get("asked") if isinstance(entities, dict) else None
+    return match.group(1) == "affirm", asked if isinstance(asked, str) else None
+
+
 def choice_payload(value: str) -> str:
     """The payload a tapped choice sends: the `inform` intent with the choice's value as its `choice`
     entity (the bot's validators read it back as the answer)."""

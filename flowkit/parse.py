@@ -26,7 +26,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names, get_month_names
 
 from flowkit.answers import MIN_TEXT_LENGTH
-from flowkit.choices import nth_option, option_number, payload_choice
+from flowkit.choices import nth_option, option_number, payload_choice, tapped_yes_no
 from flowkit.logic import SKIPPED
 from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_guess, postcode_in
@@ -224,11 +224,14 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
     consent question, or an intent with no word to back it is confirmed, never stored."""
     if isinstance(raw, bool):
         return Parsed(raw)
+    tapped = tapped_yes_no(str(raw or ""))
+    if tapped is not None:
+        value, shown_with = tapped
+        if shown_with is not None and shown_with != question.id:
+            # The Yes or No of an earlier question, tapped again: it does not answer this one.
+            return Parsed(error="utter_validation_yes_no")
+        return Parsed(value)
     said = _clean(str(raw or ""))
-    if said == "/affirm":
-        return Parsed(True)
-    if said == "/deny":
-        return Parsed(False)
     yes = {_clean(text(question.yes_text_key or "bot.button.answer_yes", language) or "")}
     no = {_clean(text(question.no_text_key or "bot.button.answer_no", language) or "")}
     bare = said.strip(" .!")

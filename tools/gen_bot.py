@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from api.flow import load_flows
-from flowkit.choices import choice_payload
+from flowkit.choices import choice_payload, yes_no_payload
 from flowkit.disclosure import DISCLOSURE_INTENTS, disclosure_flow
 from flowkit.flows import LoadedFlow
 from flowkit.interruptions import INTERRUPTIONS, START_FLOW, WHAT, interruption_steps
@@ -49,8 +49,14 @@ def question_buttons(question: Question) -> list[dict[str, str]]:
     buttons: list[dict[str, str]] = []
     if question.type == AnswerType.yes_no:
         buttons = [
-            {"title": question.yes_text_key or "bot.button.answer_yes", "payload": "/affirm"},
-            {"title": question.no_text_key or "bot.button.answer_no", "payload": "/deny"},
+            {
+                "title": question.yes_text_key or "bot.button.answer_yes",
+                "payload": yes_no_payload("affirm", question.id),
+            },
+            {
+                "title": question.no_text_key or "bot.button.answer_no",
+                "payload": yes_no_payload("deny", question.id),
+            },
         ]
     elif question.type == AnswerType.choice:
         buttons = [{"title": c.text_key, "payload": choice_payload(c.value)} for c in question.choices or []]

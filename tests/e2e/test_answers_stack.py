@@ -22,6 +22,7 @@ import pytest
 
 from api.config import REPO_ROOT
 from api.i18n import Translator
+from flowkit.choices import yes_no_payload
 from flowkit.flows import question_by_id
 from tests.e2e.test_journeys_en import provider_token
 from tools.answers_report import Case, cases, comparable
@@ -92,6 +93,15 @@ def check_confirmation_round_trip(prober: Prober, chat: StackChat, case: Case, t
     prober.put_back(chat, mark)
 
 
+def check_an_old_yes_does_not_answer(prober: Prober, chat: StackChat, earlier: str) -> None:
+    """The Yes of an earlier question (still on the screen) tapped again: the question now is asked again."""
+    asked = prober.asking(chat)
+    heard, mark = prober.answer(chat, asked, yes_no_payload("affirm", earlier))
+    assert heard.outcome == "re-asked", heard
+    assert prober.asking(chat) == asked
+    prober.put_back(chat, mark)
+
+
 @pytest.fixture(scope="module")
 def hate_crime_provider(stack: Stack) -> str:
     return provider_token(stack, "hate_crime")
@@ -113,6 +123,8 @@ def test_answers_typed_in_words_are_stored_through_the_chat_stack(
         for chat, step in walk:
             if step.question == confirm.question:
                 check_confirmation_round_trip(prober, chat, confirm, today)
+            if step.question == "sms_safe":
+                check_an_old_yes_does_not_answer(prober, chat, "hate_repeat")
             for case in chosen[step.question]:
                 result = prober.probe(chat, case, today)
                 assert chat.language == language, f"{case.said!r} changed the language to {chat.language}"

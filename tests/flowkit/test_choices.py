@@ -3,9 +3,13 @@ the SMS channel, the language menu, the answer parser and the call-back offer al
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from flowkit.choices import choice_payload, nth_option, option_number, payload_choice
+from flowkit.choices import choice_payload, nth_option, option_number, payload_choice, yes_no_payload
+from flowkit.flows import question_by_id
+from flowkit.parse import parse_answer
 
 
 class TestPayloads:
@@ -39,3 +43,30 @@ class TestBareNumbers:
         assert nth_option("4", options) is None
         assert nth_option("yes", options) is None
         assert nth_option("1", []) is None
+
+
+class TestAnOldYesOrNoButton:
+    """A yes/no question's buttons name it (`/affirm{"asked": "<question>"}`): a tap on the Yes of an
+    earlier question, still on the screen, does not answer the one asked now; it is asked again."""
+
+    def test_the_buttons_name_their_question(self) -> None:
+        from tools.gen_bot import question_buttons
+
+        payloads = [b["payload"] for b in question_buttons(question_by_id("sms_safe"))]
+        assert payloads == ['/affirm{"asked":"sms_safe"}', '/deny{"asked":"sms_safe"}']
+
+    @pytest.mark.parametrize(
+        ("payload", "value"), [(yes_no_payload("affirm", "sms_safe"), True), ("/deny", False)]
+    )
+    def test_its_own_button_answers(self, payload: str, value: bool) -> None:
+        parsed = parse_answer(question_by_id("sms_safe"), payload, "affirm", "en", date(2026, 11, 24))
+        assert parsed.ok and parsed.value is value
+
+    @pytest.mark.parametrize("old", ["hate_repeat", "consent_share", "answer_confirmed"])
+    def test_an_earlier_question_s_button_does_not(self, old: str) -> None:
+        for intent in ("affirm", "deny"):
+            parsed = parse_answer(
+                question_by_id("sms_safe"), yes_no_payload(intent, old), intent, "en", date(2026, 11, 24)
+            )
+            assert not parsed.ok and not parsed.confirm and parsed.value is None
+            assert parsed.error == "utter_validation_yes_no"
