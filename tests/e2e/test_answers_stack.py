@@ -24,6 +24,7 @@ from api.config import REPO_ROOT
 from api.i18n import Translator
 from flowkit.choices import yes_no_payload
 from flowkit.flows import question_by_id
+from flowkit.parse import parse_answer
 from tests.e2e.test_journeys_en import provider_token
 from tools.answers_report import Case, cases, comparable
 from tools.answers_stack import Prober, Route, StackChat, Tracker, expected_on, real_today, routes
@@ -60,8 +61,16 @@ def sample(language: str) -> dict[str, list[Case]]:
 
 
 def confirmed_case(language: str) -> Case:
-    """An answer the set says must be put to the person to confirm ("did you mean …?"), on the route."""
-    return next(c for c in cases() if c.language == language and c.confirm and c.question in ON_ROUTE)
+    """An answer the set says must be put to the person to confirm ("did you mean …?"), on the route, and that
+    the engine does confirm on the stack's date (the set also counts storing the right value as right)."""
+    return next(
+        c
+        for c in cases()
+        if c.language == language
+        and c.confirm
+        and c.question in ON_ROUTE
+        and parse_answer(question_by_id(c.question), c.said, None, language, real_today()).confirm
+    )
 
 
 def a_button(chat: StackChat, key: str, language: str) -> str:
