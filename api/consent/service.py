@@ -102,20 +102,21 @@ async def detail(session: AsyncSession, vault: Vault, caller: Caller, receipt_id
 async def open_referrer(
     session: AsyncSession, vault: Vault, receipt: ConsentReceipt, referrals: list[Referral]
 ) -> tuple[dict[str, Any] | None, bool]:
-    """The receipt's referrer, opened with its case's key, and whether its personal data was erased.
+    """The receipt's referrer (None when it has none), opened with its case's key, and whether the case's
+    personal data on it was erased.
 
     A withdrawal reads its grant's key. Once the case key is destroyed (disposal, erasure) the sealed bytes
     stay in the append-only receipt but nothing opens them: the answer is (None, True), never an error.
-    A value sealed by the vault itself (a receipt stored before per-case keys, whose referral still exists)
-    still opens with the vault."""
-    if receipt.referrer_sealed is None:
-        return None, False
+    A referrer sealed by the vault itself (a receipt stored before per-case keys, left unconverted) still
+    opens with the vault while its referral exists."""
     found = await case_keys.for_receipt(session, vault, receipt.supersedes_id or receipt.id)
     if found is not None:
+        if receipt.referrer_sealed is None:
+            return None, False
         referral_id, key = found
         value: dict[str, Any] = case_keys.open_json(key, receipt.referrer_sealed, referrer_aad(referral_id))
         return value, False
-    if referrals and vault.cipher.knows(receipt.referrer_sealed):
+    if receipt.referrer_sealed is not None and referrals and vault.cipher.knows(receipt.referrer_sealed):
         legacy: dict[str, Any] = vault.cipher.open_json(
             receipt.referrer_sealed, referrer_aad(referrals[0].id)
         )
