@@ -43,6 +43,18 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     callback_from: Mapped[datetime | None] = mapped_column(default=None)
     callback_until: Mapped[datetime | None] = mapped_column(default=None)
 
+    # Retention (api/retention/policy.py): the class whose rule applies now, and the moment its clock
+    # started (None while the rule waits for its event, e.g. "6 years from closure" of an open case); the
+    # disposal date is `retention_from` + the class's period in settings. Set when the referral is stored,
+    # re-set when it is taken up, closed or withdrawn. A legal hold keeps the case from disposal.
+    retention_class: Mapped[str] = mapped_column(
+        String(32), default="not_taken_up", server_default="not_taken_up", index=True
+    )
+    retention_from: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    legal_hold_at: Mapped[datetime | None] = mapped_column(default=None)
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
 
 class IdempotencyRecord(CreatedAtMixin, Base):
     """The first answer to a creating POST, replayed byte for byte for the same key and body."""
