@@ -29,6 +29,7 @@ from api.observability import configure_logging, log_requests
 from api.police_feed.endpoints import router as police_feed_router
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
+from api.retention.endpoints import router as retention_router
 from api.sms.endpoints import router as sms_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
         app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(retention_router)
     app.include_router(consent_router)
     app.include_router(police_feed_router)
     app.include_router(sms_router)

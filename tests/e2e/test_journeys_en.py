@@ -23,13 +23,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.config import REPO_ROOT
+from api.config import REPO_ROOT, Settings
 from api.consent.models import ConsentReceipt, ConsentWording
 from api.db import create_engine, create_sessionmaker
 from api.flow import load_flows
 from api.i18n import Translator
 from api.nlg.plural import plural_forms
 from api.referral.models import Referral
+from api.retention.policy import notice_params
 from api.triage import TriageInput
 from flowkit.flows import LoadedFlow
 from flowkit.spec import AnswerType
@@ -299,7 +300,10 @@ class TestInterruptions:
             )
             assert reference in [item["reference"] for item in listed.json()["items"]]
             withdrawn = chat.say("i withdraw my consent")
-            assert TRANSLATOR.t("bot.consent.withdrawn_referral", "en", reference=reference) in withdrawn
+            said = TRANSLATOR.t(
+                "bot.consent.withdrawn_referral", "en", reference=reference, **notice_params(Settings())
+            )
+            assert said in withdrawn
             listed = http.get(
                 "/v1/queues/hate_crime/cases", params=ALL, headers={"Authorization": f"Bearer {token}"}
             )
