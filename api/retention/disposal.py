@@ -225,7 +225,8 @@ async def erase_referral(
     """Erase one case from every store, now, in the caller's transaction (flushes; the caller commits).
 
     For subject rights (erasure on request) and anything else that must remove a case before its time.
-    Refusals (a legal hold, a safeguarding basis) are the caller's to decide first. Rasa's tracker events
+    Refusals (a legal hold, a safeguarding basis) are the caller's to decide first. After the commit, call
+    `truncate_logs(settings)` so no deleted text stays in SQLite's write-ahead log. Rasa's tracker events
     go first: if the tracker store cannot be reached, TrackerUnavailable is raised and nothing else is
     removed. The audit event holds the case's id and the counts, never personal data. `reason` is a short
     code (e.g. `erasure_request`), recorded as is."""
@@ -660,6 +661,15 @@ class Disposal:
             await asyncio.to_thread(_wal_truncate, Path(url.database))
         if self.tracker.sqlite_file is not None:
             await asyncio.to_thread(_wal_truncate, self.tracker.sqlite_file)
+
+
+async def truncate_logs(settings: Settings) -> None:
+    """After a committed erasure: truncate the SQLite write-ahead logs (the api database's and the tracker
+    store's), so the pages of the deleted rows leave the files now, not at the next checkpoint. Nothing to
+    do on PostgreSQL."""
+    for url in (make_url(settings.database_url), make_url(tracker_store_url(settings))):
+        if url.get_backend_name() == "sqlite" and url.database:
+            await asyncio.to_thread(_wal_truncate, Path(url.database))
 
 
 def _wal_truncate(path: Path) -> None:
