@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.kit.models import Base, CreatedAtMixin, EnumText, IdMixin
@@ -54,6 +54,10 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     legal_hold_at: Mapped[datetime | None] = mapped_column(default=None)
     legal_hold_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+# Disposal asks, for every conversation, whether a referral came of it (api/retention/disposal.py).
+Index("ix_referral_conversation_id", Referral.conversation_id)
 
 
 class IdempotencyRecord(CreatedAtMixin, Base):

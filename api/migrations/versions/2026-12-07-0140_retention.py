@@ -48,6 +48,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('legal_hold_reason', sa.String(length=200), nullable=True))
         batch_op.create_index(batch_op.f('ix_referral_retention_class'), ['retention_class'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_retention_from'), ['retention_from'], unique=False)
+        batch_op.create_index('ix_referral_conversation_id', ['conversation_id'], unique=False)
 
     op.execute("UPDATE referral SET retention_from = received_at")
     op.execute(
@@ -60,6 +61,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('referral', schema=None) as batch_op:
+        batch_op.drop_index('ix_referral_conversation_id')
         batch_op.drop_index(batch_op.f('ix_referral_retention_from'))
         batch_op.drop_index(batch_op.f('ix_referral_retention_class'))
         batch_op.drop_column('legal_hold_reason')
