@@ -31,6 +31,7 @@ from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
 from api.retention.endpoints import router as retention_router
 from api.sms.endpoints import router as sms_router
+from api.stats.endpoints import router as stats_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(audit_router)
     app.include_router(retention_router)
+    app.include_router(stats_router)
     app.include_router(consent_router)
     app.include_router(police_feed_router)
     app.include_router(sms_router)

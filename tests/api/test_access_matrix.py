@@ -325,6 +325,7 @@ ROWS: list[Row] = [
         body=triage_body,
     ),
     Row("GET", "/v1/admin/audit/verify", only(admin=200)),
+    Row("GET", "/v1/admin/stats", only(admin=200)),
     Row(
         "PUT",
         "/v1/admin/retention/holds/{reference}",
