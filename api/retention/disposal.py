@@ -77,6 +77,10 @@ FINAL_OUTBOUND = (OutboxState.submitted, OutboxState.failed, OutboxState.suppres
 PAUSE_SECONDS = 0.005
 
 
+class CaseOnHold(Exception):
+    """The case is on legal hold: it may not be erased until the hold is released."""
+
+
 class TrackerUnavailable(Exception):
     """Rasa's tracker store could not be purged: nothing else of the case is removed, so it stays due."""
 
@@ -225,11 +229,14 @@ async def erase_referral(
     """Erase one case from every store, now, in the caller's transaction (flushes; the caller commits).
 
     For subject rights (erasure on request) and anything else that must remove a case before its time.
-    Refusals (a legal hold, a safeguarding basis) are the caller's to decide first. After the commit, call
+    A case on legal hold raises CaseOnHold (nothing removed); other refusals (a safeguarding basis) are the
+    caller's to decide first. After the commit, call
     `truncate_logs(settings)` so no deleted text stays in SQLite's write-ahead log. Rasa's tracker events
     go first: if the tracker store cannot be reached, TrackerUnavailable is raised and nothing else is
     removed. The audit event holds the case's id and the counts, never personal data. `reason` is a short
     code (e.g. `erasure_request`), recorded as is."""
+    if referral.legal_hold_at is not None:
+        raise CaseOnHold()
     own_tracker = tracker is None
     purger = tracker or TrackerPurger.from_settings(settings)
     counts: Counter[str] = Counter()

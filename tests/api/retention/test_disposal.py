@@ -29,7 +29,13 @@ from api.kit.models import utcnow
 from api.queue.models import QueueEntry
 from api.referral.models import IdempotencyRecord, Referral
 from api.retention import policy
-from api.retention.disposal import Disposal, TrackerPurger, erase_referral, truncate_logs
+from api.retention.disposal import (
+    CaseOnHold,
+    Disposal,
+    TrackerPurger,
+    erase_referral,
+    truncate_logs,
+)
 from api.retention.policy import Period, RetentionClass
 from api.sms.models import SmsContact, SmsInbound, SmsOutbound
 from api.stats.models import StatsCount
@@ -387,6 +393,27 @@ class TestEraseReferral:
             event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.erase"))
             assert event is not None
             assert reference not in event.reason
+
+    async def test_a_case_on_hold_is_not_erased(
+        self, app: FastAPI, client: httpx.AsyncClient, settings: Settings, bot_headers: dict[str, str]
+    ) -> None:
+        reference = (await create_referral(client, bot_headers))["reference"]
+        admin = bearer(await create_principal(app, "admin", "records"))
+        held = await client.put(
+            f"/v1/admin/retention/holds/{reference}", json={"reason": "police_request"}, headers=admin
+        )
+        assert held.status_code == 200
+
+        async with app.state.sessionmaker() as session, session.begin():
+            referral = await session.scalar(select(Referral).where(Referral.reference == reference))
+            assert referral is not None
+            with pytest.raises(CaseOnHold):
+                await erase_referral(session, settings, referral, now=utcnow(), reason="erasure_request")
+
+        async with app.state.sessionmaker() as session:
+            assert (
+                await session.scalar(select(Referral.id).where(Referral.reference == reference)) is not None
+            )
 
 
 class TestTrackerPurger:
