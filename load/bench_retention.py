@@ -3,7 +3,7 @@ the SQLite write lock while chat-like writes run beside it.
 
 Run from the repository root:
 
-    .venvs/api/bin/python load/bench_retention.py [--cases 100000] [--batch 200] [--postgresql]
+    .venvs/api/bin/python load/bench_retention.py [--cases 100000] [--batch 200] [--postgresql [--no-sqlite]]
 
 One process. A migrated SQLite database (and, with `--postgresql`, a throwaway PostgreSQL server started and
 removed by tests/pg.py) is seeded with `--cases` referrals past their retention (class `not_taken_up`, each
@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import sqlite3
 import statistics
 import sys
@@ -263,7 +264,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--postgresql", action="store_true", help="also on a throwaway PostgreSQL server")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (with --postgresql)")
     args = parser.parse_args()
+    # Stopped from outside (a timeout, Ctrl-C): still stop the PostgreSQL server and remove the files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     tmp = Path(tempfile.mkdtemp(prefix="bench-retention-"))
     try:
         urls = []
@@ -271,7 +275,8 @@ def main() -> None:
             url = f"sqlite+aiosqlite:///{tmp / label}.db"
             migrate(url)  # Alembic runs its own event loop: before ours
             urls.append(url)
-        asyncio.run(bench_database("sqlite", (urls[0], urls[1]), tmp, args.cases, args.batch))
+        if not args.no_sqlite:
+            asyncio.run(bench_database("sqlite", (urls[0], urls[1]), tmp, args.cases, args.batch))
         if args.postgresql:
             try:
                 cluster = new_cluster()
