@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
 
 from api.auth import AdminCaller
 from api.deps import Session
@@ -14,6 +16,18 @@ from api.stats import service
 from api.stats.schemas import Totals
 
 router = APIRouter(prefix="/v1/admin/stats", tags=["admin"])
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only YYYY-MM-DD: pydantic would otherwise read "0" as a Unix timestamp."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 Dimension = Literal[
     "source", "channel", "language", "queue", "tier", "priority", "outcome", "age_band", "hate_strand", "area"
@@ -26,8 +40,8 @@ async def totals(
     session: Session,
     event: service.Event = service.Event.made,
     by: Dimension = "queue",
-    start: Annotated[date | None, Query(description="first London day, inclusive")] = None,
-    end: Annotated[date | None, Query(description="last London day, inclusive")] = None,
+    start: Annotated[Day | None, Query(description="first London day, inclusive")] = None,
+    end: Annotated[Day | None, Query(description="last London day, inclusive")] = None,
 ) -> Totals:
     """How many referrals were made (taken up, closed, withdrawn) between two days, by one category."""
     counts = await service.totals(session, event=event, by=by, start=start, end=end)

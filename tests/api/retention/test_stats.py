@@ -73,6 +73,12 @@ class TestCounters:
         )
         assert figures.json()["counts"] == {"web_chat": 1}
 
+    async def test_a_day_must_be_written_yyyy_mm_dd(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        admin = bearer(await create_principal(app, "admin", "commissioner"))
+        refused = await client.get("/v1/admin/stats", params={"start": "0"}, headers=admin)
+        taken = await client.get("/v1/admin/stats", params={"start": "2026-12-01"}, headers=admin)
+        assert (refused.status_code, taken.status_code) == (422, 200)
+
     def test_age_bands(self) -> None:
         assert [stats.age_band(a) for a in (None, 5, 12, 13, 17, 18, 24, 25, 64, 65)] == [
             "unknown",
