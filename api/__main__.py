@@ -6,6 +6,9 @@ audit verify                 recompute the audit chain; exit 1 naming the first 
 import-police-feed FILE.csv  import the police daily feed (columns: api/police_feed/csv_format.py)
 keys generate                print a new key for ENCRYPTION_KEYS
 keys rotate                  re-seal stored personal fields under the newest key; prints counts
+retention run [--dry-run]    dispose of what the retention policy says is due; prints counts per class
+retention hold REF --reason  keep a case from disposal (legal hold); `retention release REF --reason` lifts it
+retention policy             print the retention policy as implemented (class, clock, period)
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from api.db import create_engine, create_sessionmaker
 from api.encryption import commands as key_commands
 from api.police_feed import commands as police_feed_commands
 from api.principal.models import Principal, PrincipalKind
+from api.retention import commands as retention_commands
+from api.retention.schemas import HoldReason
 from api.triage.schemas import Queue
 
 
@@ -77,6 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_parser("generate", help="print a new urlsafe-base64 32-byte key")
     rotate = keys.add_parser("rotate", help="re-seal every stored value under the newest key")
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+    retention = sub.add_parser("retention", help="retention and disposal").add_subparsers(
+        dest="action", required=True
+    )
+    run = retention.add_parser("run", help="dispose of what is due now (batched; safe to re-run)")
+    run.add_argument("--dry-run", action="store_true", help="count what is due; remove nothing")
+    run.add_argument("--at", help="with --dry-run: count what would be due at this ISO date-time")
+    for action, text in (("hold", "keep a case from disposal"), ("release", "lift a case's legal hold")):
+        held = retention.add_parser(action, help=text)
+        held.add_argument("reference")
+        held.add_argument("--reason", required=True, choices=[r.value for r in HoldReason])
+    retention.add_parser("policy", help="print the policy: class, clock start, period")
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -86,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         return police_feed_commands.import_file(args.file)
     if args.command == "keys":
         return key_commands.generate() if args.action == "generate" else key_commands.rotate(args.batch)
+    if args.command == "retention":
+        if args.action == "run":
+            return retention_commands.run(args.dry_run, args.at)
+        if args.action == "policy":
+            return retention_commands.show_policy()
+        return retention_commands.hold(args.reference, args.reason, release=args.action == "release")
     if args.command == "audit":
         report = asyncio.run(verify_audit())
         if report.ok:

@@ -93,6 +93,38 @@ class Settings(BaseSettings):
     rasa_tracker_host: str = ""
     rasa_tracker_db: str = "data/rasa-tracker.db"
 
+    # Retention (api/retention/policy.py): how long each kind of record is kept. The privacy notice the bot
+    # shows is rendered from these same values, so changing one changes what people are told.
+    # A conversation that made no referral: its rows and transcript go this long after its last message.
+    retention_conversation_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # The Rasa transcript of a conversation that made a referral: gone this long after hand-off or idle.
+    retention_transcript_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # An SMS conversation has no end: its bot session (the transcript) ends after this much inactivity.
+    retention_sms_session_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    # A referral no service took up (never accepted): months from receipt.
+    retention_not_taken_up_months: int = Field(default=6, ge=1, le=120)
+    # Hate crime cases taken up: years from receipt (the hate crime service's DPIA).
+    retention_hate_crime_years: int = Field(default=7, ge=1, le=20)
+    # Victim Support services (ASB and mediation, DA victim, DA perpetrator): years from the case's closure.
+    retention_case_years: int = Field(default=6, ge=1, le=20)
+    # Children's front door: years from closure. A DEFAULT THE CONTROLLER MUST CONFIRM (README, Retention).
+    retention_children_years: int = Field(default=6, ge=1, le=30)
+    # Signposted cases (outcome signposted, or the signposting queue): months from receipt. A DEFAULT THE
+    # CONTROLLER MUST CONFIRM (README, Retention).
+    retention_signposting_months: int = Field(default=6, ge=1, le=120)
+    # A case whose consent was withdrawn: days from the withdrawal (time to finish the withdrawal's cascade
+    # and answer a complaint), then deleted.
+    retention_withdrawn_days: int = Field(default=30, ge=0, le=365)
+    # SMS delivery metadata (inbound message ids, outbound states): days after the last status.
+    retention_sms_metadata_days: int = Field(default=3, ge=1, le=90)
+    # Idempotency records (a retried POST's stored answer): hours after the first request.
+    retention_idempotency_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # A call-back window the person chose: days after the window ends.
+    retention_callback_days: int = Field(default=1, ge=0, le=90)
+    # How often the worker runs disposal, and how many records each short transaction removes.
+    retention_run_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    retention_batch_size: int = Field(default=200, ge=1, le=5000)
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):

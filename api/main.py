@@ -32,7 +32,9 @@ from api.police_feed.endpoints import router as police_feed_router
 from api.police_feed.errors import PoliceFeedTooLarge
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
+from api.retention.endpoints import router as retention_router
 from api.sms.endpoints import router as sms_router
+from api.stats.endpoints import router as stats_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
 
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
         app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(retention_router)
+    app.include_router(stats_router)
     app.include_router(consent_router)
     app.include_router(police_feed_router)
     app.include_router(sms_router)

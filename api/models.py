@@ -9,6 +9,7 @@ from api.principal.models import Principal
 from api.queue.models import QueueEntry
 from api.referral.models import IdempotencyRecord, Referral
 from api.sms.models import SmsContact, SmsInbound, SmsOutbound, SmsSenderPace
+from api.stats.models import StatsCount
 from api.worker.models import WorkerHeartbeat
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "SmsInbound",
     "SmsOutbound",
     "SmsSenderPace",
+    "StatsCount",
     "WorkerHeartbeat",
 ]

@@ -37,6 +37,8 @@ class Conversation(CreatedAtMixin, Base):
     language_menu_open: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When disposal last deleted its Rasa transcript (api/retention): a later message makes it due again.
+    transcript_purged_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def language_chosen(self) -> bool:

@@ -7,7 +7,9 @@
   2. every queue entry of those referrals that is not closed becomes `withdrawn`, so the case leaves the
      providers' queues (and providers can no longer open it);
   3. pending outbound messages to the person are cancelled (`cancel_pending_outbound_messages`);
-  4. an audit event per referral records who withdrew, why (a reason code) and who asked.
+  4. an audit event per referral records who withdrew, why (a reason code) and who asked;
+  5. the referral's retention becomes `withdrawn` (deleted RETENTION_WITHDRAWN_DAYS later, unless held),
+     and the anonymous counter of withdrawals is added to.
   Withdrawing an already withdrawn grant is idempotent: the existing withdrawal is returned unchanged (and
   the repeat is audited), so retries over a bad connection never record one decision twice;
 - `mark_urgent`, `request_callback`: changes to a case after hand-off that move its queue entries;
@@ -64,7 +66,9 @@ from api.referral.schemas import (
     UrgentCreate,
 )
 from api.referral.service import Parts, referrer_aad
+from api.retention import policy as retention_policy
 from api.sms import outbox as sms_outbox
+from api.stats import service as stats
 from api.triage import TriageDecision, TriageInput, evaluate
 from api.triage.deadlines import DeadlineKind, contact_deadline
 from api.triage.queue_order import PRIORITY_RANK
@@ -253,6 +257,16 @@ async def store(
         await queue_service.enqueue(session, referral, decision.queue, secondary=False)
         if decision.secondary_queue is not None and decision.secondary_queue != decision.queue:
             await queue_service.enqueue(session, referral, decision.secondary_queue, secondary=True)
+    # Its disposal rule from the moment it is kept (api/retention/policy.py), and the anonymous counter.
+    referral.retention_class = retention_policy.at_receipt(referral.outcome, referral.queue)
+    referral.retention_from = referral.received_at
+    await stats.count(
+        session,
+        stats.Event.made,
+        referral,
+        referral.received_at,
+        triage_input=triage_input.model_dump(mode="json"),
+    )
     return referral
 
 
@@ -396,6 +410,9 @@ async def withdraw(
     entries = cancelled = 0
     for referral in referrals:
         referral_service.withdraw(referral, now)
+        referral.retention_class = retention_policy.RetentionClass.withdrawn
+        referral.retention_from = now
+        await stats.count(session, stats.Event.withdrawn, referral, now, outcome="withdrawn")
         entries += await queue_service.withdraw_open_entries(session, referral.id)
         cancelled += await cancel_pending_outbound_messages(session, referral)
     await consent_service.audit_receipt(session, caller, "consent.withdraw", referrals, reason)

@@ -16,6 +16,7 @@ from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_respons
 from api.nlg import service
 from api.nlg.errors import UnknownResponse
 from api.nlg.schemas import NlgRequest, NlgResponse
+from api.retention import policy as retention_policy
 
 router = APIRouter(prefix="/v1/nlg", tags=["bot"])
 
@@ -43,4 +44,7 @@ async def render_response(
     # action's own SlotSet reaches the tracker, so the action names the language as an argument.
     locale = str(body.arguments.get("language") or slots.get("language") or settings.default_locale)
     menu = gateway.menu_order()
-    return await service.render(session, translator, spec, locale, slots, body.arguments, menu)
+    # The retention periods the privacy notice and the withdrawal message state come from the policy's
+    # settings (api/retention/policy.py), the same values disposal applies.
+    arguments = {**retention_policy.notice_params(settings), **body.arguments}
+    return await service.render(session, translator, spec, locale, slots, arguments, menu)

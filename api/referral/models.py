@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.kit.models import Base, CreatedAtMixin, EnumText, IdMixin
@@ -53,6 +53,22 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     # A call-back the person asked for in the chat while the service was open: the window they said is safe.
     callback_from: Mapped[datetime | None] = mapped_column(default=None)
     callback_until: Mapped[datetime | None] = mapped_column(default=None)
+
+    # Retention (api/retention/policy.py): the class whose rule applies now, and the moment its clock
+    # started (None while the rule waits for its event, e.g. "6 years from closure" of an open case); the
+    # disposal date is `retention_from` + the class's period in settings. Set when the referral is stored,
+    # re-set when it is taken up, closed or withdrawn. A legal hold keeps the case from disposal.
+    retention_class: Mapped[str] = mapped_column(
+        String(32), default="not_taken_up", server_default="not_taken_up", index=True
+    )
+    retention_from: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    legal_hold_at: Mapped[datetime | None] = mapped_column(default=None)
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+# Disposal asks, for every conversation, whether a referral came of it (api/retention/disposal.py).
+Index("ix_referral_conversation_id", Referral.conversation_id)
 
 
 class IdempotencyRecord(CreatedAtMixin, Base):

@@ -1,8 +1,9 @@
 """The worker: `python -m api.worker`. Background jobs that must not run inside a request.
 
-Now: puts lapsed queue leases back, beats a heartbeat that readiness checks read, and runs the SMS
-helpline's bot turns and outbox (api/sms/runner.py). Stops cleanly on
-SIGINT/SIGTERM, finishing the job in hand.
+Now: puts lapsed queue leases back, beats a heartbeat that readiness checks read, runs the SMS
+helpline's bot turns and outbox (api/sms/runner.py), and every RETENTION_RUN_MINUTES disposes of what the
+retention policy says is due (api/retention/disposal.py). Stops cleanly on SIGINT/SIGTERM, finishing the
+job in hand.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from api.kit.models import utcnow
 from api.kit.sql import upsert
 from api.observability import configure_logging
 from api.queue import service as queue_service
+from api.retention.disposal import Disposal
 from api.sms.runner import SmsRunner
 from api.worker.models import WorkerHeartbeat
 
@@ -35,6 +37,26 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     return released
 
 
+async def dispose_periodically(disposal: Disposal, every_seconds: float, stopping: asyncio.Event) -> None:
+    """Run disposal at start and then every `every_seconds`; a failed run is logged and tried next time."""
+    while not stopping.is_set():
+        try:
+            report = await disposal.run(utcnow())
+            logger.info(
+                "retention run done",
+                extra={
+                    "batches": report.batches,
+                    "longest_batch_ms": round(report.longest_batch_seconds * 1000),
+                },
+            )
+        except Exception as exc:
+            logger.error("retention run failed", extra={"error_type": type(exc).__name__})
+        try:
+            await asyncio.wait_for(stopping.wait(), timeout=every_seconds)
+        except TimeoutError:
+            pass
+
+
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -46,6 +68,10 @@ async def main() -> None:
         loop.add_signal_handler(sig, stopping.set)
     sms = SmsRunner.create(settings, sessionmaker)
     sms_task = asyncio.create_task(sms.run(stopping))
+    disposal = Disposal(sessionmaker, settings)
+    retention_task = asyncio.create_task(
+        dispose_periodically(disposal, settings.retention_run_minutes * 60, stopping)
+    )
     logger.info("worker started")
     try:
         while not stopping.is_set():
@@ -60,6 +86,8 @@ async def main() -> None:
     finally:
         stopping.set()
         await sms_task
+        await retention_task
+        await disposal.close()
         await sms.close()
         await engine.dispose()
         logger.info("worker stopped")

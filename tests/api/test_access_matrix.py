@@ -94,6 +94,10 @@ def triage_body(_world: World, _principal: str) -> dict[str, Any]:
     return {"incident_type": "hate", "hate_strands": ["race"], "consent": "given"}
 
 
+def hold_body(_world: World, _principal: str) -> dict[str, Any]:
+    return {"reason": "litigation"}
+
+
 def chat_start_body(_world: World, _principal: str) -> dict[str, Any]:
     return {"language": "en"}
 
@@ -321,6 +325,21 @@ ROWS: list[Row] = [
         body=triage_body,
     ),
     Row("GET", "/v1/admin/audit/verify", only(admin=200)),
+    Row("GET", "/v1/admin/stats", only(admin=200)),
+    Row(
+        "PUT",
+        "/v1/admin/retention/holds/{reference}",
+        only(admin=200),
+        path="/v1/admin/retention/holds/{hate_ref}",
+        body=hold_body,
+    ),
+    Row(
+        "POST",
+        "/v1/admin/retention/holds/{reference}/release",
+        only(admin=200),
+        path="/v1/admin/retention/holds/{hate_ref}/release",
+        body=hold_body,
+    ),
     Row(
         "POST",
         "/v1/consents/{consent_id}/withdraw",

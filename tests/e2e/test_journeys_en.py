@@ -32,6 +32,7 @@ from api.kit.crypto import Vault
 from api.nlg.plural import plural_forms
 from api.referral.models import Referral
 from api.referral.service import decision_of, triage_input_of
+from api.retention.policy import notice_params
 from api.triage import TriageInput
 from flowkit.flows import LoadedFlow
 from flowkit.spec import AnswerType
@@ -314,7 +315,10 @@ class TestInterruptions:
             )
             assert reference in [item["reference"] for item in listed.json()["items"]]
             withdrawn = chat.say("i withdraw my consent")
-            assert TRANSLATOR.t("bot.consent.withdrawn_referral", "en", reference=reference) in withdrawn
+            said = TRANSLATOR.t(
+                "bot.consent.withdrawn_referral", "en", reference=reference, **notice_params(Settings())
+            )
+            assert said in withdrawn
             listed = http.get(
                 "/v1/queues/hate_crime/cases", params=ALL, headers={"Authorization": f"Bearer {token}"}
             )

@@ -10,13 +10,14 @@ from datetime import datetime
 
 import pytest
 
-from api.config import REPO_ROOT
+from api.config import REPO_ROOT, Settings
 from api.conversation.schemas import BotMessage, Button
 from api.i18n import Translator
 from api.kit.time import as_london
 from api.nlg import plural
 from api.nlg.catalogue import load_catalogue
 from api.nlg.service import callback_buttons
+from api.retention.policy import notice_params
 from api.sms import segments
 from api.sms.wording import compose, render
 
@@ -49,6 +50,8 @@ def params(language: str) -> dict[str, str]:
         "max": "1000",
         "min": "0",
         "count": "6",
+        # The retention periods the privacy notice and the withdrawal message state (api/retention/policy.py).
+        **{name: str(value) for name, value in notice_params(Settings()).items()},
         # "did you mean …?" (bot.confirm.ask) names an answer: the longest button's words.
         "answer": max(
             (TRANSLATOR.t(f"bot.button.{name}", language) for name in LONGEST_ANSWER_BUTTONS), key=len
