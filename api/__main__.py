@@ -6,6 +6,7 @@ audit verify                 recompute the audit chain; exit 1 naming the first 
 import-police-feed FILE.csv  import the police daily feed (columns: api/police_feed/csv_format.py)
 keys generate                print a new key for ENCRYPTION_KEYS
 keys rotate                  re-seal stored personal fields under the newest key; prints counts
+rights find|export|rectify|erase  subject rights, as the data-protection role (api/rights/commands.py)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from api.db import create_engine, create_sessionmaker
 from api.encryption import commands as key_commands
 from api.police_feed import commands as police_feed_commands
 from api.principal.models import Principal, PrincipalKind
+from api.rights import commands as rights_commands
 from api.triage.schemas import Queue
 
 
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_parser("generate", help="print a new urlsafe-base64 32-byte key")
     rotate = keys.add_parser("rotate", help="re-seal every stored value under the newest key")
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+    rights_commands.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -86,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return police_feed_commands.import_file(args.file)
     if args.command == "keys":
         return key_commands.generate() if args.action == "generate" else key_commands.rotate(args.batch)
+    if args.command == "rights":
+        return rights_commands.run(args)
     if args.command == "audit":
         report = asyncio.run(verify_audit())
         if report.ok:

@@ -29,6 +29,8 @@ from api.observability import configure_logging, log_requests
 from api.police_feed.endpoints import router as police_feed_router
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
+from api.rights.endpoints import conversation_router as rights_conversation_router
+from api.rights.endpoints import router as rights_router
 from api.sms.endpoints import router as sms_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
@@ -81,5 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.include_router(agency_form_router)
     app.include_router(hours_router)
+    app.include_router(rights_router)
+    app.include_router(rights_conversation_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     return app

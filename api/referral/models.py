@@ -25,6 +25,9 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     person_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # The person's e-mail address by blind index (purpose "email", trimmed and lower-cased): how a subject
+    # access request by e-mail finds the case without opening every sealed row (api/rights).
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     # The source's own reference (the police crime reference): a case is never imported twice.
     external_ref: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
