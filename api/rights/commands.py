@@ -101,8 +101,6 @@ def run(args: argparse.Namespace) -> int:
             language = translator.supported(
                 request.language or (held.referrals[-1].language if held.referrals else None)
             )
-                request.language or held.referrals[-1].language if held.referrals else None
-            )
             text = document.render(translator, data, language)
             if args.document:
                 print(text, end="")
