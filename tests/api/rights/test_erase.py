@@ -1,0 +1,72 @@
+"""Erasure at the person's request: refused, with the reason, while a safeguarding basis applies (and,
+once the retention feature's legal hold is merged, a legal hold); the refusal is audited and the case kept.
+A case that may go is handed to the retention engine's `erase_referral` (api/retention/disposal.py); until
+that is merged the answer is 409 `erasure_unavailable`, never a pretended erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.api.rights.helpers import audit_events, dpo_headers, referral_row
+from tests.builders import create_referral, referral_payload
+
+
+async def bot_case(client: httpx.AsyncClient, bot_headers: dict[str, str], **triage: Any) -> str:
+    payload = referral_payload()
+    payload["triage"].update(triage)
+    return str((await create_referral(client, bot_headers, payload))["reference"])
+
+
+class TestRefused:
+    @pytest.mark.parametrize(
+        ("triage", "reason"),
+        [
+            # Under 13 with a safeguarding concern: held on the safeguarding basis, not on consent.
+            ({"age_years": 10, "child_safeguarding_concern": True}, "safeguarding_basis"),
+            # A young person's own consent, but triage found a child at risk of significant harm.
+            ({"age_years": 15, "child_safeguarding_concern": True}, "safeguarding_concern"),
+        ],
+    )
+    async def test_a_safeguarding_case_is_kept_with_the_reason(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        triage: dict[str, Any],
+        reason: str,
+    ) -> None:
+        reference = await bot_case(client, bot_headers, **triage)
+        reply = await client.post(
+            "/v1/rights/erase", json={"reference": reference}, headers=await dpo_headers(app)
+        )
+        assert reply.status_code == 409, reply.text
+        assert reply.json()["error"] == "erasure_refused"
+        assert reason in reply.json()["detail"]
+        assert await referral_row(app, reference) is not None
+        refused = [e for e in await audit_events(app) if e.action == "rights.erase_refused"]
+        assert [e.reason for e in refused] == [f"reason={reason}"]
+
+    async def test_nothing_held(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        reply = await client.post(
+            "/v1/rights/erase", json={"reference": "SR-ZZZZ-ZZZZ"}, headers=await dpo_headers(app)
+        )
+        assert reply.status_code == 404
+        assert reply.json()["error"] == "nothing_held"
+
+
+class TestAllowed:
+    async def test_a_consented_case_goes_to_the_retention_engine(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        reference = await bot_case(client, bot_headers)
+        reply = await client.post(
+            "/v1/rights/erase", json={"reference": reference}, headers=await dpo_headers(app)
+        )
+        # api/retention/disposal.py is another branch's: until it is merged nothing is pretended.
+        assert reply.status_code == 409, reply.text
+        assert reply.json()["error"] == "erasure_unavailable"
+        assert await referral_row(app, reference) is not None
