@@ -5,6 +5,7 @@ one conversation id for good, so a texter who comes back days later is found."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,6 +23,13 @@ from tests.builders import (
     create_referral,
     referral_payload,
 )
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
+
+
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """Every test here on SQLite and on PostgreSQL (tests/pg.py)."""
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 def withdraw_path(conversation_id: str) -> str:

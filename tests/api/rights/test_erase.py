@@ -5,6 +5,7 @@ that is merged the answer is 409 `erasure_unavailable`, never a pretended erasur
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,6 +14,13 @@ from fastapi import FastAPI
 
 from tests.api.rights.helpers import audit_events, dpo_headers, referral_row
 from tests.builders import create_referral, referral_payload
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
+
+
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """Every test here on SQLite and on PostgreSQL (tests/pg.py)."""
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 async def bot_case(client: httpx.AsyncClient, bot_headers: dict[str, str], **triage: Any) -> str:

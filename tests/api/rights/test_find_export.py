@@ -5,6 +5,7 @@ export holds every canary of that person and none of another's; every act is aud
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,9 +15,16 @@ from sqlalchemy import update
 from api.referral.models import Referral
 from flowkit.flows import question_by_id
 from tests.api.rights.helpers import Person, audit_events, dpo_headers, make_person
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
 
 ALPHA_PHONE = "07700 900111"
 BRAVO_PHONE = "07700 900222"
+
+
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """Every test here on SQLite and on PostgreSQL (tests/pg.py)."""
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 @pytest.fixture
