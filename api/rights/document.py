@@ -103,6 +103,11 @@ def render(translator: Translator, data: dict[str, Any], language: str) -> str:
             if message["body"]:
                 lines.append(f"- {message['body']}")
         lines.append("")
+    typed = [m["text"] for messages in data["transcripts"].values() for m in messages if m["by"] == "person"]
+    if typed:
+        lines.append(say("transcript", count=len(typed)))
+        lines.extend(f"- {text}" for text in typed)
+        lines.append("")
     if data["conversations"]:
         lines.append(say("conversations", count=len(data["conversations"])))
         lines.append("")

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import BotCaller, DataProtectionCaller
 from api.deps import AppSettings, AppTranslator, AppVault, Session
-from api.errors import Forbidden, InvalidRequest, Unauthenticated, error_responses
+from api.errors import Forbidden, InvalidRequest, Unauthenticated, UpstreamUnavailable, error_responses
 from api.i18n import negotiate_locale
 from api.rights import document, service
 from api.rights.errors import ErasureRefused, ErasureUnavailable, InvalidSubject, NothingHeld
@@ -50,7 +50,9 @@ ConversationId = Annotated[
 @router.post(
     "/find",
     response_model=StoreCounts,
-    responses=error_responses(Unauthenticated, Forbidden, InvalidSubject, InvalidRequest),
+    responses=error_responses(
+        Unauthenticated, Forbidden, InvalidSubject, UpstreamUnavailable, InvalidRequest
+    ),
 )
 async def find(
     body: Subject, caller: DataProtectionCaller, session: Session, settings: AppSettings, vault: AppVault
@@ -63,7 +65,9 @@ async def find(
 @router.post(
     "/export",
     response_model=Export,
-    responses=error_responses(Unauthenticated, Forbidden, NothingHeld, InvalidSubject, InvalidRequest),
+    responses=error_responses(
+        Unauthenticated, Forbidden, NothingHeld, InvalidSubject, UpstreamUnavailable, InvalidRequest
+    ),
 )
 async def export(
     body: ExportRequest,

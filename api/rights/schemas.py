@@ -52,6 +52,7 @@ class StoreCounts(BaseModel):
     sms_inbound: int
     sms_outbound: int
     conversations: int
+    transcript_messages: int = Field(description="Messages still in Rasa's tracker store (chat and SMS).")
 
 
 class ExportRequest(Subject):

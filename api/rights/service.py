@@ -31,6 +31,7 @@ from api.config import Settings
 from api.consent.models import ConsentReceipt
 from api.consent.schemas import RequestedBy, WithdrawalCreate, WithdrawalReason
 from api.conversation.models import Conversation
+from api.errors import UpstreamUnavailable
 from api.intake import service as intake
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
@@ -50,6 +51,7 @@ from api.rights.schemas import (
     StoreCounts,
     Subject,
 )
+from api.rights.transcripts import TranscriptsUnavailable, transcripts
 from api.sms.identity import contact_aad, inbound_aad, outbound_aad
 from api.sms.models import SmsContact, SmsInbound, SmsOutbound
 from api.triage.schemas import Flag, LawfulBasis
@@ -68,10 +70,19 @@ class Holdings:
     inbound: list[SmsInbound] = field(default_factory=list)
     outbound: list[SmsOutbound] = field(default_factory=list)
     conversations: list[Conversation] = field(default_factory=list)
+    # Rasa's tracker store: the messages still held per conversation id (api/rights/transcripts.py).
+    transcripts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not (self.referrals or self.contacts or self.inbound or self.outbound or self.conversations)
+        return not (
+            self.referrals
+            or self.contacts
+            or self.inbound
+            or self.outbound
+            or self.conversations
+            or self.transcripts
+        )
 
     def counts(self) -> StoreCounts:
         return StoreCounts(
@@ -83,6 +94,7 @@ class Holdings:
             sms_inbound=len(self.inbound),
             sms_outbound=len(self.outbound),
             conversations=len(self.conversations),
+            transcript_messages=sum(len(messages) for messages in self.transcripts.values()),
         )
 
 
@@ -120,6 +132,10 @@ async def gather(session: AsyncSession, vault: Vault, settings: Settings, subjec
     conversation_ids = {r.conversation_id for r in referrals if r.conversation_id}
     contacts = await repository.sms_contacts(session, phones, conversation_ids)
     conversation_ids |= {c.conversation_id for c in contacts}
+    try:
+        held_transcripts = await transcripts(settings, conversation_ids)
+    except TranscriptsUnavailable as exc:
+        raise UpstreamUnavailable() from exc
     return Holdings(
         referrals=referrals,
         receipts=await repository.receipts(session, {r.consent_receipt_id for r in referrals}),
@@ -128,6 +144,7 @@ async def gather(session: AsyncSession, vault: Vault, settings: Settings, subjec
         inbound=await repository.sms_inbound(session, conversation_ids),
         outbound=await repository.sms_outbound(session, conversation_ids),
         conversations=await repository.conversations(session, conversation_ids),
+        transcripts=held_transcripts,
     )
 
 
@@ -282,6 +299,7 @@ def export_data(vault: Vault, held: Holdings, now: datetime) -> dict[str, Any]:
             }
             for c in held.conversations
         ],
+        "transcripts": held.transcripts,
     }
 
 

@@ -3,7 +3,10 @@ tables as the SMS layer fills them), and a data-protection officer's token. Synt
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,7 +34,14 @@ class Person:
 
     @property
     def canaries(self) -> list[str]:
-        return [f"{self.tag}-name", f"{self.tag}-web-story", f"{self.tag}-sms-story", f"{self.tag}-sms-body"]
+        return [
+            f"{self.tag}-name",
+            f"{self.tag}-web-story",
+            f"{self.tag}-sms-story",
+            f"{self.tag}-sms-body",
+            f"{self.tag}-typed-in-chat",
+            f"{self.tag}-typed-by-text",
+        ]
 
 
 async def dpo_headers(app: FastAPI) -> dict[str, str]:
@@ -83,7 +93,35 @@ async def make_person(
                 status=InboundStatus.received,
             )
         )
+    tracker_events(
+        Path(app.state.settings.rasa_tracker_db),
+        {
+            person.conversations[0]: f"Synthetic {tag}-typed-in-chat",
+            sms_conversation: f"Synthetic {tag}-typed-by-text",
+        },
+    )
     return person
+
+
+def tracker_events(path: Path, said: dict[str, str]) -> None:
+    """Rasa's tracker store as Rasa 3.6's SQLTrackerStore lays it out: per conversation, what the person
+    typed and a bot reply (and an event that is neither, which is not a message)."""
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+            "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+            "action_name VARCHAR(255), data TEXT)"
+        )
+        for sender, text in said.items():
+            for kind, data in (
+                ("user", {"text": text}),
+                ("slot", {"name": "language", "value": "en"}),
+                ("bot", {"text": "Synthetic bot reply"}),
+            ):
+                db.execute(
+                    "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, 1.0, ?)",
+                    (sender, kind, json.dumps(data)),
+                )
 
 
 async def referral_row(app: FastAPI, reference: str) -> Referral | None:

@@ -54,6 +54,7 @@ class TestFind:
             "sms_inbound": 1,
             "sms_outbound": 0,
             "conversations": 0,  # the referrals came through the API, not a conversation row
+            "transcript_messages": 4,  # what the person typed and the bot's replies, in both conversations
         }
 
     @pytest.mark.parametrize("lookup", ["email", "reference", "crime_reference"])
