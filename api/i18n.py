@@ -17,8 +17,10 @@ import i18n
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
+from i18n import resource_loader, translations
 
 _configure_lock = threading.Lock()
+_loaded_dirs: set[str] = set()  # catalogue directories already read into python-i18n in this process
 
 
 class MissingTranslation(KeyError):
@@ -41,20 +43,46 @@ class Translator:
             i18n.set("error_on_missing_placeholder", True)
             i18n.set("enable_memoization", True)
             i18n.set("fallback", default_locale)
+            self._load_all()
+
+    def _load_all(self) -> None:
+        """Every catalogue, read once, up front. python-i18n otherwise reads a file lazily and, on every miss
+        (a key only some languages have, such as an `_sms` variant), searches the directory and re-parses the
+        whole file: tens of milliseconds per call (issue 16). With everything loaded, a key that is not in
+        `translations` is simply missing, so `has` and `t` never ask python-i18n to search."""
+        if str(self.locales_dir.resolve()) in _loaded_dirs:
+            return
+        _loaded_dirs.add(str(self.locales_dir.resolve()))
+        for path in sorted(self.locales_dir.glob("*.*.yml")):
+            parts = path.name.split(".")
+            if len(parts) == 3:
+                resource_loader.load_translation_file(path.name, str(self.locales_dir), parts[1])
+
+    def _language_of(self, key: str, locale: str) -> str | None:
+        """The language whose catalogue has `key`: the locale's own, else the fallback (as python-i18n falls
+        back); None when neither has it."""
+        for language in (locale, self.default_locale):
+            if translations.has(key, language):
+                return language
+        return None
+
+    def lookup(self, key: str, locale: str) -> tuple[str, Any] | None:
+        """The raw value of a key (a text, or a mapping of plural forms) and the language it was found in."""
+        language = self._language_of(key, locale)
+        return None if language is None else (language, translations.get(key, language))
 
     def supported(self, locale: str | None) -> str:
         return locale if locale in self.locales else self.default_locale
 
     def has(self, key: str, locale: str) -> bool:
-        try:
-            i18n.t(key, locale=locale)
-        except KeyError:
-            return False
-        return True
+        return self._language_of(key, locale) is not None
 
     def t(self, key: str, locale: str, **params: Any) -> str:
+        language = self._language_of(key, self.supported(locale))
+        if language is None:
+            raise MissingTranslation(key)
         try:
-            text: str = i18n.t(key, locale=self.supported(locale), **params)
+            text: str = i18n.t(key, locale=language, **params)
         except KeyError as exc:
             raise MissingTranslation(key) from exc
         return text

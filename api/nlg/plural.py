@@ -21,8 +21,6 @@ from typing import Any
 
 from babel import Locale
 from babel.numbers import format_decimal
-from i18n import config as i18n_config
-from i18n import resource_loader, translations
 from i18n.translator import TranslationFormatter
 
 from api.i18n import MissingTranslation, Translator, cldr_locale
@@ -45,20 +43,9 @@ def category(language: str, count: int | float | Decimal) -> str:
     return str(Locale.parse(language).plural_form(count))
 
 
-def _lookup(key: str, locale: str) -> tuple[str, Any] | None:
-    """The value of a key and the language it was found in: the locale's, else the fallback language's
-    (as python-i18n falls back)."""
-    for language in dict.fromkeys((locale, str(i18n_config.get("fallback")))):
-        if not translations.has(key, language):
-            resource_loader.search_translation(key, language)
-        if translations.has(key, language):
-            return language, translations.get(key, language)
-    return None
-
-
-def plural_forms(key: str, locale: str) -> dict[str, str] | None:
+def plural_forms(translator: Translator, key: str, locale: str) -> dict[str, str] | None:
     """The forms of a plural text, by category; None when the key is an ordinary text or missing."""
-    found = _lookup(key, locale)
+    found = translator.lookup(key, locale)
     if found is None or not is_plural(found[1]):
         return None
     return {str(name): str(form) for name, form in found[1].items()}
@@ -82,7 +69,7 @@ def t(translator: Translator, key: str, locale: str, count: Any, params: Mapping
     """The text of `key` with `params`: for a plural text, the form `count` needs, with `%{count}` written
     by Babel. Any other text is the translator's, unchanged."""
     locale = translator.supported(locale)
-    found = _lookup(key, locale)
+    found = translator.lookup(key, locale)
     if found is None or not is_plural(found[1]):
         return translator.t(key, locale, **params)
     language, forms = found

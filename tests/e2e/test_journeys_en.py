@@ -192,7 +192,7 @@ class TestJourneysThatRefer:
         if run.decision["priority"] in ("emergency", "high"):
             assert TRANSLATOR.t("bot.handoff.urgent", "en") in reply
         # An ASB case-review-eligible case is told so, with the person's own count (a plural text).
-        review = plural_forms("bot.handoff.case_review", "en")
+        review = plural_forms(TRANSLATOR, "bot.handoff.case_review", "en")
         assert review is not None
         count = run.triage_input.get("asb_reports_6m")
         said = any(form.replace("%{count}", str(count)) in reply for form in review.values())

@@ -78,7 +78,7 @@ class TestCatalogue:
             assert set(plural_texts(other)) == set(plural_texts(english)), other.name
 
     def test_the_case_review_is_a_plural_text_with_its_count(self, language: str) -> None:
-        forms = plural.plural_forms(CASE_REVIEW, language)
+        forms = plural.plural_forms(TRANSLATOR, CASE_REVIEW, language)
         assert forms is not None
         assert all("%{count}" in form for form in forms.values())
 
@@ -148,7 +148,7 @@ class TestRender:
     def test_the_form_the_count_needs(self, language: str, count: float, words: str) -> None:
         text = plural.t(TRANSLATOR, CASE_REVIEW, language, count, {})
         assert words in text
-        forms = plural.plural_forms(CASE_REVIEW, language)
+        forms = plural.plural_forms(TRANSLATOR, CASE_REVIEW, language)
         assert forms is not None
         written = format_decimal(count, locale=cldr_locale(language))
         assert text == plural.fill(forms[plural.category(language, count)], count=written)

@@ -85,7 +85,7 @@ def outgoing(language: str) -> dict[str, str]:
                 for b in callback_buttons(TRANSLATOR, language, MOST_WINDOWS)
             ] + buttons
         # A plural text may go out in any of its forms (api/nlg/plural.py): each, with a two-digit count.
-        forms = plural.plural_forms(spec.text_key, language)
+        forms = plural.plural_forms(TRANSLATOR, spec.text_key, language)
         said = (
             {f"{name}[{c}]": plural.fill(f, **{**params(language), "count": "99"}) for c, f in forms.items()}
             if forms
