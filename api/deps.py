@@ -51,8 +51,10 @@ def response_catalogue_of(request: Request) -> dict[str, ResponseSpec]:
     return cast(dict[str, ResponseSpec], request.app.state.response_catalogue)
 
 
-# The request's transaction: committed when the endpoint returns, rolled back on any error.
-Session = Annotated[AsyncSession, Depends(session_dependency)]
+# The request's transaction: committed when the endpoint returns and before the response is sent (scope
+# "function"; FastAPI's default runs the code after `yield` once the response has gone, so a client could
+# hold a 201 for rows not yet committed, or never committed), rolled back on any error.
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 # For endpoints that must not hold a transaction open (a bot turn): they open short ones themselves.
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessionmaker_of)]
 AppSettings = Annotated[Settings, Depends(settings_of)]

@@ -1,0 +1,83 @@
+"""The bot's natural language generator: Rasa's callback NLG (the api's `/v1/nlg` writes every text), with
+the reply schemas checked by validators built once.
+
+Rasa 3.6 checks each NLG reply and each action-server reply with `jsonschema.validate(instance, schema)`,
+which first checks the *schema* against its meta-schema and builds a new validator, every call: most of
+Rasa's CPU under load (issue 16). Here each schema is checked and compiled once, at import; a reply is then
+checked against the same schema with the same outcome: a valid reply passes, an invalid one raises the error
+Rasa raises (`RasaException` for NLG, `jsonschema.ValidationError` with Rasa's hint for actions).
+
+Rasa imports this module when it reads `nlg: type: bot.server.nlg.CallbackNLG` in `bot/endpoints.yml`, at
+start, before the first action runs; importing it also gives `RemoteAction` the compiled check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import ValidationError
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_response_format_spec
+from rasa.shared.core.domain import Domain
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig
+
+DOCS = "https://rasa.com/docs/rasa/custom-actions"
+
+
+def compiled(schema: dict[str, Any]) -> Validator:
+    """A validator for `schema`, the schema itself checked once (as `jsonschema.validate` does per call)."""
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    validator: Validator = cls(schema)
+    return validator
+
+
+def check(validator: Validator, instance: Any) -> None:
+    """Raise the error `jsonschema.validate` would raise for `instance` (its best match), else nothing."""
+    error = best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise error
+
+
+NLG_REPLY = compiled(nlg_response_format_spec())
+ACTION_REPLY = compiled(RemoteAction.action_response_format_spec())
+
+
+def validate_nlg_reply(content: dict[str, Any] | str | None) -> bool:
+    if not content:
+        return True  # the endpoint did not want to say anything
+    try:
+        check(NLG_REPLY, content)
+    except ValidationError as exc:
+        raise RasaException(f"{exc.message}. Failed to validate NLG response from API.") from exc
+    return True
+
+
+def validate_action_reply(self: RemoteAction, result: dict[str, Any]) -> bool:
+    try:
+        check(ACTION_REPLY, result)
+    except ValidationError as exc:
+        exc.message += (
+            ". Failed to validate Action server response from API, make sure your response from the Action "
+            f"endpoint is valid. For more information about the format visit {DOCS}"
+        )
+        raise
+    return True
+
+
+class CallbackNLG(CallbackNaturalLanguageGenerator):
+    """Rasa's callback NLG with the reply check compiled once."""
+
+    def __init__(self, endpoint_config: EndpointConfig, domain: Domain | None = None) -> None:
+        super().__init__(endpoint_config)
+
+    @staticmethod
+    def validate_response(content: dict[str, Any] | None) -> bool:
+        return validate_nlg_reply(content)
+
+
+RemoteAction._validate_action_result = validate_action_reply
