@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     locales_dir: Path = REPO_ROOT / "locales"
     default_locale: str = "en"
     log_level: str = "INFO"
+    # The largest request body any route reads (the police feed upload has its own 10 MB): refused with 413
+    # before it is read, so no request can make the api hold more than this in memory.
+    max_request_bytes: int = Field(default=256 * 1024, ge=4 * 1024, le=16 * 1024 * 1024)
 
     # The bot (Rasa's NLG calls and the action server) authenticates with this shared service token.
     bot_service_token: SecretStr = SecretStr(PLACEHOLDER)

@@ -11,6 +11,7 @@ from api.agency_form.endpoints import router as agency_form_router
 from api.agency_form.endpoints import sign_in_redirect
 from api.agency_form.sessions import SignInRequired
 from api.audit.endpoints import router as audit_router
+from api.body_limit import BodyLimit, Limit
 from api.chat.endpoints import router as chat_router
 from api.config import Settings, get_settings
 from api.consent.endpoints import router as consent_router
@@ -26,7 +27,9 @@ from api.kit.crypto import Vault
 from api.nlg.catalogue import load_catalogue
 from api.nlg.endpoints import router as nlg_router
 from api.observability import configure_logging, log_requests
+from api.police_feed.endpoints import MAX_BYTES as POLICE_FEED_MAX_BYTES
 from api.police_feed.endpoints import router as police_feed_router
+from api.police_feed.errors import PoliceFeedTooLarge
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
 from api.rights.endpoints import conversation_router as rights_conversation_router
@@ -86,4 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rights_router)
     app.include_router(rights_conversation_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
+    # Outermost: no body over its limit is read into memory by anything behind it.
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_request_bytes,
+        by_prefix={
+            police_feed_router.prefix: Limit(
+                POLICE_FEED_MAX_BYTES, PoliceFeedTooLarge.error, PoliceFeedTooLarge.message_key
+            )
+        },
+    )
     return app

@@ -3,6 +3,7 @@
 from api.audit.models import AuditEvent
 from api.consent.models import ConsentReceipt, ConsentWording
 from api.conversation.models import Conversation
+from api.encryption.models import CaseKey
 from api.kit.models import Base
 from api.principal.models import Principal
 from api.queue.models import QueueEntry
@@ -13,6 +14,7 @@ from api.worker.models import WorkerHeartbeat
 __all__ = [
     "AuditEvent",
     "Base",
+    "CaseKey",
     "ConsentReceipt",
     "ConsentWording",
     "Conversation",

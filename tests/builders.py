@@ -116,8 +116,12 @@ async def add_queued_case(
             answers_sealed=vault.cipher.seal_json(
                 {"incident_description": "Synthetic"}, referral_service.answers_aad(referral_id)
             ),
-            triage_input={},
-            decision={"deadline": deadline.isoformat(), "flags": [], "secondary_queue": None},
+            triage_input_sealed=vault.cipher.seal_json({}, referral_service.triage_input_aad(referral_id)),
+            decision_sealed=vault.cipher.seal_json(
+                {"deadline": deadline.isoformat(), "flags": [], "secondary_queue": None},
+                referral_service.decision_aad(referral_id),
+            ),
+            flags=[],
             rules_version="test",
             outcome="referred",
             queue=queue,

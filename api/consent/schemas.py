@@ -99,5 +99,10 @@ class ConsentDetail(ConsentRead):
 
     wordings: list[WordingRead]
     referrer: dict[str, Any] | None = Field(description="The agency worker who attested consent, if any.")
+    personal_data_erased: bool = Field(
+        default=False,
+        description="The case's personal data on this receipt (the referrer, if any) was erased: its case "
+        "key was destroyed at disposal or erasure. The receipt itself is kept, unchanged (append-only).",
+    )
     referral_references: list[str]
     withdrawn_by_id: str | None = Field(description="The withdrawal receipt superseding this grant, if any.")

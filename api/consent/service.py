@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,7 @@ from api.consent import repository
 from api.consent.errors import ConsentNotFound
 from api.consent.models import ConsentReceipt
 from api.consent.schemas import ConsentDetail, ConsentRead, ReceiptKind, WordingRead
+from api.encryption import case_keys
 from api.kit.crypto import Vault
 from api.principal.models import PrincipalKind
 from api.referral import service as referral_service
@@ -81,9 +83,7 @@ async def detail(session: AsyncSession, vault: Vault, caller: Caller, receipt_id
         raise ConsentNotFound()
     # A withdrawal stands beside its grant: the referrals are the grant's.
     referrals = await referral_service.by_consent_receipt(session, receipt.supersedes_id or receipt.id)
-    referrer = None
-    if receipt.referrer_sealed is not None and referrals:
-        referrer = vault.cipher.open_json(receipt.referrer_sealed, referrer_aad(referrals[0].id))
+    referrer, erased = await open_referrer(session, vault, receipt, referrals)
     withdrawal = None if receipt.kind == WITHDRAWAL else await repository.withdrawal_of(session, receipt.id)
     await audit_receipt(session, caller, "consent.read", referrals, "admin read")
     return ConsentDetail(
@@ -93,9 +93,35 @@ async def detail(session: AsyncSession, vault: Vault, caller: Caller, receipt_id
             for w in await repository.wordings(session, list(receipt.wording_versions))
         ],
         referrer=referrer,
+        personal_data_erased=erased,
         referral_references=[r.reference for r in referrals],
         withdrawn_by_id=str(withdrawal.id) if withdrawal else None,
     )
+
+
+async def open_referrer(
+    session: AsyncSession, vault: Vault, receipt: ConsentReceipt, referrals: list[Referral]
+) -> tuple[dict[str, Any] | None, bool]:
+    """The receipt's referrer (None when it has none), opened with its case's key, and whether the case's
+    personal data on it was erased.
+
+    A withdrawal reads its grant's key. Once the case key is destroyed (disposal, erasure) the sealed bytes
+    stay in the append-only receipt but nothing opens them: the answer is (None, True), never an error.
+    A referrer sealed by the vault itself (a receipt stored before per-case keys, left unconverted) still
+    opens with the vault while its referral exists."""
+    found = await case_keys.for_receipt(session, vault, receipt.supersedes_id or receipt.id)
+    if found is not None:
+        if receipt.referrer_sealed is None:
+            return None, False
+        referral_id, key = found
+        value: dict[str, Any] = case_keys.open_json(key, receipt.referrer_sealed, referrer_aad(referral_id))
+        return value, False
+    if receipt.referrer_sealed is not None and referrals and vault.cipher.knows(receipt.referrer_sealed):
+        legacy: dict[str, Any] = vault.cipher.open_json(
+            receipt.referrer_sealed, referrer_aad(referrals[0].id)
+        )
+        return legacy, False
+    return None, True
 
 
 async def register_wording(session: AsyncSession, version: str, key: str, language: str, text: str) -> None:

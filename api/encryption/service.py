@@ -1,4 +1,9 @@
-"""Key rotation: re-seal stored personal fields under the newest key of ENCRYPTION_KEYS.
+"""Key rotation: re-seal every stored sealed value under the newest key of ENCRYPTION_KEYS.
+
+Covered (SEALED_COLUMNS): the referral's person, answers, triage input, decision and crime reference; the
+wrapped per-case keys (api/encryption/case_keys.py); the SMS contact's number and the inbound and outbound
+message bodies (one SMS that no longer opens stops its conversation, so they are rotated like the rest).
+Each column is walked by its key in batches of one transaction each.
 
 How to rotate:
 
@@ -10,11 +15,12 @@ How to rotate:
    each value is replaced only if it is still the one that was read.
 3. Remove OLD from ENCRYPTION_KEYS only when the report says `older_keys_still_needed: false`.
 
-Consent receipts are append-only: the database refuses every UPDATE of `consent_receipt`, and that refusal
-is the receipt's guarantee, so rotation does not touch `consent_receipt.referrer_sealed`. It counts the
-referrer values still under an older key; while there are any, the older keys must stay in the ring (the
-report says so). Letting rotation re-seal them needs a migration that narrows the trigger to allow an UPDATE
-of `referrer_sealed` alone; see the README.
+Consent receipts are append-only: the database refuses every UPDATE of `consent_receipt`, so rotation
+never touches `consent_receipt.referrer_sealed`. It does not need to: the referrer is sealed with its case's
+own key, and that key (wrapped by the vault in `case_key`) is what rotation re-seals. It still counts
+referrer values sealed by a vault key rather than a case key (none after the migration
+`2026-12-07-0100_seal_special_category`, which gave every existing receipt a case key); while there are
+any under an older key, the older keys must stay in the ring (the report says so).
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +38,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.audit import service as audit
 from api.auth import Caller
 from api.consent.models import ConsentReceipt
+from api.encryption.case_keys import case_key_aad
+from api.encryption.models import CaseKey
 from api.kit.crypto import DecryptionError, FieldCipher
 from api.referral.models import Referral
-from api.referral.service import answers_aad, person_aad
+from api.referral.service import (
+    answers_aad,
+    decision_aad,
+    external_ref_aad,
+    person_aad,
+    triage_input_aad,
+)
+from api.sms.identity import contact_aad, inbound_aad, outbound_aad
+from api.sms.models import SmsContact, SmsInbound, SmsOutbound
 
 logger = logging.getLogger("api.encryption")
 
@@ -75,61 +90,103 @@ class RotationReport:
         }
 
 
-# The referral's sealed columns and the associated data each is bound to.
-REFERRAL_COLUMNS: dict[str, Callable[[uuid.UUID], str]] = {
-    "person_sealed": person_aad,
-    "answers_sealed": answers_aad,
-}
+@dataclass(frozen=True)
+class SealedColumn:
+    """One sealed column: its table's key (walked in order, in batches), the column, and how its associated
+    data is made from the row (`context`: the columns the associated data needs)."""
+
+    name: str
+    model: type[Any]
+    key: str
+    column: str
+    context: tuple[str, ...]
+    aad: Callable[..., str]
 
 
-async def _rotate_referral_batch(
-    session: AsyncSession, cipher: FieldCipher, after: uuid.UUID | None, batch: int, report: RotationReport
-) -> uuid.UUID | None:
-    """One batch of referrals, in the caller's transaction. Returns the last id seen, None when done."""
+# Every column sealed by the vault. Values sealed with a per-case key (the consent receipt's referrer) are
+# not here: their case keys are (`case_key.wrapped`), so the receipts never need re-sealing.
+SEALED_COLUMNS: tuple[SealedColumn, ...] = (
+    SealedColumn("referral.person_sealed", Referral, "id", "person_sealed", ("id",), person_aad),
+    SealedColumn("referral.answers_sealed", Referral, "id", "answers_sealed", ("id",), answers_aad),
+    SealedColumn(
+        "referral.triage_input_sealed", Referral, "id", "triage_input_sealed", ("id",), triage_input_aad
+    ),
+    SealedColumn("referral.decision_sealed", Referral, "id", "decision_sealed", ("id",), decision_aad),
+    SealedColumn(
+        "referral.external_ref_sealed", Referral, "id", "external_ref_sealed", ("id",), external_ref_aad
+    ),
+    SealedColumn("case_key.wrapped", CaseKey, "referral_id", "wrapped", ("referral_id",), case_key_aad),
+    SealedColumn(
+        "sms_contact.phone_sealed",
+        SmsContact,
+        "conversation_id",
+        "phone_sealed",
+        ("conversation_id",),
+        contact_aad,
+    ),
+    SealedColumn("sms_inbound.body_sealed", SmsInbound, "id", "body_sealed", ("message_sid",), inbound_aad),
+    SealedColumn("sms_outbound.body_sealed", SmsOutbound, "id", "body_sealed", ("id",), outbound_aad),
+)
+
+
+async def _rotate_batch(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    spec: SealedColumn,
+    after: Any,
+    batch: int,
+    counts: ColumnReport,
+) -> Any:
+    """One batch of one column, in the caller's transaction. Returns the last key seen, None when done."""
+    key = getattr(spec.model, spec.key)
+    attribute = getattr(spec.model, spec.column)
+    context = [getattr(spec.model, name) for name in spec.context if name != spec.key]
     stmt = (
-        select(Referral.id, Referral.person_sealed, Referral.answers_sealed)
-        .order_by(Referral.id)
+        select(key.label("key"), attribute.label("sealed"), *context)
+        .where(attribute.is_not(None))
+        .order_by(key)
         .limit(batch)
     )
     if after is not None:
-        stmt = stmt.where(Referral.id > after)
+        stmt = stmt.where(key > after)
     rows = (await session.execute(stmt)).all()
     for row in rows:
-        for column, aad_of in REFERRAL_COLUMNS.items():
-            counts = report.columns[f"referral.{column}"]
-            sealed: bytes = getattr(row, column)
-            if cipher.sealed_with_newest(sealed):
-                counts.already_newest += 1
-                continue
-            aad = aad_of(row.id).encode()
-            try:
-                resealed = cipher.seal(cipher.open(sealed, aad), aad)
-            except DecryptionError:
-                counts.unreadable += 1
-                continue
-            attribute = getattr(Referral, column)
-            result = await session.execute(
-                update(Referral)
-                .where(Referral.id == row.id, attribute == sealed)
-                .values({column: resealed})
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) == 1:
-                counts.rotated += 1
-            else:
-                counts.changed_meanwhile += 1
-    return rows[-1].id if rows else None
+        sealed: bytes = row.sealed
+        if cipher.sealed_with_newest(sealed):
+            counts.already_newest += 1
+            continue
+        values = {name: (row.key if name == spec.key else getattr(row, name)) for name in spec.context}
+        aad = spec.aad(*values.values()).encode()
+        try:
+            resealed = cipher.seal(cipher.open(sealed, aad), aad)
+        except DecryptionError:
+            counts.unreadable += 1
+            continue
+        result = await session.execute(
+            update(spec.model)
+            .where(key == row.key, attribute == sealed)
+            .values({spec.column: resealed})
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            counts.rotated += 1
+        else:
+            counts.changed_meanwhile += 1
+    return rows[-1].key if rows else None
 
 
 async def _count_receipts_under_older_keys(session: AsyncSession, cipher: FieldCipher) -> int:
-    newest = cipher.newest_key_id
+    """Referrers sealed by an older vault key (not by a case key: those never need the vault's keys)."""
+    older = cipher.older_key_ids
+    if not older:
+        return 0
     # Bytes 2–5 of a sealed value are its key id (see api.kit.crypto); substr counts from 1 on both dialects.
     count = await session.scalar(
         select(func.count())
         .select_from(ConsentReceipt)
         .where(
             ConsentReceipt.referrer_sealed.is_not(None),
-            func.substr(ConsentReceipt.referrer_sealed, 2, 4, type_=LargeBinary) != newest,
+            func.substr(ConsentReceipt.referrer_sealed, 2, 4, type_=LargeBinary).in_(older),
         )
     )
     return int(count or 0)
@@ -141,14 +198,15 @@ async def rotate(
     operator: Caller,
     batch: int = DEFAULT_BATCH,
 ) -> RotationReport:
-    report = RotationReport(columns={f"referral.{column}": ColumnReport() for column in REFERRAL_COLUMNS})
-    after: uuid.UUID | None = None
-    while True:
-        async with sessionmaker() as session, session.begin():
-            last = await _rotate_referral_batch(session, cipher, after, batch, report)
-        if last is None:
-            break
-        after = last
+    report = RotationReport(columns={spec.name: ColumnReport() for spec in SEALED_COLUMNS})
+    for spec in SEALED_COLUMNS:
+        after: Any = None
+        while True:
+            async with sessionmaker() as session, session.begin():
+                last = await _rotate_batch(session, cipher, spec, after, batch, report.columns[spec.name])
+            if last is None:
+                break
+            after = last
     async with sessionmaker() as session, session.begin():
         report.kept_under_older_keys[
             "consent_receipt.referrer_sealed"

@@ -34,6 +34,7 @@ from api.consent.errors import ConsentNotFound, ConsentNotWithdrawable
 from api.consent.giver import NoValidConsent, consent_basis
 from api.consent.models import ConsentReceipt
 from api.consent.schemas import ReceiptKind, WithdrawalCreate
+from api.encryption import case_keys
 from api.hours import service as hours_service
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
@@ -226,8 +227,12 @@ async def store(
     """Store one referral with its consent receipt and queue entries; flushes, the caller commits (the one
     transaction of DESIGN §3). Every source (the bot, agencies, the police feed) stores through it."""
     referral_id = uuid.uuid4()
+    # The receipt is append-only: its personal field is sealed with the case's own key, so destroying that
+    # key erases it (api/encryption/case_keys.py).
+    receipt.id = receipt.id or uuid.uuid4()
+    case_key = await case_keys.create(session, vault, referral_id, receipt.id)
     if referrer is not None:
-        receipt.referrer_sealed = vault.cipher.seal_json(referrer, referrer_aad(referral_id))
+        receipt.referrer_sealed = case_keys.seal_json(case_key, referrer, referrer_aad(referral_id))
     receipt = await consent_service.add_receipt(session, receipt)
     referral = await referral_service.add(
         session,
@@ -306,14 +311,7 @@ async def mark_urgent(
     referral.emergency = True
     if referral.outcome == Outcome.REFERRED:
         referral.deadline = as_utc(deadline)
-        referral.decision = {
-            **referral.decision,
-            "priority": URGENT_PRIORITY,
-            "emergency": True,
-            "deadline": deadline.isoformat(),
-        }
-    else:
-        referral.decision = {**referral.decision, "priority": URGENT_PRIORITY, "emergency": True}
+    # The sealed decision stays as triage made it; referral_service.decision_of lays these columns over it.
     moved = await queue_service.make_urgent(
         session, referral.id, PRIORITY_RANK[URGENT_PRIORITY], referral.deadline
     )

@@ -40,6 +40,11 @@ class FieldCipher:
     def newest_key_id(self) -> bytes:
         return self._newest_id
 
+    @property
+    def older_key_ids(self) -> list[bytes]:
+        """The ids of the ring's keys other than the newest."""
+        return [key_id for key_id in self._keys if key_id != self._newest_id]
+
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(12)
         return _VERSION + self._newest_id + nonce + self._keys[self._newest_id].encrypt(nonce, plaintext, aad)
@@ -57,6 +62,10 @@ class FieldCipher:
 
     def sealed_with_newest(self, sealed: bytes) -> bool:
         return sealed[1:5] == self._newest_id
+
+    def knows(self, sealed: bytes) -> bool:
+        """Whether `sealed` names a key of this ring (it may still fail to open if it was altered)."""
+        return sealed[:1] == _VERSION and sealed[1:5] in self._keys
 
     def seal_json(self, value: Any, aad: str) -> bytes:
         return self.seal(json.dumps(value, ensure_ascii=False, sort_keys=True).encode(), aad.encode())

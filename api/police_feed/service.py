@@ -8,7 +8,8 @@ transaction per row rather than one for the file:
   that row, and is reported as a duplicate;
 - an interrupted import keeps the rows already done, and re-running the file is safe because a crime
   reference is never imported twice (checked in the row's transaction, and backed by the unique
-  `referral.external_ref`);
+  `referral.external_ref_index`: the crime reference is sealed, and found by its blind index, trimmed and
+  upper-cased);
 - on SQLite every transaction holds the single write lock, so short per-row transactions let the bot and
   agencies keep creating referrals while a large file is imported.
 
@@ -68,7 +69,7 @@ async def _store_row(
 ) -> str | None:
     """The row's own transaction: None when its crime reference is already imported, else the reference."""
     async with session.begin():
-        if await referral_service.external_ref_exists(session, row.crime_reference):
+        if await referral_service.external_ref_exists(session, vault, row.crime_reference):
             return None
         referral = await intake.store(
             session,
@@ -99,16 +100,17 @@ async def import_feed(
     duplicates: list[int] = []
     seen: set[str] = set()
     for row in feed.rows:
-        if row.crime_reference in seen:
+        normalised = referral_service.normalised_external_ref(row.crime_reference)
+        if normalised in seen:
             duplicates.append(row.row)
             continue
-        seen.add(row.crime_reference)
+        seen.add(normalised)
         try:
             reference = await _store_row(session, vault, row, importer, created_by)
         except IntegrityError:
             # A concurrent import stored the same crime reference between our check and our insert.
             async with session.begin():
-                if not await referral_service.external_ref_exists(session, row.crime_reference):
+                if not await referral_service.external_ref_exists(session, vault, row.crime_reference):
                     raise
             reference = None
         if reference is None:

@@ -1,10 +1,10 @@
-"""A referral: the person (sealed), their answers (sealed), the triage decision and its inputs."""
+"""A referral: the person (sealed), their answers (sealed), the triage decision and its inputs (sealed),
+and in clear only what routing and ordering need (queue, tier, priority, deadline, flags)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,12 +28,23 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     # The person's e-mail address by blind index (purpose "email", trimmed and lower-cased): how a subject
     # access request by e-mail finds the case without opening every sealed row (api/rights).
     email_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
-    # The source's own reference (the police crime reference): a case is never imported twice.
-    external_ref: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    triage_input: Mapped[dict[str, Any]] = mapped_column(JSON)
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # -- sealed special-category data (api/referral/service.py: triage_input_of, decision_of) --
+    # The triage input and the decision as triage made it, whole (hate strands, vulnerabilities, DA red
+    # flags, age, enhanced grounds, reasons…), sealed. The routing fields are kept in clear beside them.
+    triage_input_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    decision_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The source's own reference (the police crime reference), sealed; found by its blind index, unique, so
+    # a case is never imported twice (api/referral/service.py: external_ref_index).
+    external_ref_index: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    external_ref_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # In clear for the queue lists: the second queue and the decision's flags (routing codes; none names a
+    # hate strand, a vulnerability or a DA red flag).
+    secondary_queue: Mapped[Queue | None] = mapped_column(EnumText(Queue, 32), default=None)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # -- end of sealed special-category data --
+
     rules_version: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 24))
     queue: Mapped[Queue | None] = mapped_column(EnumText(Queue, 32), default=None)

@@ -52,9 +52,16 @@ async def by_consent_receipt(session: AsyncSession, receipt_id: uuid.UUID) -> li
     return list(rows)
 
 
-async def external_ref_exists(session: AsyncSession, external_ref: str) -> bool:
-    found = await session.scalar(select(Referral.id).where(Referral.external_ref == external_ref))
+async def external_ref_exists(session: AsyncSession, external_ref_index: str) -> bool:
+    found = await session.scalar(select(Referral.id).where(Referral.external_ref_index == external_ref_index))
     return found is not None
+
+
+async def by_external_ref_index(session: AsyncSession, external_ref_index: str) -> Referral | None:
+    found: Referral | None = await session.scalar(
+        select(Referral).where(Referral.external_ref_index == external_ref_index)
+    )
+    return found
 
 
 async def newest_by_phone(session: AsyncSession, phone_index: str, limit: int) -> list[Referral]:

@@ -31,6 +31,8 @@ from api.referral.schemas import (
     ReferralRead,
 )
 from api.triage import TriageDecision, TriageInput
+from api.triage.deadlines import LONDON
+from api.triage.schemas import Outcome
 from flowkit.answers import answer_problems
 from flowkit.logic import contact_details, triage_data
 
@@ -51,6 +53,32 @@ def person_aad(referral_id: uuid.UUID) -> str:
 
 def answers_aad(referral_id: uuid.UUID) -> str:
     return f"referral:{referral_id}:answers"
+
+
+def triage_input_aad(referral_id: uuid.UUID) -> str:
+    return f"referral:{referral_id}:triage_input"
+
+
+def decision_aad(referral_id: uuid.UUID) -> str:
+    return f"referral:{referral_id}:decision"
+
+
+def external_ref_aad(referral_id: uuid.UUID) -> str:
+    return f"referral:{referral_id}:external_ref"
+
+
+EXTERNAL_REF_PURPOSE = "crime_reference"
+
+
+def normalised_external_ref(external_ref: str) -> str:
+    """A crime reference as it is compared: trimmed, upper case (forces write them either way)."""
+    return external_ref.strip().upper()
+
+
+def external_ref_index(vault: Vault, external_ref: str) -> str:
+    """The blind index a crime reference is found by (duplicate detection of the police feed, subject
+    rights): equal references give equal indexes, and nothing reverses it."""
+    return vault.index.of(EXTERNAL_REF_PURPOSE, normalised_external_ref(external_ref))
 
 
 def referrer_aad(referral_id: uuid.UUID) -> str:
@@ -100,17 +128,17 @@ def agency_parts(payload: ReferralCreate, today: date, allow_fictional_phones: b
 
 
 def to_read(referral: Referral) -> ReferralRead:
-    decision = referral.decision
+    """The decision as callers see it, from the clear routing columns alone (no personal data opened)."""
     return ReferralRead(
         reference=referral.reference,
         outcome=referral.outcome,
         queue=referral.queue,
-        secondary_queue=decision.get("secondary_queue"),
+        secondary_queue=referral.secondary_queue,
         tier=referral.tier,
         priority=referral.priority,
         emergency=referral.emergency,
         deadline=referral.deadline,  # the column (kept with the decision), not the JSON
-        flags=list(decision.get("flags", [])),
+        flags=list(referral.flags or []),
         rules_version=referral.rules_version,
         received_at=referral.received_at,
         consent_receipt_id=str(referral.consent_receipt_id),
@@ -127,6 +155,38 @@ def detail(vault: Vault, referral: Referral) -> ReferralDetail:
         person=vault.cipher.open_json(referral.person_sealed, person_aad(referral.id)),
         answers=vault.cipher.open_json(referral.answers_sealed, answers_aad(referral.id)),
     )
+
+
+def triage_input_of(vault: Vault, referral: Referral) -> dict[str, Any]:
+    """The triage input as it was stored (TriageInput as JSON). Raises DecryptionError when it cannot be
+    opened (a key missing from the ring, or an altered value)."""
+    value: dict[str, Any] = vault.cipher.open_json(
+        referral.triage_input_sealed, triage_input_aad(referral.id)
+    )
+    return value
+
+
+def decision_of(vault: Vault, referral: Referral) -> dict[str, Any]:
+    """The triage decision (TriageDecision as JSON), with what changed since triage made it: a case marked
+    urgent after hand-off carries its new priority, emergency and deadline (kept in the clear columns)."""
+    value: dict[str, Any] = vault.cipher.open_json(referral.decision_sealed, decision_aad(referral.id))
+    value["priority"] = str(referral.priority)
+    value["emergency"] = referral.emergency
+    if referral.outcome == Outcome.REFERRED:
+        value["deadline"] = referral.deadline.astimezone(LONDON).isoformat() if referral.deadline else None
+    return value
+
+
+def external_ref_of(vault: Vault, referral: Referral) -> str | None:
+    """The source's own reference (the police crime reference), opened; None when the case has none."""
+    if referral.external_ref_sealed is None:
+        return None
+    return vault.cipher.open(referral.external_ref_sealed, external_ref_aad(referral.id).encode()).decode()
+
+
+async def by_external_ref(session: AsyncSession, vault: Vault, external_ref: str) -> Referral | None:
+    """The case imported under this crime reference (found by its blind index), or None."""
+    return await repository.by_external_ref_index(session, external_ref_index(vault, external_ref))
 
 
 async def record_replay(session: AsyncSession, caller: Caller, response_body: bytes) -> None:
@@ -157,6 +217,7 @@ async def add(
 
     The one place where personal fields are sealed and the phone blind index is made: every source (the
     bot, agencies, the police feed) stores through it (api/intake). `received_at` is the triage input's.
+    The triage input and the decision are sealed whole; the routing fields are copied to clear columns.
     """
     reference = new_reference()
     while await repository.reference_exists(session, reference):
@@ -176,9 +237,18 @@ async def add(
             answers_sealed=vault.cipher.seal_json(answers, answers_aad(referral_id)),
             phone_index=vault.index.of("phone", person["phone"]) if person.get("phone") else None,
             email_index=email_index(vault, person.get("email")),
-            external_ref=external_ref,
-            triage_input=triage_input.model_dump(mode="json"),
-            decision=dumped,
+            triage_input_sealed=vault.cipher.seal_json(
+                triage_input.model_dump(mode="json"), triage_input_aad(referral_id)
+            ),
+            decision_sealed=vault.cipher.seal_json(dumped, decision_aad(referral_id)),
+            external_ref_index=external_ref_index(vault, external_ref) if external_ref else None,
+            external_ref_sealed=(
+                vault.cipher.seal(external_ref.encode(), external_ref_aad(referral_id).encode())
+                if external_ref
+                else None
+            ),
+            secondary_queue=dumped["secondary_queue"],
+            flags=list(dumped["flags"]),
             rules_version=decision.rules_version,
             outcome=dumped["outcome"],
             queue=dumped["queue"],
@@ -200,8 +270,8 @@ async def by_consent_receipt(session: AsyncSession, receipt_id: uuid.UUID) -> li
     return await repository.by_consent_receipt(session, receipt_id)
 
 
-async def external_ref_exists(session: AsyncSession, external_ref: str) -> bool:
-    return await repository.external_ref_exists(session, external_ref)
+async def external_ref_exists(session: AsyncSession, vault: Vault, external_ref: str) -> bool:
+    return await repository.external_ref_exists(session, external_ref_index(vault, external_ref))
 
 
 async def sms_safe(session: AsyncSession, vault: Vault, phone_index: str) -> bool | None:

@@ -24,13 +24,13 @@ async def referrals_where(
     phone_indexes: Iterable[str] = (),
     email_indexes: Iterable[str] = (),
     references: Iterable[str] = (),
-    external_refs: Iterable[str] = (),
+    external_ref_indexes: Iterable[str] = (),
 ) -> list[Referral]:
     phones, emails, refs, externals = (
         list(phone_indexes),
         list(email_indexes),
         list(references),
-        list(external_refs),
+        list(external_ref_indexes),
     )
     clauses = []
     if phones:
@@ -40,7 +40,7 @@ async def referrals_where(
     if refs:
         clauses.append(Referral.reference.in_(refs))
     if externals:
-        clauses.append(Referral.external_ref.in_(externals))
+        clauses.append(Referral.external_ref_index.in_(externals))
     if not clauses:
         return []
     return list(await session.scalars(select(Referral).where(or_(*clauses)).order_by(Referral.received_at)))

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit import service as audit
 from api.auth import Caller
 from api.config import Settings
+from api.consent import service as consent_service
 from api.consent.models import ConsentReceipt
 from api.consent.schemas import RequestedBy, WithdrawalCreate, WithdrawalReason
 from api.conversation.models import Conversation
@@ -40,7 +41,15 @@ from api.queue.models import QueueEntry
 from api.referral.errors import ReferralNotFound
 from api.referral.models import Referral
 from api.referral.schemas import UrgentCreate, UrgentReason
-from api.referral.service import answers_aad, email_index, person_aad, referrer_aad
+from api.referral.service import (
+    answers_aad,
+    decision_of,
+    email_index,
+    external_ref_index,
+    external_ref_of,
+    person_aad,
+    triage_input_of,
+)
 from api.rights import repository
 from api.rights.errors import ErasureUnavailable, InvalidSubject, NothingHeld
 from api.rights.schemas import (
@@ -121,7 +130,9 @@ async def gather(session: AsyncSession, vault: Vault, settings: Settings, subjec
         phone_indexes=phones,
         email_indexes=emails,
         references=[subject.reference] if subject.reference else [],
-        external_refs=[subject.crime_reference] if subject.crime_reference else [],
+        external_ref_indexes=[external_ref_index(vault, subject.crime_reference)]
+        if subject.crime_reference
+        else [],
     )
     # One step further: the contact details of the cases found find the person's other cases.
     phones |= {r.phone_index for r in first if r.phone_index}
@@ -191,10 +202,7 @@ def _open_text(vault: Vault, sealed: bytes | None, aad: str) -> str | None:
         return UNREADABLE
 
 
-def _receipt(vault: Vault, receipt: ConsentReceipt, referral_id: uuid.UUID | None) -> dict[str, Any]:
-    referrer = (
-        _open(vault, receipt.referrer_sealed, referrer_aad(referral_id)) if referral_id is not None else None
-    )
+def _receipt(receipt: ConsentReceipt, referrer: Any) -> dict[str, Any]:
     return {
         "id": str(receipt.id),
         "kind": receipt.kind,
@@ -210,12 +218,24 @@ def _receipt(vault: Vault, receipt: ConsentReceipt, referral_id: uuid.UUID | Non
     }
 
 
-def export_data(vault: Vault, held: Holdings, now: datetime) -> dict[str, Any]:
+async def referrers(session: AsyncSession, vault: Vault, held: Holdings) -> dict[uuid.UUID, Any]:
+    """Each receipt's referrer (an agency attesting consent), opened with its case's key."""
+    opened: dict[uuid.UUID, Any] = {}
+    for receipt in held.receipts:
+        grant_id = receipt.supersedes_id or receipt.id
+        cases = [r for r in held.referrals if r.consent_receipt_id == grant_id]
+        opened[receipt.id], _ = await consent_service.open_referrer(session, vault, receipt, cases)
+    return opened
+
+
+def export_data(
+    vault: Vault, held: Holdings, now: datetime, referrer_of: dict[uuid.UUID, Any]
+) -> dict[str, Any]:
     """Everything held, opened, as JSON-ready data (the machine-readable half of a subject access)."""
     cases = []
     for referral in held.referrals:
         receipts = [
-            _receipt(vault, receipt, referral.id)
+            _receipt(receipt, referrer_of.get(receipt.id))
             for receipt in held.receipts
             if referral.consent_receipt_id in (receipt.id, receipt.supersedes_id)
         ]
@@ -240,11 +260,11 @@ def export_data(vault: Vault, held: Holdings, now: datetime) -> dict[str, Any]:
                 "language": referral.language,
                 "received_at": _iso(referral.received_at),
                 "conversation_id": referral.conversation_id,
-                "crime_reference": referral.external_ref,
+                "crime_reference": external_ref_of(vault, referral),
                 "person": _open(vault, referral.person_sealed, person_aad(referral.id)),
                 "answers": _open(vault, referral.answers_sealed, answers_aad(referral.id)),
-                "triage_input": referral.triage_input,
-                "decision": referral.decision,
+                "triage_input": triage_input_of(vault, referral),
+                "decision": decision_of(vault, referral),
                 "outcome": str(referral.outcome),
                 "queue": str(referral.queue) if referral.queue else None,
                 "priority": str(referral.priority),
@@ -310,7 +330,7 @@ async def export(
     if held.empty:
         await _audit_each(session, caller, "rights.find", held, f"lookup={subject.kind} found=0")
         raise NothingHeld()
-    data = export_data(vault, held, utcnow())
+    data = export_data(vault, held, utcnow(), await referrers(session, vault, held))
     await _audit_each(session, caller, "rights.export", held, f"lookup={subject.kind}")
     return held, data
 
@@ -384,7 +404,7 @@ async def hold_reason(session: AsyncSession, referral: Referral) -> str | None:
     grant = next((r for r in receipts if r.id == referral.consent_receipt_id), None)
     if grant is not None and grant.lawful_basis == LawfulBasis.SAFEGUARDING:
         return "safeguarding_basis"
-    if Flag.SAFEGUARDING in (referral.decision.get("flags") or []):
+    if Flag.SAFEGUARDING in (referral.flags or []):
         return "safeguarding_concern"
     return None
 

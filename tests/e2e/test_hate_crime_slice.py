@@ -18,6 +18,8 @@ from api.consent.models import ConsentReceipt, ConsentWording
 from api.db import create_engine, create_sessionmaker
 from api.i18n import Translator
 from api.referral.models import Referral
+from api.referral.service import decision_of, triage_input_of
+from tests.e2e.test_journeys_en import stack_vault
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -106,12 +108,14 @@ class TestHateCrimeSlice:
             )
 
         referral, receipt, wordings = asyncio.run(self._stored(stack, reference))
-        assert referral.decision["outcome"] == "referred"
-        assert referral.decision["queue"] == "hate_crime"
-        assert referral.decision["enhanced_grounds"] == ["most_serious_crime"]
-        assert [r["rule"] for r in referral.decision["reasons"]] == ["R7"]
-        assert referral.triage_input["hate_strands"] == ["race"]
-        assert referral.triage_input["consent"] == "given"
+        vault = stack_vault(stack)
+        decision, triage_input = decision_of(vault, referral), triage_input_of(vault, referral)
+        assert decision["outcome"] == "referred"
+        assert decision["queue"] == "hate_crime"
+        assert decision["enhanced_grounds"] == ["most_serious_crime"]
+        assert [r["rule"] for r in decision["reasons"]] == ["R7"]
+        assert triage_input["hate_strands"] == ["race"]
+        assert triage_input["consent"] == "given"
         assert referral.conversation_id == conversation["id"]
         assert (receipt.given_by, receipt.channel, receipt.language) == ("person", "web_chat", "en")
         assert set(receipt.purposes) == {

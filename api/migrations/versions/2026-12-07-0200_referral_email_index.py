@@ -1,7 +1,7 @@
 """referral: the e-mail blind index, so a subject access request by e-mail finds the case
 
 Revision ID: 7c2e9a4b1f03
-Revises: 5e8b3c1d7a26
+Revises: 7c2f4e9a1b30
 Create Date: 2026-12-07 02:00:00+00:00
 
 Referrals stored before this revision have no e-mail index (there is no production data yet); every
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '7c2e9a4b1f03'
-down_revision: str | None = '5e8b3c1d7a26'
+down_revision: str | None = '7c2f4e9a1b30'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

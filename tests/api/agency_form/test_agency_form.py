@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 
 from api.agency_form.fields import form_questions
 from api.consent.models import ConsentReceipt, ConsentWording
+from api.consent.service import open_referrer
 from api.flow.journeys import journeys
 from api.i18n import Translator
 from api.queue.models import QueueEntry
 from api.referral.models import Referral
-from api.referral.service import referrer_aad
+from api.referral.service import triage_input_of
 from tests.builders import bearer, create_principal
 
 CSP_MUST_HAVE = ("default-src 'none'", "style-src 'self'", "form-action 'self'", "frame-ancestors 'none'")
@@ -279,13 +280,15 @@ class TestSubmit:
         assert referral is not None and entry is not None and wording is not None
         assert referral.reference == reference.group(0)
         assert (referral.source, referral.language, entry.queue) == ("agency", "pl", "hate_crime")
-        assert referral.triage_input["hate_strands"] == ["religion"]
-        assert referral.triage_input["repeat_targeting"] is True
-        assert referral.triage_input["reporter_role"] == "third_party"
+        triage = triage_input_of(app.state.vault, referral)
+        assert triage["hate_strands"] == ["religion"]
+        assert triage["repeat_targeting"] is True
+        assert triage["reporter_role"] == "third_party"
         assert (receipt.given_by, receipt.channel, receipt.lawful_basis) == ("agency", "agency", "consent")
         assert receipt.purposes == ["store_and_process", "share_with_provider", "contact_phone"]
         assert wording.text == "The person agreed to this referral and to being contacted by the service."
-        referrer = app.state.vault.cipher.open_json(receipt.referrer_sealed, referrer_aad(referral.id))
+        async with app.state.sessionmaker() as session:
+            referrer, _ = await open_referrer(session, app.state.vault, receipt, [referral])
         assert referrer == {
             "name": "Synthetic Officer",
             "organisation": "Synthetic Homes",
@@ -418,7 +421,7 @@ class TestSubmit:
             referral = await session.scalar(select(Referral))
         assert receipt is not None and referral is not None
         assert receipt.given_by == "young_person_gillick"
-        assert referral.queue == "hate_crime" and "child" in referral.decision["flags"]
+        assert referral.queue == "hate_crime" and "child" in referral.flags
 
     async def test_an_adult_in_the_young_persons_journey_is_told_to_choose_another(
         self, app: FastAPI, browser: httpx.AsyncClient

@@ -1,4 +1,6 @@
-"""Key rotation: data written under key A, ring [B, A], rotate, then A removed and every case still opens.
+"""Key rotation: data written under key A, ring [B, A], rotate, then A removed and every sealed value still
+opens (referrals, triage input and decision, crime references, case keys and the receipts they open, SMS
+numbers and bodies), on SQLite and PostgreSQL.
 
 The commands run their own event loop (`asyncio.run`), so these tests are synchronous and drive the app
 through `asyncio.run` too.
@@ -9,24 +11,43 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sqlite3
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select, text
 
 from api.__main__ import main
 from api.config import Settings, get_settings
+from api.consent.models import ConsentReceipt
+from api.db import create_engine
+from api.encryption.case_keys import case_key_aad
 from api.encryption.service import generate_key
-from api.kit.crypto import DecryptionError, FieldCipher
+from api.kit.crypto import FieldCipher, Vault
 from api.main import create_app
-from api.referral.service import answers_aad, person_aad, referrer_aad
+from api.referral.models import Referral
+from api.referral.service import (
+    answers_aad,
+    decision_aad,
+    decision_of,
+    external_ref_aad,
+    external_ref_exists,
+    person_aad,
+    referrer_aad,
+    triage_input_aad,
+    triage_input_of,
+)
+from api.sms.identity import contact_aad, conversation_id_for, inbound_aad, outbound_aad
+from api.sms.inbound import accept_inbound
+from api.sms.models import SmsOutbound
+from api.sms.schemas import InboundSms
 from tests.builders import agency_referral_payload, bearer, create_principal, create_referral
 from tests.conftest import BOT_TOKEN
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "police_feed.csv"
 BOT = {"Authorization": f"Bearer {BOT_TOKEN}"}
@@ -44,26 +65,14 @@ def with_client(settings: Settings, work: Callable[[FastAPI, httpx.AsyncClient],
     return asyncio.run(run())
 
 
-def sealed_rows(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as raw:
-        return raw.execute(
-            "SELECT r.id, r.person_sealed, r.answers_sealed, c.referrer_sealed, r.reference "
-            "FROM referral r JOIN consent_receipt c ON c.id = r.consent_receipt_id"
-        ).fetchall()
-
-
-def referral_uuid(hex_id: str) -> uuid.UUID:
-    return uuid.UUID(hex_id)
-
-
 @pytest.fixture
 def keys() -> tuple[str, str]:
     return generate_key(), generate_key()
 
 
-@pytest.fixture
-def db_path(database_url: str) -> Path:
-    return Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 def settings_with(database_url: str, ring: str) -> Settings:
@@ -78,13 +87,59 @@ def settings_with(database_url: str, ring: str) -> Settings:
     )
 
 
-def rotate(database_url: str, ring: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> dict[str, Any]:
+def rotate(
+    database_url: str, ring: str, monkeypatch: pytest.MonkeyPatch, capsys: Any, exit_code: int = 0
+) -> dict[str, Any]:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ENCRYPTION_KEYS", ring)
     get_settings.cache_clear()
-    assert main(["keys", "rotate", "--batch", "2"]) == 0
+    assert main(["keys", "rotate", "--batch", "2"]) == exit_code
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     return report
+
+
+def raw(database_url: str, statement: str) -> list[Any]:
+    """Rows read straight from the database (either dialect), not through the api."""
+
+    async def read() -> list[Any]:
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return list((await connection.execute(text(statement))).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+SMS_NUMBERS = ("+447700900201", "+447700900202")
+SMS_BODIES = ("Synthetic text one", "Synthetic text two", "Synthetic text three")
+
+
+async def write_sms(app: FastAPI) -> None:
+    """Two numbers texting (contacts and inbound messages, through the real inbound path), two replies
+    waiting in the outbox."""
+    vault: Vault = app.state.vault
+    for n, body in enumerate(SMS_BODIES):
+        number = SMS_NUMBERS[n % 2]
+        message = InboundSms(f"SM{n:032d}", number, "+441782000000", body, 0, None)
+        assert await accept_inbound(app.state.sessionmaker, vault, message)
+    async with app.state.sessionmaker() as session, session.begin():
+        for seq, number in enumerate(SMS_NUMBERS):
+            outbound_id = uuid.uuid4()
+            session.add(
+                SmsOutbound(
+                    id=outbound_id,
+                    seq=seq,
+                    conversation_id=conversation_id_for(vault, number),
+                    sender_number="+441782000000",
+                    body_sealed=vault.cipher.seal(b"Synthetic reply", outbound_aad(outbound_id).encode()),
+                )
+            )
 
 
 async def write_every_kind_of_case(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
@@ -96,50 +151,111 @@ async def write_every_kind_of_case(app: FastAPI, client: httpx.AsyncClient) -> d
         "/v1/admin/police-feed", content=FIXTURE.read_bytes(), headers={**admin, "content-type": "text/csv"}
     )
     assert imported.json()["imported"] == 4
+    await write_sms(app)
     return {"admin": admin, "bot": bot_case, "agency": agency_case}
 
 
+# How many values each sealed column holds after write_every_kind_of_case: six referrals (the bot's, an
+# agency's, four from the police feed), four crime references, six case keys, two numbers texting three
+# messages, two replies waiting.
+EXPECTED = {
+    "referral.person_sealed": 6,
+    "referral.answers_sealed": 6,
+    "referral.triage_input_sealed": 6,
+    "referral.decision_sealed": 6,
+    "referral.external_ref_sealed": 4,
+    "case_key.wrapped": 6,
+    "sms_contact.phone_sealed": 2,
+    "sms_inbound.body_sealed": 3,
+    "sms_outbound.body_sealed": 2,
+}
+
+
+def open_everything_with(database_url: str, only: FieldCipher) -> dict[str, int]:
+    """Open every sealed value in the database with `only` (and the associated data it is bound to), and
+    the receipts' referrers with their case keys. Counts per column."""
+    opened: dict[str, int] = {}
+
+    def check(column: str, sealed: bytes, aad: str) -> None:
+        assert only.sealed_with_newest(sealed), column
+        only.open(sealed, aad.encode())
+        opened[column] = opened.get(column, 0) + 1
+
+    for row in raw(
+        database_url,
+        "SELECT id, person_sealed, answers_sealed, triage_input_sealed, decision_sealed, external_ref_sealed "
+        "FROM referral",
+    ):
+        referral_id = as_uuid(row[0])
+        check("referral.person_sealed", row[1], person_aad(referral_id))
+        check("referral.answers_sealed", row[2], answers_aad(referral_id))
+        check("referral.triage_input_sealed", row[3], triage_input_aad(referral_id))
+        check("referral.decision_sealed", row[4], decision_aad(referral_id))
+        if row[5] is not None:
+            check("referral.external_ref_sealed", row[5], external_ref_aad(referral_id))
+    for referral_id, wrapped, referrer in raw(
+        database_url,
+        "SELECT k.referral_id, k.wrapped, c.referrer_sealed FROM case_key k "
+        "JOIN consent_receipt c ON c.id = k.consent_receipt_id",
+    ):
+        check("case_key.wrapped", wrapped, case_key_aad(as_uuid(referral_id)))
+        if referrer is not None:
+            case_key = only.open(wrapped, case_key_aad(as_uuid(referral_id)).encode())
+            FieldCipher([case_key]).open(referrer, referrer_aad(as_uuid(referral_id)).encode())
+    for conversation_id, phone in raw(database_url, "SELECT conversation_id, phone_sealed FROM sms_contact"):
+        check("sms_contact.phone_sealed", phone, contact_aad(conversation_id))
+    for sid, body in raw(database_url, "SELECT message_sid, body_sealed FROM sms_inbound"):
+        check("sms_inbound.body_sealed", body, inbound_aad(sid))
+    for outbound_id, body in raw(database_url, "SELECT id, body_sealed FROM sms_outbound"):
+        check("sms_outbound.body_sealed", body, outbound_aad(as_uuid(outbound_id)))
+    return opened
+
+
 class TestRotate:
-    def test_after_rotation_the_old_key_can_go_and_every_case_opens(
+    def test_after_rotation_the_old_key_can_go_and_every_sealed_value_opens(
         self,
         database_url: str,
-        db_path: Path,
         keys: tuple[str, str],
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         key_a, key_b = keys
         written = with_client(settings_with(database_url, key_a), write_every_kind_of_case)
-        before = sealed_rows(db_path)
-        assert len(before) == 6
+        receipts_before = raw(database_url, "SELECT id, referrer_sealed FROM consent_receipt ORDER BY id")
 
         report = rotate(database_url, f"{key_b},{key_a}", monkeypatch, capsys)
-        assert report["rotated"]["referral.person_sealed"] == {
-            "rotated": 6,
-            "already_newest": 0,
-            "changed_meanwhile": 0,
-            "unreadable": 0,
+        assert report["rotated"] == {
+            column: {"rotated": count, "already_newest": 0, "changed_meanwhile": 0, "unreadable": 0}
+            for column, count in EXPECTED.items()
         }
-        assert report["rotated"]["referral.answers_sealed"]["rotated"] == 6
-        # The agency's receipt is append-only: its referrer stays under A, and the report says A is needed.
-        assert report["kept_under_older_keys"] == {"consent_receipt.referrer_sealed": 1}
-        assert report["older_keys_still_needed"] is True
+        # Referrers are sealed with their case's key: the receipts need no re-sealing, so A is not needed.
+        assert report["kept_under_older_keys"] == {"consent_receipt.referrer_sealed": 0}
+        assert report["older_keys_still_needed"] is False
+        # Append-only: not one receipt was changed by the rotation.
+        assert (
+            raw(database_url, "SELECT id, referrer_sealed FROM consent_receipt ORDER BY id")
+            == receipts_before
+        )
 
         again = rotate(database_url, f"{key_b},{key_a}", monkeypatch, capsys)
-        assert again["rotated"]["referral.person_sealed"]["rotated"] == 0
-        assert again["rotated"]["referral.person_sealed"]["already_newest"] == 6
-        assert again["rotated"]["referral.answers_sealed"]["already_newest"] == 6
+        for column, count in EXPECTED.items():
+            assert again["rotated"][column] == {
+                "rotated": 0,
+                "already_newest": count,
+                "changed_meanwhile": 0,
+                "unreadable": 0,
+            }, column
 
+        # A removed: every value opens with B alone, SMS included.
         only_b = FieldCipher([base64.urlsafe_b64decode(key_b)])
-        for hex_id, person, answers, _referrer, _reference in sealed_rows(db_path):
-            referral_id = referral_uuid(hex_id)
-            assert only_b.sealed_with_newest(person) and only_b.sealed_with_newest(answers)
-            only_b.open(person, person_aad(referral_id).encode())
-            only_b.open(answers, answers_aad(referral_id).encode())
+        assert open_everything_with(database_url, only_b) == EXPECTED
+
+        references = [row[0] for row in raw(database_url, "SELECT reference FROM referral")]
+        phone_indexes = {row[0] for row in raw(database_url, "SELECT phone_index FROM referral")}
 
         async def read_everything(app: FastAPI, client: httpx.AsyncClient) -> None:
             admin = written["admin"]
-            for *_, reference in sealed_rows(db_path):
+            for reference in references:
                 detail = await client.get(f"/v1/referrals/{reference}", headers=admin)
                 assert detail.status_code == 200, detail.text
                 assert detail.json()["person"]
@@ -147,37 +263,57 @@ class TestRotate:
                 await client.get(f"/v1/referrals/{written['bot']['reference']}", headers=admin)
             ).json()
             assert bot_detail["person"]["phone"] == "+447700900123"
+            receipt = await client.get(
+                f"/v1/consents/{written['agency']['consent_receipt_id']}", headers=admin
+            )
+            assert receipt.status_code == 200, receipt.text
+            assert receipt.json()["referrer"]["name"] == "Synthetic Officer"
+            assert receipt.json()["personal_data_erased"] is False
+            vault: Vault = app.state.vault
+            async with app.state.sessionmaker() as session:
+                for referral in await session.scalars(select(Referral)):
+                    assert decision_of(vault, referral)["queue"] == referral.queue
+                    assert triage_input_of(vault, referral)["received_at"]
+                # The police feed's duplicate detection still finds every crime reference.
+                for crime_reference in ("SP/26/000101", "sp/26/000104 "):
+                    assert await external_ref_exists(session, vault, crime_reference)
             # The phone blind index is keyed separately and is untouched by rotation.
-            found = app.state.vault.index.of("phone", "+447700900123")
-            assert found in {row[0] for row in _phone_indexes(db_path)}
+            found = vault.index.of("phone", "+447700900123")
+            assert found in phone_indexes
 
         with_client(settings_with(database_url, key_b), read_everything)
 
-    def test_append_only_receipts_keep_their_key_until_the_trigger_allows_re_sealing(
+    def test_a_receipt_sealed_by_the_vault_before_case_keys_keeps_its_key_in_the_ring(
         self,
         database_url: str,
-        db_path: Path,
         keys: tuple[str, str],
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         key_a, key_b = keys
-        written = with_client(settings_with(database_url, key_a), write_every_kind_of_case)
-        rotate(database_url, f"{key_b},{key_a}", monkeypatch, capsys)
-        agency_row = next(row for row in sealed_rows(db_path) if row[4] == written["agency"]["reference"])
-        aad = referrer_aad(referral_uuid(agency_row[0])).encode()
-        with pytest.raises(DecryptionError, match="not in the ring"):
-            FieldCipher([base64.urlsafe_b64decode(key_b)]).open(agency_row[3], aad)
 
-        async def read_receipt(_app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
-            path = f"/v1/consents/{written['agency']['consent_receipt_id']}"
-            reply = await client.get(path, headers=written["admin"])
-            assert reply.status_code == 200
-            body: dict[str, Any] = reply.json()
-            return body
+        async def write_legacy(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
+            written = await write_every_kind_of_case(app, client)
+            # As a receipt was sealed before per-case keys (the migration converts these; one left behind,
+            # or restored from an old backup): its referrer under the vault's key, no case key.
+            async with app.state.sessionmaker() as session, session.begin():
+                referral = (await session.scalars(select(Referral).where(Referral.source == "agency"))).one()
+                receipt = await session.get_one(ConsentReceipt, referral.consent_receipt_id)
+                legacy = ConsentReceipt(
+                    kind="grant", lawful_basis="consent", purposes=list(receipt.purposes),
+                    wording_versions=[], language="en", channel="agency", given_by="agency",
+                    given_at=receipt.given_at,
+                    referrer_sealed=app.state.vault.cipher.seal_json(
+                        {"name": "Synthetic Legacy"}, referrer_aad(referral.id)
+                    ),
+                )  # fmt: skip
+                session.add(legacy)
+            return written
 
-        receipt = with_client(settings_with(database_url, f"{key_b},{key_a}"), read_receipt)
-        assert receipt["referrer"]["name"] == "Synthetic Officer"
+        with_client(settings_with(database_url, key_a), write_legacy)
+        report = rotate(database_url, f"{key_b},{key_a}", monkeypatch, capsys)
+        assert report["kept_under_older_keys"] == {"consent_receipt.referrer_sealed": 1}
+        assert report["older_keys_still_needed"] is True
 
     def test_a_value_under_a_key_outside_the_ring_is_counted_and_fails_the_command(
         self,
@@ -188,18 +324,11 @@ class TestRotate:
     ) -> None:
         key_a, key_b = keys
         with_client(settings_with(database_url, key_a), write_every_kind_of_case)
-        monkeypatch.setenv("DATABASE_URL", database_url)
-        monkeypatch.setenv("ENCRYPTION_KEYS", key_b)  # A forgotten: nothing can be opened
-        get_settings.cache_clear()
-        assert main(["keys", "rotate"]) == 1
-        report = json.loads(capsys.readouterr().out)
-        assert report["rotated"]["referral.person_sealed"]["unreadable"] == 6
+        # A forgotten: nothing can be opened, and every column says so.
+        report = rotate(database_url, key_b, monkeypatch, capsys, exit_code=1)
+        for column, count in EXPECTED.items():
+            assert report["rotated"][column]["unreadable"] == count, column
         assert report["older_keys_still_needed"] is True
-
-
-def _phone_indexes(path: Path) -> list[tuple[str]]:
-    with sqlite3.connect(path) as raw:
-        return raw.execute("SELECT phone_index FROM referral WHERE phone_index IS NOT NULL").fetchall()
 
 
 class TestGenerate:

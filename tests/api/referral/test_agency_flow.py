@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from api.consent.models import ConsentReceipt
 from api.flow.journeys import journeys
 from api.referral.models import Referral
+from api.referral.service import triage_input_of
 from tests.builders import (
     agency_answers,
     agency_referral_payload,
@@ -68,7 +69,7 @@ class TestValidReferral:
             referral = await session.scalar(select(Referral))
             receipt = await session.scalar(select(ConsentReceipt))
         assert referral is not None and receipt is not None
-        triage = referral.triage_input
+        triage = triage_input_of(app.state.vault, referral)
         assert (triage["incident_type"], triage["hate_strands"], triage["repeat_targeting"]) == (
             "hate",
             ["race"],

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from api.consent.models import ConsentReceipt
 from api.queue.models import QueueEntry
 from api.referral.models import Referral
+from api.referral.service import triage_input_of
 from tests.builders import (
     agency_referral_payload,
     bearer,
@@ -47,7 +48,7 @@ class TestCreate:
         assert receipt.wording_versions == payload["consent"]["wording_versions"]
         assert (receipt.given_by, receipt.channel, receipt.language) == ("person", "web_chat", "en")
         assert (entry.queue, entry.status) == ("hate_crime", "queued")
-        assert referral.triage_input["consent"] == "given"
+        assert triage_input_of(app.state.vault, referral)["consent"] == "given"
         assert referral.rules_version == body["rules_version"]
 
     async def test_personal_fields_are_not_stored_in_plaintext(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from api.audit.models import AuditEvent
 from api.queue.models import QueueEntry
 from api.referral.models import Referral
+from api.referral.service import decision_of
 from tests.builders import bearer, create_principal, create_referral, referral_payload
 
 
@@ -54,7 +55,11 @@ class TestMarkUrgent:
             referral = await session.scalar(select(Referral).where(Referral.reference == second["reference"]))
             assert referral is not None
             entry = await session.scalar(select(QueueEntry).where(QueueEntry.referral_id == referral.id))
-        assert (referral.priority, referral.emergency, referral.decision["priority"]) == (
+        assert (
+            referral.priority,
+            referral.emergency,
+            decision_of(app.state.vault, referral)["priority"],
+        ) == (
             "emergency",
             True,
             "emergency",

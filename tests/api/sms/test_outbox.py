@@ -21,7 +21,7 @@ from api.consent.models import ConsentReceipt
 from api.intake.service import cancel_pending_outbound_messages
 from api.kit.models import utcnow
 from api.referral.models import Referral
-from api.referral.service import answers_aad, new_reference, person_aad
+from api.referral.service import answers_aad, decision_aad, new_reference, person_aad, triage_input_aad
 from api.sms import outbox
 from api.sms.context import SmsContext
 from api.sms.identity import conversation_id_for, phone_index_for
@@ -66,7 +66,9 @@ async def add_referral(
                 {"phone": number, "sms_safe": sms_safe}, person_aad(referral_id)
             ),
             answers_sealed=vault.cipher.seal_json({}, answers_aad(referral_id)),
-            phone_index=phone_index_for(vault, number), triage_input={}, decision={}, rules_version="test",
+            phone_index=phone_index_for(vault, number), rules_version="test",
+            triage_input_sealed=vault.cipher.seal_json({}, triage_input_aad(referral_id)),
+            decision_sealed=vault.cipher.seal_json({}, decision_aad(referral_id)), flags=[],
             outcome="referred", priority="normal", received_at=created, created_at=created,
         )  # fmt: skip
         session.add(referral)
