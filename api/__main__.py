@@ -9,6 +9,7 @@ keys rotate                  re-seal stored personal fields under the newest key
 retention run [--dry-run]    dispose of what the retention policy says is due; prints counts per class
 retention hold REF --reason  keep a case from disposal (legal hold); `retention release REF --reason` lifts it
 retention policy             print the retention policy as implemented (class, clock, period)
+rights find|export|rectify|erase  subject rights, as the data-protection role (api/rights/commands.py)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from api.police_feed import commands as police_feed_commands
 from api.principal.models import Principal, PrincipalKind
 from api.retention import commands as retention_commands
 from api.retention.schemas import HoldReason
+from api.rights import commands as rights_commands
 from api.triage.schemas import Queue
 
 
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         held.add_argument("reference")
         held.add_argument("--reason", required=True, choices=[r.value for r in HoldReason])
     retention.add_parser("policy", help="print the policy: class, clock start, period")
+    rights_commands.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "policy":
             return retention_commands.show_policy()
         return retention_commands.hold(args.reference, args.reason, release=args.action == "release")
+    if args.command == "rights":
+        return rights_commands.run(args)
     if args.command == "audit":
         report = asyncio.run(verify_audit())
         if report.ok:

@@ -119,6 +119,7 @@ def public(why: str) -> Any:
 BotCaller = Annotated[Caller, allow(PrincipalKind.bot)]
 ProviderCaller = Annotated[Caller, allow(PrincipalKind.provider)]
 AdminCaller = Annotated[Caller, allow(PrincipalKind.admin)]
+DataProtectionCaller = Annotated[Caller, allow(PrincipalKind.data_protection)]
 ReferrerCaller = Annotated[Caller, allow(PrincipalKind.bot, PrincipalKind.agency)]
 # Who may read a case at all (the service then narrows it to the cases each may see). Not the bot: it hands
 # cases over and never reads them back.

@@ -33,6 +33,8 @@ from api.police_feed.errors import PoliceFeedTooLarge
 from api.queue.endpoints import router as queue_router
 from api.referral.endpoints import router as referral_router
 from api.retention.endpoints import router as retention_router
+from api.rights.endpoints import conversation_router as rights_conversation_router
+from api.rights.endpoints import router as rights_router
 from api.sms.endpoints import router as sms_router
 from api.stats.endpoints import router as stats_router
 from api.triage.endpoints import router as triage_router
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.include_router(agency_form_router)
     app.include_router(hours_router)
+    app.include_router(rights_router)
+    app.include_router(rights_conversation_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     # Outermost: no body over its limit is read into memory by anything behind it.
     app.add_middleware(

@@ -1,4 +1,5 @@
-"""Who may call the api: providers (their queues only), agencies, admins. The bot's token is a setting."""
+"""Who may call the api: providers (their queues only), agencies, admins, the data-protection role. The
+bot's token is a setting."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class PrincipalKind(StrEnum):
     agency = "agency"
     admin = "admin"
     bot = "bot"
+    # The data-protection officer: finds, exports, rectifies and erases what is held about a person
+    # (api/rights). Kept apart from admin on purpose (separation of duties): an admin cannot do these.
+    data_protection = "data_protection"
 
 
 class Principal(IdMixin, CreatedAtMixin, Base):

@@ -25,6 +25,9 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     person_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # The person's e-mail address by blind index (purpose "email", trimmed and lower-cased): how a subject
+    # access request by e-mail finds the case without opening every sealed row (api/rights).
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
 
     # -- sealed special-category data (api/referral/service.py: triage_input_of, decision_of) --

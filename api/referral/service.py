@@ -86,6 +86,13 @@ def referrer_aad(referral_id: uuid.UUID) -> str:
     return f"consent:{referral_id}:referrer"
 
 
+def email_index(vault: Vault, email: Any) -> str | None:
+    """The blind index of an e-mail address (trimmed, lower-cased), or None when there is none."""
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return vault.index.of("email", email.strip().lower())
+
+
 @dataclass(frozen=True)
 class Parts:
     """What a referral keeps, before triage: its answers, the person's contact details, the triage fields."""
@@ -229,6 +236,7 @@ async def add(
             person_sealed=vault.cipher.seal_json(person, person_aad(referral_id)),
             answers_sealed=vault.cipher.seal_json(answers, answers_aad(referral_id)),
             phone_index=vault.index.of("phone", person["phone"]) if person.get("phone") else None,
+            email_index=email_index(vault, person.get("email")),
             triage_input_sealed=vault.cipher.seal_json(
                 triage_input.model_dump(mode="json"), triage_input_aad(referral_id)
             ),

@@ -44,6 +44,21 @@ class ApiClient:
         body = {"reason": "danger_reported", "conversation_id": conversation_id}
         return await self._post(f"/v1/referrals/{reference}/urgent", body, "urgent", attempts)
 
+    async def withdraw_by_conversation(self, conversation_id: str, attempts: int = 3) -> list[str]:
+        """POST /v1/conversations/{id}/consent-withdrawal: the bot no longer knows the case (its session
+        expired), the api does. Withdraws every referral the bot made in this conversation and answers
+        their references; an empty list means nothing is held from this conversation."""
+        answer = await self._post(
+            f"/v1/conversations/{conversation_id}/consent-withdrawal", {}, "withdrawal", attempts
+        )
+        return [str(r) for r in answer.get("references") or []]
+
+    async def urgent_by_conversation(self, conversation_id: str, attempts: int = 3) -> list[str]:
+        """POST /v1/conversations/{id}/urgent: danger said after the bot forgot the case; every open case
+        of this conversation becomes urgent. Answers their references (none: nothing open)."""
+        answer = await self._post(f"/v1/conversations/{conversation_id}/urgent", {}, "urgent", attempts)
+        return [str(r) for r in answer.get("references") or []]
+
     async def request_callback(
         self, reference: str, conversation_id: str, window: str, attempts: int = 3
     ) -> dict[str, Any]:

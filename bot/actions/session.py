@@ -82,12 +82,18 @@ class ActionResetConversation(Action):
 _URGENT_TASKS: set[asyncio.Task[None]] = set()
 
 
-async def mark_case_urgent(reference: str, conversation_id: str) -> None:
-    """Ask the api to make the conversation's case urgent. Never raises: the 999 advice never waits on
-    it or fails because of it; a failure is logged (codes only) for the operators."""
+async def mark_case_urgent(reference: str | None, conversation_id: str) -> None:
+    """Ask the api to make the conversation's case urgent: the one the slots name, or, when the slots name
+    none (a session that expired forgets it; an SMS number keeps its conversation id for good), every open
+    case the bot made in this conversation, which the api knows. Never raises: the 999 advice never waits
+    on it or fails because of it; a failure is logged (codes only) for the operators."""
     try:
-        await ApiClient().mark_urgent(reference, conversation_id)
-        logger.info("case marked urgent")
+        if reference:
+            await ApiClient().mark_urgent(reference, conversation_id)
+            logger.info("case marked urgent")
+        else:
+            marked = await ApiClient().urgent_by_conversation(conversation_id)
+            logger.info("cases of the conversation marked urgent count=%s", len(marked))
     except Exception as exc:  # whatever happens, the person's safety advice stands
         logger.error("case not marked urgent error=%s", type(exc).__name__)
 
@@ -95,7 +101,8 @@ async def mark_case_urgent(reference: str, conversation_id: str) -> None:
 class ActionRecordDanger(Action):
     """The person said they are in danger (the 999 advice is already said): a referral made later in this
     conversation is marked urgent (the DANGER slot), and one already handed off is made urgent through the
-    api in the background, so the advice reaches the person without waiting for it."""
+    api in the background, so the advice reaches the person without waiting for it. When the slots name
+    no case (a new session), the api is asked to mark whatever this conversation has open."""
 
     def name(self) -> str:
         return "action_record_danger"
@@ -104,17 +111,21 @@ class ActionRecordDanger(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reference = tracker.get_slot(REFERRAL_REFERENCE)
-        if reference:
-            task = asyncio.get_running_loop().create_task(mark_case_urgent(reference, tracker.sender_id))
-            _URGENT_TASKS.add(task)
-            task.add_done_callback(_URGENT_TASKS.discard)
+        task = asyncio.get_running_loop().create_task(mark_case_urgent(reference, tracker.sender_id))
+        _URGENT_TASKS.add(task)
+        task.add_done_callback(_URGENT_TASKS.discard)
         return [SlotSet(DANGER, True)]
 
 
 class ActionWithdrawConsent(Action):
-    """Before a referral is made nothing has been kept, so withdrawing is forgetting. After one, the api
-    withdraws the consent (the case leaves every queue, messages stop, erasure follows the retention
-    policy); if that fails, the person is told how to withdraw by phone."""
+    """After a referral, the api withdraws the consent (the case leaves every queue, messages stop, erasure
+    follows the retention policy); if that fails, the person is told how to withdraw by phone.
+
+    When the slots name no referral, that does not mean none was made: a session that expired (120
+    minutes) forgets it, and an SMS number keeps one conversation id for good. So the api, which knows
+    which conversation made which referral, is asked to withdraw whatever this conversation made: the
+    person hears "withdrawn" with the references when there was one, "nothing has been kept" only when the
+    api says there is none, and how to withdraw by phone when the api could not be asked."""
 
     def name(self) -> str:
         return "action_withdraw_consent"
@@ -125,8 +136,7 @@ class ActionWithdrawConsent(Action):
         reference = tracker.get_slot(REFERRAL_REFERENCE)
         consent_id = tracker.get_slot(CONSENT_RECEIPT)
         if not reference:
-            dispatcher.utter_message(response="utter_consent_withdrawn_nothing_kept")
-            return forget_everything(tracker)
+            return await self._withdraw_by_conversation(dispatcher, tracker)
         try:
             if not consent_id:
                 raise ApiError("no consent receipt id")
@@ -136,6 +146,25 @@ class ActionWithdrawConsent(Action):
             dispatcher.utter_message(response="utter_consent_withdraw_referral", reference=reference)
             return forget_everything(tracker)
         dispatcher.utter_message(response="utter_consent_withdrawn_referral", reference=reference)
+        return forget_everything(tracker)
+
+    @staticmethod
+    async def _withdraw_by_conversation(
+        dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        try:
+            references = await ApiClient().withdraw_by_conversation(tracker.sender_id)
+        except ApiError as exc:
+            logger.error("consent not withdrawn by conversation error=%s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_consent_withdraw_unchecked")
+            return forget_everything(tracker)
+        if references:
+            logger.info("consent withdrawn by conversation count=%s", len(references))
+            dispatcher.utter_message(
+                response="utter_consent_withdrawn_referral", reference=", ".join(references)
+            )
+        else:
+            dispatcher.utter_message(response="utter_consent_withdrawn_nothing_kept")
         return forget_everything(tracker)
 
 

@@ -31,6 +31,7 @@ from tests.api.world import (
     ANON,
     ASB,
     BOT,
+    DPO,
     HATE,
     PRINCIPALS,
     BuiltWorld,
@@ -79,7 +80,7 @@ def everyone(status: int) -> dict[str, int]:
 
 def only(**allowed: int) -> dict[str, int]:
     """Anonymous 401, the named principals their status, every other principal 403."""
-    named = {{"hate": HATE, "asb": ASB}.get(k, k): v for k, v in allowed.items()}
+    named = {{"hate": HATE, "asb": ASB, "dpo": DPO}.get(k, k): v for k, v in allowed.items()}
     return {p: 401 if p == ANON else named.get(p, 403) for p in PRINCIPALS}
 
 
@@ -146,6 +147,15 @@ def callback_body(conversation: str) -> Body:
         if principal == BOT:
             request["conversation_id"] = world.values[conversation]
         return request
+
+    return body
+
+
+def subject_body(**subject: str) -> Body:
+    """A subject rights request naming a case of the world (`{hate_ref}`) or a literal value."""
+
+    def body(world: World, _principal: str) -> dict[str, Any]:
+        return {k: v.format(**world.values) for k, v in subject.items()}
 
     return body
 
@@ -373,6 +383,36 @@ ROWS: list[Row] = [
         name="no such consent",
     ),
     Row("POST", "/v1/admin/police-feed", only(admin=200), body=police_feed),
+    # Subject rights: the data-protection officer only (not an admin: separation of duties).
+    Row("POST", "/v1/rights/find", only(dpo=200), body=subject_body(reference="{hate_ref}")),
+    Row("POST", "/v1/rights/export", only(dpo=200), body=subject_body(reference="{hate_ref}")),
+    Row(
+        "POST",
+        "/v1/rights/export",
+        only(dpo=404),
+        body=subject_body(reference=MISSING_REFERENCE),
+        name="nothing held",
+    ),
+    Row(
+        "POST",
+        "/v1/rights/rectify",
+        only(dpo=200),
+        body=subject_body(reference="{hate_ref}", field="name", value="Synthetic Corrected"),
+    ),
+    Row("POST", "/v1/rights/erase", only(dpo=404), body=subject_body(reference=MISSING_REFERENCE)),
+    # The returning person: the bot, for the conversation it names (its own case found by the api).
+    Row(
+        "POST",
+        "/v1/conversations/{conversation_id}/consent-withdrawal",
+        only(bot=200),
+        path="/v1/conversations/{hate_2_conversation}/consent-withdrawal",
+    ),
+    Row(
+        "POST",
+        "/v1/conversations/{conversation_id}/urgent",
+        only(bot=200),
+        path="/v1/conversations/{hate_2_conversation}/urgent",
+    ),
 ]
 
 

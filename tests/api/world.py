@@ -44,7 +44,8 @@ AGENCY = "agency"
 ADMIN = "admin"
 HATE = "provider_hate_crime"
 ASB = "provider_asb_mediation"
-PRINCIPALS = (ANON, BOT, AGENCY, ADMIN, HATE, ASB)
+DPO = "data_protection"
+PRINCIPALS = (ANON, BOT, AGENCY, ADMIN, HATE, ASB, DPO)
 
 
 @dataclass
@@ -84,9 +85,15 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient) -> World:
         ADMIN: await create_principal(app, "admin", "Synthetic admin"),
         HATE: await create_principal(app, "provider", "Synthetic hate crime team", ["hate_crime"]),
         ASB: await create_principal(app, "provider", "Synthetic ASB team", ["asb_mediation"]),
+        DPO: await create_principal(app, "data_protection", "Synthetic data-protection officer"),
     }
     revoked = {}
-    for kind, queues in (("provider", ["hate_crime"]), ("agency", []), ("admin", [])):
+    for kind, queues in (
+        ("provider", ["hate_crime"]),
+        ("agency", []),
+        ("admin", []),
+        ("data_protection", []),
+    ):
         revoked[kind] = await create_principal(app, kind, f"Synthetic revoked {kind}", queues)
         await revoke(app, f"Synthetic revoked {kind}")
     world = World(tokens, revoked)

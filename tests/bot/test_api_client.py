@@ -37,8 +37,18 @@ async def api() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
             return web.json_response({"error": "referral_not_found", "code": 404, "detail": "x"}, status=404)
         return web.json_response({"reference": request.match_info["reference"], "priority": "emergency"})
 
+    async def by_conversation(request: web.Request) -> web.Response:
+        seen.append({"path": request.path, "auth": request.headers.get("Authorization")})
+        if request.match_info["conversation"] == "s_down":
+            return web.json_response({"error": "forbidden", "code": 403, "detail": "x"}, status=403)
+        if request.match_info["conversation"] == "s_none":
+            return web.json_response({"references": [], "withdrawn_now": 0})
+        return web.json_response({"references": ["SR-2345-6789"], "withdrawn_now": 1})
+
     app = web.Application()
     app.router.add_post("/v1/referrals/{reference}/urgent", urgent)
+    app.router.add_post("/v1/conversations/{conversation}/consent-withdrawal", by_conversation)
+    app.router.add_post("/v1/conversations/{conversation}/urgent", by_conversation)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -66,3 +76,30 @@ class TestMarkUrgent:
         with pytest.raises(ApiError):
             await ApiClient(url, "synthetic-token").mark_urgent("SR-ZZZZ-ZZZZ", "c_conversation")
         assert len(seen) == 1
+
+
+class TestByConversation:
+    """When the bot's session has forgotten the case, it asks by the conversation it is talking in."""
+
+    async def test_withdrawal_answers_the_references_found(
+        self, api: tuple[str, list[dict[str, Any]]]
+    ) -> None:
+        url, seen = api
+        client = ApiClient(url, "synthetic-token")
+        assert await client.withdraw_by_conversation("s_texter") == ["SR-2345-6789"]
+        assert await client.withdraw_by_conversation("s_none") == []
+        assert seen[0] == {
+            "path": "/v1/conversations/s_texter/consent-withdrawal",
+            "auth": "Bearer synthetic-token",
+        }
+
+    async def test_urgent_and_a_refusal(self, api: tuple[str, list[dict[str, Any]]]) -> None:
+        url, seen = api
+        client = ApiClient(url, "synthetic-token")
+        assert await client.urgent_by_conversation("s_texter") == ["SR-2345-6789"]
+        with pytest.raises(ApiError):
+            await client.urgent_by_conversation("s_down")
+        assert [s["path"] for s in seen] == [
+            "/v1/conversations/s_texter/urgent",
+            "/v1/conversations/s_down/urgent",
+        ]

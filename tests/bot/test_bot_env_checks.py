@@ -1,6 +1,7 @@
 """Checks that need the Rasa SDK, run in the bot's own environment (tests/bot/bot_env.py): the form
 validator's one-tap confirmation (tests/bot/confirm_checks.py) and disclosure first
-(tests/bot/disclosure_checks.py; flowkit/disclosure.py, bot/actions/forms.py and journey.py)."""
+(tests/bot/disclosure_checks.py; flowkit/disclosure.py, bot/actions/forms.py and journey.py), and the
+returning person whose session forgot their case (tests/bot/returning_checks.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from tests.bot.bot_env import check_names, run_check
 
-MODULES = ("confirm_checks", "disclosure_checks", "nlg_checks")
+MODULES = ("confirm_checks", "disclosure_checks", "nlg_checks", "returning_checks")
 CHECKS = [(module, name) for module in MODULES for name in check_names(module)]
 
 
