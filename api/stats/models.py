@@ -27,7 +27,7 @@ class StatsCount(Base):
     tier: Mapped[str] = mapped_column(String(16), primary_key=True)
     priority: Mapped[str] = mapped_column(String(16), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
-    age_band: Mapped[str] = mapped_column(String(8), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(16), primary_key=True)
     hate_strand: Mapped[str] = mapped_column(String(120), primary_key=True)
     area: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)

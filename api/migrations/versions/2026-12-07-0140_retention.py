@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('tier', sa.String(length=16), nullable=False),
     sa.Column('priority', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=32), nullable=False),
-    sa.Column('age_band', sa.String(length=8), nullable=False),
+    sa.Column('age_band', sa.String(length=16), nullable=False),
     sa.Column('hate_strand', sa.String(length=120), nullable=False),
     sa.Column('area', sa.String(length=16), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
