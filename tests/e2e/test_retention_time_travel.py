@@ -1,0 +1,436 @@
+"""Retention time travel through the real stack (issue 13's proof): one case of every door made through the
+running processes (web chat with real Rasa and its SQLite tracker store, SMS through the signed webhook and
+the worker, the agency API, the police feed import), each with canary strings of its own; one case on legal
+hold. Then disposal runs in-process (`Disposal(sessionmaker, settings).run(now)`) at moments just before
+and just after every horizon, against this stack's own api database and Rasa tracker database, and every
+store is scanned for every canary: the api database and its WAL, the tracker database and its WAL, and the
+stack's log files. Each canary is where it should be before its horizon, gone after, never in a log; a
+sealed value (what the person told us, stored encrypted) is never in any file in clear; the held case stays;
+the audit chain verifies; the counters (`GET /v1/admin/stats` and the table behind it) do not move.
+
+This module runs a stack of its own: a future-dated run would dispose of the shared stack's data.
+Run with -s to see the canary x store x moment matrix."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from api.audit.models import AuditEvent
+from api.config import Settings
+from api.db import create_engine, create_sessionmaker
+from api.kit.models import utcnow
+from api.police_feed.csv_format import COLUMNS
+from api.referral.models import Referral
+from api.retention import policy
+from api.retention.disposal import Disposal
+from api.retention.policy import RetentionClass
+from tests.api.retention.test_disposal import counters, file_bytes, scan
+from tests.builders import agency_referral_payload, agency_answers, bearer, shown_consent_versions
+from tests.e2e.test_retention import slice_with
+from tests.e2e.test_returning_texter import referral_by_the_bot, texts
+from tests.e2e.test_sms import post_inbound, wait_for
+from tests.stacks import LONDON, running_stack
+from tools.paths import API_PYTHON, ROOT
+from tools.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+MARGIN = timedelta(minutes=2)
+STORES = ("api", "tracker", "logs")
+# The fake Twilio stands in for Twilio itself (outside the service): what it records is not our log.
+EXTERNAL_LOGS = frozenset({"twilio.log"})
+STAT_EVENTS = ("made", "taken_up", "closed", "withdrawn")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory) as own:
+        yield own
+
+
+def canary(name: str) -> str:
+    return f"CANARY{name.upper()}{uuid.uuid4().hex[:10]}"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Present in a store before `earliest`, absent from `latest` on; `earliest` None: never goes."""
+
+    earliest: datetime | None
+    latest: datetime | None
+
+
+KEPT = Window(None, None)
+
+
+def window(period: policy.Period | timedelta, lo: datetime, hi: datetime) -> Window:
+    if isinstance(period, timedelta):
+        return Window(lo + period, hi + period)
+    return Window(period.after(lo), period.after(hi))
+
+
+def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(API_PYTHON), "-m", "api", *args], cwd=ROOT, env=stack.env(), capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+
+
+def principal(stack: Stack, kind: str, name: str) -> dict[str, str]:
+    made = cli(stack, "principal", "create", "--kind", kind, "--name", name)
+    assert made.returncode == 0, made.stdout + made.stderr
+    return bearer(made.stdout.strip().splitlines()[-1])
+
+
+def settings_of(stack: Stack) -> Settings:
+    env = stack.env()
+    return Settings(
+        app_env="test",
+        database_url=env["DATABASE_URL"],
+        rasa_tracker_db=env["RASA_TRACKER_DB"],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def stores(stack: Stack, settings: Settings) -> dict[str, bytes]:
+    """Every byte of each store, as a file on disk."""
+    api_db = Path(str(make_url(settings.database_url).database))
+    logs = b"".join(
+        p.read_bytes() for p in sorted(stack.log_dir.glob("*.log")) if p.name not in EXTERNAL_LOGS
+    )
+    return {
+        "api": file_bytes(api_db, ("", "-wal")),
+        "tracker": file_bytes(Path(settings.rasa_tracker_db), ("", "-wal", "-journal")),
+        "logs": logs,
+    }
+
+
+def offset(moment: datetime, start: datetime) -> str:
+    delta = moment - start
+    sign = "-" if delta < timedelta(0) else "+"
+    minutes = abs(int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    return f"{sign}{days}d{rest // 60:02d}h{rest % 60:02d}m"
+
+
+def chat(http: httpx.Client, stack: Stack, turns: list[tuple[str, str]]) -> tuple[str, str]:
+    conversation = http.post("/v1/chat/conversations", json={"language": "en"}).json()["id"]
+    joined = ""
+    for text, expected in turns:
+        reply = http.post(f"/v1/chat/conversations/{conversation}/messages", json={"text": text})
+        assert reply.status_code == 200, reply.text
+        joined = " ".join(m["text"] for m in reply.json()["messages"])
+        assert expected in joined, f"after {text!r}: {joined!r}\n{stack.log_tail()}"
+    return conversation, joined
+
+
+def police_csv(*rows: dict[str, str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row.get(column, "") for column in COLUMNS])
+    return out.getvalue().encode()
+
+
+async def stats(stack: Stack, admin: dict[str, str]) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as http:
+        totals = {}
+        for event in STAT_EVENTS:
+            reply = await http.get("/v1/admin/stats", params={"event": event, "by": "source"}, headers=admin)
+            assert reply.status_code == 200, reply.text
+            totals[event] = reply.json()["counts"]
+    engine = create_engine(stack.env()["DATABASE_URL"])
+    try:
+        async with create_sessionmaker(engine)() as session:
+            totals["table"] = await counters(session)
+    finally:
+        await engine.dispose()
+    return totals
+
+
+async def retention_of(stack: Stack, reference: str) -> tuple[str, datetime]:
+    engine = create_engine(stack.env()["DATABASE_URL"])
+    try:
+        async with create_sessionmaker(engine)() as session:
+            row = (
+                await session.execute(
+                    select(Referral.retention_class, Referral.retention_from).where(
+                        Referral.reference == reference
+                    )
+                )
+            ).one()
+            return str(row[0]), row[1]
+    finally:
+        await engine.dispose()
+
+
+class TestRetentionTimeTravel:
+    def test_every_canary_goes_exactly_when_its_class_says_through_the_real_stack(self, stack: Stack) -> None:
+        settings = settings_of(stack)
+        period = lambda cls: policy.period(settings, cls)  # noqa: E731
+        expect: dict[tuple[str, str], Window] = {}  # (canary, store): its window; absent pairs: never there
+        labels: dict[str, str] = {}
+        start = utcnow()
+        admin = principal(stack, "admin", "Synthetic records officer")
+        agency = principal(stack, "agency", "Synthetic Homes")
+        bot = {"Authorization": f"Bearer {stack.env()['BOT_SERVICE_TOKEN']}"}
+
+        with httpx.Client(base_url=stack.api_url, timeout=60) as http:
+            # 1. A web chat that makes a referral: the words in Rasa's tracker until the transcript goes an
+            #    hour after the hand-off; the reference in the api until not-taken-up's period from receipt.
+            web_words = canary("webref")
+            lo = utcnow()
+            _, joined = chat(http, stack, slice_with(f"Synthetic test {web_words} shouted at me on the bus"))
+            hi = utcnow()
+            web_ref = joined.split("Your reference is ")[1].split(".")[0]
+            labels |= {web_words: "web chat referral: words", web_ref: "web chat referral: reference"}
+            transcript = window(policy.transcript_period(settings), lo, hi)
+            expect[(web_words, "tracker")] = transcript
+            expect[(web_ref, "tracker")] = transcript  # the bot said it
+            expect[(web_ref, "api")] = window(period(RetentionClass.not_taken_up), lo, hi)
+
+            # 2. A web chat abandoned before any referral (the tab closed without the DELETE): 24 hours
+            #    after its last message.
+            lost_words = canary("webabandoned")
+            lo = utcnow()
+            chat(
+                http,
+                stack,
+                [
+                    *slice_with("")[:6],
+                    (f"Synthetic test {lost_words} followed me home", "When did it happen?"),
+                ],
+            )
+            hi = utcnow()
+            labels[lost_words] = "web chat abandoned: words"
+            expect[(lost_words, "tracker")] = window(policy.conversation_period(settings), lo, hi)
+
+            # 3. SMS: a texter starts, tells what happened, and the action server makes the referral for
+            #    that number's conversation (as tests/e2e/test_returning_texter.py does).
+            number = f"+447700900{uuid.uuid4().int % 1000:03d}"
+            sms_words = canary("smswords")
+            sid = "SM" + uuid.uuid4().hex
+            lo = utcnow()
+            assert post_inbound(stack, http, "hello", n=uuid.uuid4().int % 10**9, sender=number).status_code == 200
+            wait_for(lambda: "safe to talk" in texts(stack, number))
+            replies = len(texts(stack, number))
+            posted = post_inbound(
+                stack, http, f"Synthetic test {sms_words} spat at me", n=0, sender=number, MessageSid=sid,
+                SmsMessageSid=sid,
+            )  # fmt: skip
+            assert posted.status_code == 200
+            wait_for(lambda: len(texts(stack, number)) > replies)
+            sms_ref = referral_by_the_bot(stack, http, number)
+            hi = utcnow()
+            labels |= {
+                sms_words: "SMS: words",
+                number: "SMS: phone number (sealed)",
+                sid: "SMS: MessageSid",
+                sms_ref: "SMS referral: reference",
+            }
+            # A referral's transcript: an hour after the hand-off (before the SMS session's idle rule).
+            expect[(sms_words, "tracker")] = window(policy.transcript_period(settings), lo, hi)
+            expect[(sid, "api")] = window(policy.sms_metadata_period(settings), lo, hi)
+            # Twilio's id of the message is logged (logs carry ids: api/sms/inbound.py, api/sms/turns.py);
+            # disposal does not rotate logs, so it stays there (the log's own retention applies).
+            expect[(sid, "logs")] = KEPT
+            expect[(sms_ref, "api")] = window(period(RetentionClass.not_taken_up), lo, hi)
+
+            # 4. An agency referral (its own idempotency key), then the agency withdraws the consent.
+            agency_words = canary("agencywords")
+            agency_name = canary("agencyname")
+            key = canary("idempotencykey")
+            versions = asyncio.run(self._versions(stack, bot))
+            payload = agency_referral_payload(
+                answers=agency_answers(incident_description=f"Synthetic test {agency_words} on the stairs")
+            )
+            payload["consent"]["wording_versions"] = versions
+            payload["person"] = {"name": f"Synthetic {agency_name}"}
+            lo = utcnow()
+            made = http.post("/v1/referrals", json=payload, headers={**agency, "Idempotency-Key": key})
+            hi = utcnow()
+            assert made.status_code == 201, made.text
+            agency_ref = made.json()["reference"]
+            labels |= {
+                agency_words: "agency: words (sealed)",
+                agency_name: "agency: person's name (sealed)",
+                key: "agency: idempotency key",
+                agency_ref: "agency referral, withdrawn: reference",
+            }
+            expect[(key, "api")] = window(policy.idempotency_period(settings), lo, hi)
+            lo = utcnow()
+            withdrawn = http.post(
+                f"/v1/consents/{made.json()['consent_receipt_id']}/withdraw",
+                json={"reason": "person_request", "requested_by": "person"},
+                headers=agency,
+            )
+            hi = utcnow()
+            assert withdrawn.status_code == 201, withdrawn.text
+            expect[(agency_ref, "api")] = window(period(RetentionClass.withdrawn), lo, hi)
+
+            # 5. The police feed: two cases; the second is put on legal hold.
+            received = (datetime.now(LONDON) - timedelta(hours=1)).replace(second=0, microsecond=0)
+            police_words = [canary("policewords"), canary("policeheldwords")]
+            police_name = canary("policename")
+            rows = [
+                {
+                    "name": f"Harper {police_name}",
+                    "telephone": "07700 900470",
+                    "hate_racial_indicator": "Y",
+                    "crime_reference": f"SP/26/{uuid.uuid4().int % 10**6:06d}",
+                    "crime_description": f"Synthetic: {words} shouted in the street",
+                    "date_received": received.strftime("%Y-%m-%dT%H:%M"),
+                }
+                for words in police_words
+            ]
+            imported = http.post(
+                "/v1/admin/police-feed", content=police_csv(*rows), headers={**admin, "content-type": "text/csv"}
+            )
+            assert imported.status_code == 200, imported.text
+            assert imported.json()["imported"] == 2, imported.text
+            police_ref, held_ref = (r["reference"] for r in imported.json()["imported_rows"])
+            held = http.put(
+                f"/v1/admin/retention/holds/{held_ref}", json={"reason": "litigation"}, headers=admin
+            )
+            assert held.status_code == 200, held.text
+            labels |= {
+                police_words[0]: "police feed: description (sealed)",
+                police_words[1]: "police feed, held: description (sealed)",
+                police_name: "police feed: both names (sealed)",
+                police_ref: "police feed: reference",
+                held_ref: "police feed, on legal hold: reference",
+            }
+            moment = received.astimezone(start.tzinfo)
+            expect[(police_ref, "api")] = window(period(RetentionClass.not_taken_up), moment, moment)
+            expect[(held_ref, "api")] = KEPT
+
+        # The classes and clocks the real doors gave (the windows above assume them).
+        for reference, cls in (
+            (web_ref, "not_taken_up"),
+            (sms_ref, "not_taken_up"),
+            (agency_ref, "withdrawn"),
+            (police_ref, "not_taken_up"),
+            (held_ref, "not_taken_up"),
+        ):
+            assert asyncio.run(retention_of(stack, reference))[0] == cls, reference
+        assert asyncio.run(retention_of(stack, police_ref))[1] == moment
+
+        canaries = list(labels)
+        matrix = asyncio.run(self._travel(stack, settings, expect, canaries, start, admin, held_ref))
+        self._print(matrix, labels, start)
+
+        verified = cli(stack, "audit", "verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    @staticmethod
+    async def _versions(stack: Stack, bot: dict[str, str]) -> list[str]:
+        async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+            return await shown_consent_versions(client, bot)
+
+    async def _travel(
+        self,
+        stack: Stack,
+        settings: Settings,
+        expect: dict[tuple[str, str], Window],
+        canaries: list[str],
+        start: datetime,
+        admin: dict[str, str],
+        held_ref: str,
+    ) -> dict[datetime, dict[str, set[str]]]:
+        """Run disposal at every moment; which stores hold each canary at each moment (the first key, the
+        moment before any run)."""
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        disposal = Disposal(sessionmaker, settings, batch_size=2, pause_seconds=0)
+        windows = expect.values()
+        moments = sorted(
+            {w.earliest - MARGIN for w in windows if w.earliest}
+            | {w.latest + MARGIN for w in windows if w.latest}
+        )
+        matrix: dict[datetime, dict[str, set[str]]] = {}
+        wrong: list[str] = []
+        counted_before = await stats(stack, admin)
+        try:
+            for moment in [utcnow(), *moments]:
+                if matrix:
+                    await disposal.run(moment)
+                data = stores(stack, settings)
+                found = {c: {s for s in STORES if c.encode() in data[s]} for c in canaries}
+                # The shared scanner (api database and its WAL, the tracker's) agrees with the split one.
+                union = await scan(cast(FastAPI, None), settings, canaries)
+                assert union == {c for c, where in found.items() if where - {"logs"}}
+                matrix[moment] = found
+                for c in canaries:
+                    for s in STORES:
+                        w = expect.get((c, s))
+                        there = s in found[c]
+                        if w is None:
+                            if there:
+                                wrong.append(f"{c} in {s} at {offset(moment, start)}: never expected there")
+                        elif w.earliest is None or moment < w.earliest:
+                            if not there:
+                                wrong.append(f"{c} gone from {s} too early, at {offset(moment, start)}")
+                        elif w.latest is not None and moment >= w.latest and there:
+                            wrong.append(f"{c} still in {s} at {offset(moment, start)}")
+            counted_after = await stats(stack, admin)
+            async with sessionmaker() as session:
+                reasons = list(
+                    await session.scalars(
+                        select(AuditEvent.reason).where(AuditEvent.action == "retention.dispose")
+                    )
+                )
+        finally:
+            await disposal.close()
+            await engine.dispose()
+        assert wrong == [], "\n".join(wrong)
+        assert len(moments) >= 10
+        assert counted_after == counted_before
+        assert sum(counted_before["made"].values()) == 5  # the five cases made through the doors
+        assert sum(counted_before["withdrawn"].values()) == 1
+        assert reasons
+        assert not [r for r in reasons for c in canaries if c in r]
+        # Released, the held case goes at the next run.
+        async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as http:
+            released = await http.post(
+                f"/v1/admin/retention/holds/{held_ref}/release", json={"reason": "litigation"}, headers=admin
+            )
+        assert released.status_code == 200, released.text
+        engine = create_engine(settings.database_url)
+        try:
+            last = Disposal(create_sessionmaker(engine), settings)
+            try:
+                await last.run(moments[-1])
+            finally:
+                await last.close()
+        finally:
+            await engine.dispose()
+        assert held_ref.encode() not in stores(stack, settings)["api"]
+        return matrix
+
+    @staticmethod
+    def _print(matrix: dict[datetime, dict[str, set[str]]], labels: dict[str, str], start: datetime) -> None:
+        moments = list(matrix)
+        print("\nCanary x store x moment (Y present, . absent); moments from the cases' making, the first before any run:")
+        print("  " + " ".join(f"[{i}]" for i in range(len(moments))))
+        for i, moment in enumerate(moments):
+            print(f"  [{i}] {offset(moment, start)}")
+        for c, label in labels.items():
+            for s in STORES:
+                row = "".join(("  Y " if s in matrix[m][c] else "  . ") for m in moments)
+                print(f"{label[:42]:42} {s:8}{row}")
