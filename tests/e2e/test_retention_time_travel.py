@@ -91,8 +91,10 @@ def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def principal(stack: Stack, kind: str, name: str) -> dict[str, str]:
-    made = cli(stack, "principal", "create", "--kind", kind, "--name", name)
+def principal(stack: Stack, kind: str, name: str, *queues: str) -> dict[str, str]:
+    made = cli(
+        stack, "principal", "create", "--kind", kind, "--name", name, *(f"--queue={q}" for q in queues)
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     return bearer(made.stdout.strip().splitlines()[-1])
 
@@ -189,6 +191,7 @@ class TestRetentionTimeTravel:
         start = utcnow()
         admin = principal(stack, "admin", "Synthetic records officer")
         agency = principal(stack, "agency", "Synthetic Homes")
+        provider = principal(stack, "provider", "Synthetic caseworker", "hate_crime", "asb_mediation")
         bot = {"Authorization": f"Bearer {stack.env()['BOT_SERVICE_TOKEN']}"}
 
         with httpx.Client(base_url=stack.api_url, timeout=60) as http:
@@ -203,7 +206,15 @@ class TestRetentionTimeTravel:
             transcript = window(policy.transcript_period(settings), lo, hi)
             expect[(web_words, "tracker")] = transcript
             expect[(web_ref, "tracker")] = transcript  # the bot said it
-            expect[(web_ref, "api")] = window(period(RetentionClass.not_taken_up), lo, hi)
+            # Taken up: the hate crime service claims and accepts it (the only case in its queue yet): kept
+            # the hate crime period from receipt.
+            claimed = http.post("/v1/queues/hate_crime/claim", headers=provider)
+            assert claimed.status_code == 200, claimed.text
+            assert claimed.json()["case"]["reference"] == web_ref
+            entry = claimed.json()["entry_id"]
+            accepted = http.post(f"/v1/queues/hate_crime/cases/{entry}/accept", headers=provider)
+            assert accepted.status_code == 200, accepted.text
+            expect[(web_ref, "api")] = window(period(RetentionClass.hate_crime), lo, hi)
 
             # 2. A web chat abandoned before any referral (the tab closed without the DELETE): 24 hours
             #    after its last message.
@@ -284,7 +295,32 @@ class TestRetentionTimeTravel:
             assert withdrawn.status_code == 201, withdrawn.text
             expect[(agency_ref, "api")] = window(period(RetentionClass.withdrawn), lo, hi)
 
-            # 5. The police feed: two cases; the second is put on legal hold.
+            # 5. An agency's ASB referral the mediation service takes up and closes: kept the case period
+            #    from the closure (victim support).
+            asb_words = canary("asbwords")
+            payload = agency_referral_payload(
+                "asb", answers=agency_answers("asb", asb_description=f"Synthetic test {asb_words} every night")
+            )
+            payload["consent"]["wording_versions"] = versions
+            made = http.post("/v1/referrals", json=payload, headers=agency)
+            assert made.status_code == 201, made.text
+            asb_ref = made.json()["reference"]
+            claimed = http.post("/v1/queues/asb_mediation/claim", headers=provider)
+            assert claimed.status_code == 200, claimed.text
+            assert claimed.json()["case"]["reference"] == asb_ref
+            entry = claimed.json()["entry_id"]
+            accepted = http.post(f"/v1/queues/asb_mediation/cases/{entry}/accept", headers=provider)
+            assert accepted.status_code == 200, accepted.text
+            lo = utcnow()
+            closed = http.post(
+                f"/v1/queues/asb_mediation/cases/{entry}/close", json={"outcome": "supported"}, headers=provider
+            )
+            hi = utcnow()
+            assert closed.status_code == 200, closed.text
+            labels |= {asb_words: "agency ASB: words (sealed)", asb_ref: "agency ASB, closed: reference"}
+            expect[(asb_ref, "api")] = window(period(RetentionClass.victim_support), lo, hi)
+
+            # 6. The police feed: two cases; the second is put on legal hold.
             received = (datetime.now(LONDON) - timedelta(hours=1)).replace(second=0, microsecond=0)
             police_words = [canary("policewords"), canary("policeheldwords")]
             police_name = canary("policename")
@@ -320,19 +356,19 @@ class TestRetentionTimeTravel:
             expect[(police_ref, "api")] = window(period(RetentionClass.not_taken_up), moment, moment)
             expect[(held_ref, "api")] = KEPT
 
-        # The classes and clocks the real doors gave (the windows above assume them).
-        for reference, cls in (
-            (web_ref, "not_taken_up"),
-            (sms_ref, "not_taken_up"),
-            (agency_ref, "withdrawn"),
-            (police_ref, "not_taken_up"),
-            (held_ref, "not_taken_up"),
-        ):
-            assert asyncio.run(retention_of(stack, reference))[0] == cls, reference
         assert asyncio.run(retention_of(stack, police_ref))[1] == moment
-
+        # The classes the real doors and the services' actions gave (the windows above assume them), once
+        # the first run has reconciled what was taken up and closed.
+        classes = {
+            web_ref: "hate_crime",
+            sms_ref: "not_taken_up",
+            agency_ref: "withdrawn",
+            asb_ref: "victim_support",
+            police_ref: "not_taken_up",
+            held_ref: "not_taken_up",
+        }
         canaries = list(labels)
-        matrix = asyncio.run(self._travel(stack, settings, expect, canaries, start, admin, held_ref))
+        matrix = asyncio.run(self._travel(stack, settings, expect, canaries, start, admin, held_ref, classes))
         self._print(matrix, labels, start)
 
         verified = cli(stack, "audit", "verify")
@@ -352,6 +388,7 @@ class TestRetentionTimeTravel:
         start: datetime,
         admin: dict[str, str],
         held_ref: str,
+        classes: dict[str, str],
     ) -> dict[datetime, dict[str, set[str]]]:
         """Run disposal at every moment; which stores hold each canary at each moment (the first key, the
         moment before any run)."""
@@ -366,10 +403,21 @@ class TestRetentionTimeTravel:
         matrix: dict[datetime, dict[str, set[str]]] = {}
         wrong: list[str] = []
         counted_before = await stats(stack, admin)
+        reconciled: dict[str, Any] = {}
         try:
             for moment in [utcnow(), *moments]:
                 if matrix:
                     await disposal.run(moment)
+                if len(matrix) == 1:
+                    assert {r: (await retention_of(stack, r))[0] for r in classes} == classes
+                    # The first run counted what was taken up and closed (its reconciliation); made and
+                    # withdrawn were counted when they happened. From here on nothing may move them.
+                    reconciled = await stats(stack, admin)
+                    assert reconciled["taken_up"] == {"web_chat": 1, "agency": 1}
+                    assert reconciled["closed"] == {"agency": 1}
+                    assert {k: reconciled[k] for k in ("made", "withdrawn")} == {
+                        k: counted_before[k] for k in ("made", "withdrawn")
+                    }
                 data = stores(stack, settings)
                 found = {c: {s for s in STORES if c.encode() in data[s]} for c in canaries}
                 # The shared scanner (api database and its WAL, the tracker's) agrees with the split one.
@@ -400,8 +448,8 @@ class TestRetentionTimeTravel:
             await engine.dispose()
         assert wrong == [], "\n".join(wrong)
         assert len(moments) >= 10
-        assert counted_after == counted_before
-        assert sum(counted_before["made"].values()) == 5  # the five cases made through the doors
+        assert counted_after == reconciled
+        assert sum(counted_before["made"].values()) == 6  # the six cases made through the doors
         assert sum(counted_before["withdrawn"].values()) == 1
         assert reasons
         assert not [r for r in reasons for c in canaries if c in r]
