@@ -40,7 +40,7 @@ from api.retention import policy
 from api.retention.disposal import Disposal
 from api.retention.policy import RetentionClass
 from tests.api.retention.test_disposal import counters, file_bytes, scan
-from tests.builders import agency_referral_payload, agency_answers, bearer, shown_consent_versions
+from tests.builders import agency_answers, agency_referral_payload, bearer, shown_consent_versions
 from tests.e2e.test_retention import slice_with
 from tests.e2e.test_returning_texter import referral_by_the_bot, texts
 from tests.e2e.test_sms import post_inbound, wait_for
@@ -73,15 +73,17 @@ class Window:
 
     earliest: datetime | None
     latest: datetime | None
+    rule: str
 
 
-KEPT = Window(None, None)
-
-
-def window(period: policy.Period | timedelta, lo: datetime, hi: datetime) -> Window:
+def window(rule: str, period: policy.Period | timedelta, lo: datetime, hi: datetime) -> Window:
     if isinstance(period, timedelta):
-        return Window(lo + period, hi + period)
-    return Window(period.after(lo), period.after(hi))
+        return Window(lo + period, hi + period, rule)
+    return Window(period.after(lo), period.after(hi), rule)
+
+
+def kept(rule: str) -> Window:
+    return Window(None, None, rule)
 
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -203,7 +205,9 @@ class TestRetentionTimeTravel:
             hi = utcnow()
             web_ref = joined.split("Your reference is ")[1].split(".")[0]
             labels |= {web_words: "web chat referral: words", web_ref: "web chat referral: reference"}
-            transcript = window(policy.transcript_period(settings), lo, hi)
+            transcript = window(
+                "transcript: 60 min after hand-off", policy.transcript_period(settings), lo, hi
+            )
             expect[(web_words, "tracker")] = transcript
             expect[(web_ref, "tracker")] = transcript  # the bot said it
             # Taken up: the hate crime service claims and accepts it (the only case in its queue yet): kept
@@ -214,7 +218,9 @@ class TestRetentionTimeTravel:
             entry = claimed.json()["entry_id"]
             accepted = http.post(f"/v1/queues/hate_crime/cases/{entry}/accept", headers=provider)
             assert accepted.status_code == 200, accepted.text
-            expect[(web_ref, "api")] = window(period(RetentionClass.hate_crime), lo, hi)
+            expect[(web_ref, "api")] = window(
+                "hate_crime: 7 y from receipt", period(RetentionClass.hate_crime), lo, hi
+            )
 
             # 2. A web chat abandoned before any referral (the tab closed without the DELETE): 24 hours
             #    after its last message.
@@ -230,7 +236,9 @@ class TestRetentionTimeTravel:
             )
             hi = utcnow()
             labels[lost_words] = "web chat abandoned: words"
-            expect[(lost_words, "tracker")] = window(policy.conversation_period(settings), lo, hi)
+            expect[(lost_words, "tracker")] = window(
+                "no referral: 24 h after last message", policy.conversation_period(settings), lo, hi
+            )
 
             # 3. SMS: a texter starts, tells what happened, and the action server makes the referral for
             #    that number's conversation (as tests/e2e/test_returning_texter.py does).
@@ -238,7 +246,10 @@ class TestRetentionTimeTravel:
             sms_words = canary("smswords")
             sid = "SM" + uuid.uuid4().hex
             lo = utcnow()
-            assert post_inbound(stack, http, "hello", n=uuid.uuid4().int % 10**9, sender=number).status_code == 200
+            assert (
+                post_inbound(stack, http, "hello", n=uuid.uuid4().int % 10**9, sender=number).status_code
+                == 200
+            )
             wait_for(lambda: "safe to talk" in texts(stack, number))
             replies = len(texts(stack, number))
             posted = post_inbound(
@@ -256,12 +267,16 @@ class TestRetentionTimeTravel:
                 sms_ref: "SMS referral: reference",
             }
             # A referral's transcript: an hour after the hand-off (before the SMS session's idle rule).
-            expect[(sms_words, "tracker")] = window(policy.transcript_period(settings), lo, hi)
-            expect[(sid, "api")] = window(policy.sms_metadata_period(settings), lo, hi)
+            expect[(sms_words, "tracker")] = window(
+                "transcript: 60 min after hand-off", policy.transcript_period(settings), lo, hi
+            )
+            expect[(sid, "api")] = window("SMS metadata: 3 d", policy.sms_metadata_period(settings), lo, hi)
             # Twilio's id of the message is logged (logs carry ids: api/sms/inbound.py, api/sms/turns.py);
             # disposal does not rotate logs, so it stays there (the log's own retention applies).
-            expect[(sid, "logs")] = KEPT
-            expect[(sms_ref, "api")] = window(period(RetentionClass.not_taken_up), lo, hi)
+            expect[(sid, "logs")] = kept("an id in the logs: not disposed")
+            expect[(sms_ref, "api")] = window(
+                "not_taken_up: 6 mo from receipt", period(RetentionClass.not_taken_up), lo, hi
+            )
 
             # 4. An agency referral (its own idempotency key), then the agency withdraws the consent.
             agency_words = canary("agencywords")
@@ -284,7 +299,7 @@ class TestRetentionTimeTravel:
                 key: "agency: idempotency key",
                 agency_ref: "agency referral, withdrawn: reference",
             }
-            expect[(key, "api")] = window(policy.idempotency_period(settings), lo, hi)
+            expect[(key, "api")] = window("idempotency: 24 h", policy.idempotency_period(settings), lo, hi)
             lo = utcnow()
             withdrawn = http.post(
                 f"/v1/consents/{made.json()['consent_receipt_id']}/withdraw",
@@ -293,13 +308,16 @@ class TestRetentionTimeTravel:
             )
             hi = utcnow()
             assert withdrawn.status_code == 201, withdrawn.text
-            expect[(agency_ref, "api")] = window(period(RetentionClass.withdrawn), lo, hi)
+            expect[(agency_ref, "api")] = window(
+                "withdrawn: 30 d from withdrawal", period(RetentionClass.withdrawn), lo, hi
+            )
 
             # 5. An agency's ASB referral the mediation service takes up and closes: kept the case period
             #    from the closure (victim support).
             asb_words = canary("asbwords")
             payload = agency_referral_payload(
-                "asb", answers=agency_answers("asb", asb_description=f"Synthetic test {asb_words} every night")
+                "asb",
+                answers=agency_answers("asb", asb_description=f"Synthetic test {asb_words} every night"),
             )
             payload["consent"]["wording_versions"] = versions
             made = http.post("/v1/referrals", json=payload, headers=agency)
@@ -313,12 +331,16 @@ class TestRetentionTimeTravel:
             assert accepted.status_code == 200, accepted.text
             lo = utcnow()
             closed = http.post(
-                f"/v1/queues/asb_mediation/cases/{entry}/close", json={"outcome": "supported"}, headers=provider
+                f"/v1/queues/asb_mediation/cases/{entry}/close",
+                json={"outcome": "supported"},
+                headers=provider,
             )
             hi = utcnow()
             assert closed.status_code == 200, closed.text
             labels |= {asb_words: "agency ASB: words (sealed)", asb_ref: "agency ASB, closed: reference"}
-            expect[(asb_ref, "api")] = window(period(RetentionClass.victim_support), lo, hi)
+            expect[(asb_ref, "api")] = window(
+                "victim_support: 6 y from closure", period(RetentionClass.victim_support), lo, hi
+            )
 
             # 6. The police feed: two cases; the second is put on legal hold.
             received = (datetime.now(LONDON) - timedelta(hours=1)).replace(second=0, microsecond=0)
@@ -336,7 +358,9 @@ class TestRetentionTimeTravel:
                 for words in police_words
             ]
             imported = http.post(
-                "/v1/admin/police-feed", content=police_csv(*rows), headers={**admin, "content-type": "text/csv"}
+                "/v1/admin/police-feed",
+                content=police_csv(*rows),
+                headers={**admin, "content-type": "text/csv"},
             )
             assert imported.status_code == 200, imported.text
             assert imported.json()["imported"] == 2, imported.text
@@ -353,8 +377,10 @@ class TestRetentionTimeTravel:
                 held_ref: "police feed, on legal hold: reference",
             }
             moment = received.astimezone(start.tzinfo)
-            expect[(police_ref, "api")] = window(period(RetentionClass.not_taken_up), moment, moment)
-            expect[(held_ref, "api")] = KEPT
+            expect[(police_ref, "api")] = window(
+                "not_taken_up: 6 mo from receipt", period(RetentionClass.not_taken_up), moment, moment
+            )
+            expect[(held_ref, "api")] = kept("legal hold: kept")
 
         assert asyncio.run(retention_of(stack, police_ref))[1] == moment
         # The classes the real doors and the services' actions gave (the windows above assume them), once
@@ -369,7 +395,7 @@ class TestRetentionTimeTravel:
         }
         canaries = list(labels)
         matrix = asyncio.run(self._travel(stack, settings, expect, canaries, start, admin, held_ref, classes))
-        self._print(matrix, labels, start)
+        self._print(matrix, expect, labels, start)
 
         verified = cli(stack, "audit", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -472,13 +498,36 @@ class TestRetentionTimeTravel:
         return matrix
 
     @staticmethod
-    def _print(matrix: dict[datetime, dict[str, set[str]]], labels: dict[str, str], start: datetime) -> None:
+    def _print(
+        matrix: dict[datetime, dict[str, set[str]]],
+        expect: dict[tuple[str, str], Window],
+        labels: dict[str, str],
+        start: datetime,
+    ) -> None:
+        """The canary x store x before/after-horizon matrix (for the closing note), then every moment."""
         moments = list(matrix)
-        print("\nCanary x store x moment (Y present, . absent); moments from the cases' making, the first before any run:")
-        print("  " + " ".join(f"[{i}]" for i in range(len(moments))))
-        for i, moment in enumerate(moments):
-            print(f"  [{i}] {offset(moment, start)}")
+
+        def at(moment: datetime | None, canary: str, store: str) -> str:
+            if moment is None:
+                return "-"
+            nearest = min(moments, key=lambda m: abs(m - moment))
+            return "present" if store in matrix[nearest][canary] else "gone"
+
+        print("\n| canary | store | rule | before horizon | after horizon |")
+        print("|---|---|---|---|---|")
+        for c, label in labels.items():
+            pairs = [(s, w) for (k, s), w in expect.items() if k == c]
+            for store, w in pairs:
+                before = at(w.earliest - MARGIN if w.earliest else moments[-1], c, store)
+                after = at(w.latest + MARGIN if w.latest else None, c, store)
+                print(f"| {label} | {store} | {w.rule} | {before} | {after} |")
+            others = [s for s in STORES if s not in dict(pairs)]
+            if others:
+                print(f"| {label} | {', '.join(others)} | never in clear | gone | gone |")
+        print("\nEvery moment (Y present, . absent), from the cases' making; [0] is before any run:")
+        print("  " + "  ".join(f"[{i}] {offset(m, start)}" for i, m in enumerate(moments)))
         for c, label in labels.items():
             for s in STORES:
-                row = "".join(("  Y " if s in matrix[m][c] else "  . ") for m in moments)
-                print(f"{label[:42]:42} {s:8}{row}")
+                if any(s in matrix[m][c] for m in moments):
+                    row = "".join(" Y" if s in matrix[m][c] else " ." for m in moments)
+                    print(f"  {label[:40]:40} {s:8}{row}")
