@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from api.audit.models import AuditEvent
 from api.config import Settings
+from api.conversation.tracker import tracker_store_url
 from api.db import create_engine, create_sessionmaker
 from api.kit.models import utcnow
 from api.police_feed.csv_format import COLUMNS
@@ -44,6 +46,7 @@ from tests.builders import agency_answers, agency_referral_payload, bearer, show
 from tests.e2e.test_retention import slice_with
 from tests.e2e.test_returning_texter import referral_by_the_bot, texts
 from tests.e2e.test_sms import post_inbound, wait_for
+from tests.pg import PostgresCluster
 from tests.stacks import LONDON, running_stack
 from tools.paths import API_PYTHON, ROOT
 from tools.stack import Stack
@@ -57,10 +60,34 @@ EXTERNAL_LOGS = frozenset({"twilio.log"})
 STAT_EVENTS = ("made", "taken_up", "closed", "withdrawn")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory) as own:
-        yield own
+# On PostgreSQL, counting a withdrawal (or a case taken up or closed) fails: api/stats/models.py gives
+# `age_band` String(8) (so does the migration 2026-12-07-0140_retention), and api/stats/service.py writes
+# "not_recorded" (12 characters) when the triage input is not in hand; SQLite does not enforce the length.
+# The withdrawal answers 500. With the column String(16) this variant passes: drop the mark then (strict).
+PG_STATS_BUG = pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="stats_count.age_band is String(8), 'not_recorded' is 12"
+)
+DIALECTS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgresql, PG_STATS_BUG])]
+
+
+@pytest.fixture(scope="module", params=DIALECTS)
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this module's own: SQLite files, or the api database and Rasa's tracker store each a
+    PostgreSQL database of their own (clones of the migrated template; Rasa adds its events table)."""
+    if request.param == "sqlite":
+        with running_stack(tmp_path_factory) as own:
+            yield own
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    with cluster.database() as api_url, cluster.database() as tracker_url:
+        tracker = make_url(tracker_url)
+        env = {
+            "RASA_TRACKER_DIALECT": "postgresql",
+            "RASA_TRACKER_HOST": tracker.set(drivername="postgresql").render_as_string(hide_password=False),
+            "RASA_TRACKER_DB": str(tracker.database),
+        }
+        with running_stack(tmp_path_factory, env, database_url=api_url) as own:
+            yield own
 
 
 def canary(name: str) -> str:
@@ -107,21 +134,51 @@ def settings_of(stack: Stack) -> Settings:
         app_env="test",
         database_url=env["DATABASE_URL"],
         rasa_tracker_db=env["RASA_TRACKER_DB"],
+        rasa_tracker_dialect=env["RASA_TRACKER_DIALECT"],
+        rasa_tracker_host=env["RASA_TRACKER_HOST"],
         _env_file=None,  # type: ignore[call-arg]
     )
 
 
-def stores(stack: Stack, settings: Settings) -> dict[str, bytes]:
-    """Every byte of each store, as a file on disk."""
-    api_db = Path(str(make_url(settings.database_url).database))
+def _in_database(url: str, settings: Settings, canaries: list[str]) -> Any:
+    """The shared scanner (tests/api/retention/test_disposal.py) over one PostgreSQL database: every
+    table's text. It reads the tracker as a file too: pointed at none here."""
+    engine = create_engine(url)
+    app = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
+    only = settings.model_copy(update={"database_url": url, "rasa_tracker_db": "/nonexistent/tracker.db"})
+
+    async def run() -> set[str]:
+        try:
+            return await scan(cast(FastAPI, app), only, canaries)
+        finally:
+            await engine.dispose()
+
+    return run()
+
+
+async def stores(stack: Stack, settings: Settings, canaries: list[str]) -> dict[str, set[str]]:
+    """Which canaries each store holds: on SQLite every byte of the files (the database and its WAL), on
+    PostgreSQL every table's text; every log file of the stack."""
     logs = b"".join(
         p.read_bytes() for p in sorted(stack.log_dir.glob("*.log")) if p.name not in EXTERNAL_LOGS
     )
-    return {
-        "api": file_bytes(api_db, ("", "-wal")),
-        "tracker": file_bytes(Path(settings.rasa_tracker_db), ("", "-wal", "-journal")),
-        "logs": logs,
-    }
+    found = {"logs": {c for c in canaries if c.encode() in logs}}
+    api = make_url(settings.database_url)
+    if api.get_backend_name() == "sqlite":
+        data = file_bytes(Path(str(api.database)), ("", "-wal"))
+        found["api"] = {c for c in canaries if c.encode() in data}
+    else:
+        found["api"] = await _in_database(settings.database_url, settings, canaries)
+    tracker = make_url(tracker_store_url(settings))
+    if tracker.get_backend_name() == "sqlite":
+        data = file_bytes(Path(str(tracker.database)), ("", "-wal", "-journal"))
+        found["tracker"] = {c for c in canaries if c.encode() in data}
+    else:
+        found["tracker"] = await _in_database(tracker_store_url(settings), settings, canaries)
+    if api.get_backend_name() == "sqlite" and tracker.get_backend_name() == "sqlite":
+        # The shared scanner (the api database and its WAL, the tracker's) agrees with the split one.
+        assert await scan(cast(FastAPI, None), settings, canaries) == found["api"] | found["tracker"]
+    return found
 
 
 def offset(moment: datetime, start: datetime) -> str:
@@ -444,11 +501,8 @@ class TestRetentionTimeTravel:
                     assert {k: reconciled[k] for k in ("made", "withdrawn")} == {
                         k: counted_before[k] for k in ("made", "withdrawn")
                     }
-                data = stores(stack, settings)
-                found = {c: {s for s in STORES if c.encode() in data[s]} for c in canaries}
-                # The shared scanner (api database and its WAL, the tracker's) agrees with the split one.
-                union = await scan(cast(FastAPI, None), settings, canaries)
-                assert union == {c for c, where in found.items() if where - {"logs"}}
+                held = await stores(stack, settings, canaries)
+                found = {c: {s for s in STORES if c in held[s]} for c in canaries}
                 matrix[moment] = found
                 for c in canaries:
                     for s in STORES:
@@ -494,7 +548,7 @@ class TestRetentionTimeTravel:
                 await last.close()
         finally:
             await engine.dispose()
-        assert held_ref.encode() not in stores(stack, settings)["api"]
+        assert held_ref not in (await stores(stack, settings, [held_ref]))["api"]
         return matrix
 
     @staticmethod
