@@ -1,15 +1,18 @@
 """Retention time travel through the real stack (issue 13's proof): one case of every door made through the
-running processes (web chat with real Rasa and its SQLite tracker store, SMS through the signed webhook and
-the worker, the agency API, the police feed import), each with canary strings of its own; one case on legal
-hold. Then disposal runs in-process (`Disposal(sessionmaker, settings).run(now)`) at moments just before
-and just after every horizon, against this stack's own api database and Rasa tracker database, and every
-store is scanned for every canary: the api database and its WAL, the tracker database and its WAL, and the
-stack's log files. Each canary is where it should be before its horizon, gone after, never in a log; a
-sealed value (what the person told us, stored encrypted) is never in any file in clear; the held case stays;
-the audit chain verifies; the counters (`GET /v1/admin/stats` and the table behind it) do not move.
+running processes (web chat with the real Rasa and its SQL tracker store; SMS, the whole hate crime journey
+by signed webhooks, the worker's turns and the fake Twilio; the agency API; the police feed import), each
+with canary strings of its own; services take cases up and close them through the provider queue; one case
+is withdrawn, one on legal hold. Then disposal runs in-process (`Disposal(sessionmaker, settings).run(now)`)
+at moments just before and just after every horizon, against this stack's own api database and Rasa
+tracker store, and every store is scanned for every canary: on SQLite every byte of the api database and
+its WAL and of the tracker database and its WAL; on PostgreSQL (the api and the tracker each a database
+of their own) every table's text; and the stack's log files. Each canary is where it should be before its
+horizon and gone after; a sealed value (stored encrypted) is never in any store in clear; the held case
+stays (and goes once released); the audit chain verifies; the counters (`GET /v1/admin/stats` and the
+table behind it) do not move.
 
 This module runs a stack of its own: a future-dated run would dispose of the shared stack's data.
-Run with -s to see the canary x store x moment matrix."""
+Run with -s to see the canary x store x before/after matrix, then every moment."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ from api.retention.policy import RetentionClass
 from tests.api.retention.test_disposal import counters, file_bytes, scan
 from tests.builders import agency_answers, agency_referral_payload, bearer, shown_consent_versions
 from tests.e2e.test_retention import slice_with
-from tests.e2e.test_returning_texter import referral_by_the_bot, texts
+from tests.e2e.test_returning_texter import texts
 from tests.e2e.test_sms import post_inbound, wait_for
 from tests.pg import PostgresCluster
 from tests.stacks import LONDON, running_stack
@@ -297,25 +300,20 @@ class TestRetentionTimeTravel:
                 "no referral: 24 h after last message", policy.conversation_period(settings), lo, hi
             )
 
-            # 3. SMS: a texter starts, tells what happened, and the action server makes the referral for
-            #    that number's conversation (as tests/e2e/test_returning_texter.py does).
+            # 3. SMS: a texter walks the whole hate crime journey by text (signed webhooks, the worker's
+            #    turns through the real Rasa, replies through the fake Twilio); the action server makes the
+            #    referral at its end. The message with the words has its own MessageSid.
             number = f"+447700900{uuid.uuid4().int % 1000:03d}"
             sms_words = canary("smswords")
             sid = "SM" + uuid.uuid4().hex
             lo = utcnow()
-            assert (
-                post_inbound(stack, http, "hello", n=uuid.uuid4().int % 10**9, sender=number).status_code
-                == 200
-            )
-            wait_for(lambda: "safe to talk" in texts(stack, number))
-            replies = len(texts(stack, number))
-            posted = post_inbound(
-                stack, http, f"Synthetic test {sms_words} spat at me", n=0, sender=number, MessageSid=sid,
-                SmsMessageSid=sid,
-            )  # fmt: skip
-            assert posted.status_code == 200
-            wait_for(lambda: len(texts(stack, number)) > replies)
-            sms_ref = referral_by_the_bot(stack, http, number)
+            first = uuid.uuid4().int % 10**9
+            for n, (text, expected) in enumerate(slice_with(f"Synthetic test {sms_words} spat at me")):
+                extra = {"MessageSid": sid, "SmsMessageSid": sid} if sms_words in text else {}
+                posted = post_inbound(stack, http, text, n=first + n, sender=number, **extra)
+                assert posted.status_code == 200, posted.text
+                wait_for(lambda expected=expected: expected.lower() in texts(stack, number).lower(), 60)
+            sms_ref = texts(stack, number).split("Your reference is ")[1].split(".")[0]
             hi = utcnow()
             labels |= {
                 sms_words: "SMS: words",
@@ -324,6 +322,9 @@ class TestRetentionTimeTravel:
                 sms_ref: "SMS referral: reference",
             }
             # A referral's transcript: an hour after the hand-off (before the SMS session's idle rule).
+            expect[(sms_ref, "tracker")] = window(  # the bot texted it
+                "transcript: 60 min after hand-off", policy.transcript_period(settings), lo, hi
+            )
             expect[(sms_words, "tracker")] = window(
                 "transcript: 60 min after hand-off", policy.transcript_period(settings), lo, hi
             )
