@@ -47,7 +47,10 @@ OPEN_ALL_DAY = {
 
 @contextmanager
 def running_stack(
-    tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str] | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str] | None = None,
+    *,
+    database_url: str | None = None,
 ) -> Iterator[Stack]:
     assert RASA.exists(), "the bot environment is missing: run `make env`"
     data_dir = tmp_path_factory.mktemp("stack")
@@ -56,6 +59,7 @@ def running_stack(
         model=ensure_model(quiet=True),
         ports=Ports.free(),
         secrets=generate(),
+        database_url=database_url,
         extra_env={**closed_now(), **(extra_env or {})},
     )
     processes = running.processes
