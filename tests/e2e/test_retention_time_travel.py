@@ -63,14 +63,7 @@ EXTERNAL_LOGS = frozenset({"twilio.log"})
 STAT_EVENTS = ("made", "taken_up", "closed", "withdrawn")
 
 
-# On PostgreSQL, counting a withdrawal (or a case taken up or closed) fails: api/stats/models.py gives
-# `age_band` String(8) (so does the migration 2026-12-07-0140_retention), and api/stats/service.py writes
-# "not_recorded" (12 characters) when the triage input is not in hand; SQLite does not enforce the length.
-# The withdrawal answers 500. With the column String(16) this variant passes: drop the mark then (strict).
-PG_STATS_BUG = pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="stats_count.age_band is String(8), 'not_recorded' is 12"
-)
-DIALECTS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgresql, PG_STATS_BUG])]
+DIALECTS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgresql])]
 
 
 @pytest.fixture(scope="module", params=DIALECTS)
