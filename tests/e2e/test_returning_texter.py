@@ -18,11 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.config import REPO_ROOT
+from api.config import REPO_ROOT, Settings
 from api.db import create_engine, create_sessionmaker
 from api.i18n import Translator
 from api.kit.crypto import BlindIndex
 from api.referral.models import Referral
+from api.retention.policy import notice_params
 from tests.builders import referral_payload
 from tests.e2e.test_sms import post_inbound, sent_to_person, wait_for
 from tools.stack import Stack
@@ -102,7 +103,9 @@ class TestReturningTexter:
             reference = referral_by_the_bot(stack, http, number)
             three_hours_pass(stack, sms_conversation_id(stack, number))
             post_inbound(stack, http, "i withdraw my consent", n=8811, sender=number)
-            withdrawn = TRANSLATOR.t("bot.consent.withdrawn_referral", "en", reference=reference)
+            withdrawn = TRANSLATOR.t(
+                "bot.consent.withdrawn_referral", "en", reference=reference, **notice_params(Settings())
+            )
             wait_for(lambda: reference in texts(stack, number))
         joined = texts(stack, number)
         assert withdrawn[:60] in joined, (joined, stack.log_tail())
