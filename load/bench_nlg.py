@@ -19,29 +19,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import i18n  # noqa: E402
+from timing import per_call  # noqa: E402
 
 from api.i18n import Translator  # noqa: E402
 
 HIT = "bot.safety.ask_safe_to_talk"
 MISS = "bot.safety.ask_safe_to_talk_web_chat"  # the channel variant render() asks for; no such text exists
-
-
-def per_call(fn: Callable[[], object], calls: int, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
 
 
 def old_has(key: str, locale: str) -> bool:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jsonschema
 from rasa.core.actions.action import RemoteAction
 from rasa.core.nlg.callback import nlg_response_format_spec
+from timing import per_call
 
 from bot.server import nlg
 
@@ -34,16 +33,6 @@ NLG_REPLY: dict[str, Any] = {
     "text": "Why do you think they targeted you?",
     "buttons": [{"title": f"Choice {i}", "payload": f'/choose{{"value": "{i}"}}'} for i in range(7)],
 }
-
-
-def per_call(fn: Callable[[], object], calls: int, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
 
 
 def main() -> None:
