@@ -48,13 +48,22 @@ class Chat:
         return self.wait_for_bot(before)
 
     def tap(self, payload: str) -> str:
-        """Tap the choice whose payload this is; returns what the bot said back."""
+        """Tap the choice whose intent this is (a yes/no button also names its question:
+        `/affirm{"asked":"safe_to_talk"}`); returns what the bot said back."""
         before = len(self.service_texts())
-        self.page.locator(f"#choices button[data-payload='{payload}']").click()
+        selector = f"#choices button[data-payload='{payload}'], #choices button[data-payload^='{payload}{{']"
+        self.page.locator(selector).first.click()
         return self.wait_for_bot(before)
 
     def choices(self) -> list[str]:
-        return [b.get_attribute("data-payload") or "" for b in self.page.locator("#choices button").all()]
+        """The intents of the choices shown (without the question a yes/no button names)."""
+        return [
+            intent(b.get_attribute("data-payload") or "") for b in self.page.locator("#choices button").all()
+        ]
+
+
+def intent(payload: str) -> str:
+    return payload.split("{", 1)[0]
 
 
 def tracker_rows(stack: Stack, conversation_id: str) -> int:

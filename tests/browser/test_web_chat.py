@@ -223,7 +223,8 @@ class TestKeyboardOnly:
         return str(
             page.evaluate(
                 "() => { const e = document.activeElement;"
-                " return e.dataset.payload ? 'choice:' + e.dataset.payload : (e.id || e.tagName); }"
+                " const p = e.dataset.payload;"
+                " return p ? 'choice:' + p.split('{')[0] : (e.id || e.tagName); }"
             )
         )
 
