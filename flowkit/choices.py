@@ -36,14 +36,17 @@ def tapped_yes_no(raw: str) -> tuple[bool, str | None] | None:
     return match.group(1) == "affirm", asked if isinstance(asked, str) else None
 
 
-def choice_payload(value: str) -> str:
+def choice_payload(value: str, question_id: str | None = None) -> str:
     """The payload a tapped choice sends: the `inform` intent with the choice's value as its `choice`
-    entity (the bot's validators read it back as the answer)."""
-    return "/inform" + json.dumps({"choice": value}, separators=(",", ":"))
+    entity (the bot's validators read it back as the answer) and, for a question's button, the question it
+    answers as `asked` (a tap on an earlier question's button still on the screen answers nothing now)."""
+    entities = {"choice": value} if question_id is None else {"choice": value, "asked": question_id}
+    return "/inform" + json.dumps(entities, separators=(",", ":"))
 
 
-def payload_choice(raw: str) -> str | None:
-    """The value of a tapped choice button: /inform{"choice": "race"} → "race"."""
+def tapped_choice(raw: str) -> tuple[str, str | None] | None:
+    """A tapped choice: its value and the question it was shown with (None for a bare payload);
+    None when the text is not such a tap. '/inform{"choice":"race","asked":"hate_strand"}'."""
     match = re.match(r"^/inform(\{.*\})$", raw.strip())
     if not match:
         return None
@@ -51,8 +54,16 @@ def payload_choice(raw: str) -> str | None:
         data = json.loads(match.group(1))
     except ValueError:
         return None
-    value = data.get("choice") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
+    if not isinstance(data, dict) or not isinstance(data.get("choice"), str):
+        return None
+    asked = data.get("asked")
+    return data["choice"], asked if isinstance(asked, str) else None
+
+
+def payload_choice(raw: str) -> str | None:
+    """The value of a tapped choice button: /inform{"choice": "race"} → "race"."""
+    tapped = tapped_choice(raw)
+    return tapped[0] if tapped is not None else None
 
 
 def option_number(said: str) -> int | None:

@@ -26,7 +26,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names, get_month_names
 
 from flowkit.answers import MIN_TEXT_LENGTH
-from flowkit.choices import nth_option, option_number, payload_choice, tapped_yes_no
+from flowkit.choices import nth_option, option_number, tapped_choice, tapped_yes_no
 from flowkit.logic import SKIPPED
 from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_guess, postcode_in
@@ -417,9 +417,13 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     retry = Parsed(
         error="utter_validation_choice", args={"count": len(values) + (1 if question.optional else 0)}
     )
-    tapped = payload_choice(answer)
+    tapped = tapped_choice(answer)
     if tapped is not None:
-        return Parsed(tapped) if tapped in values else retry
+        value, shown_with = tapped
+        if shown_with is not None and shown_with != question.id:
+            # A button of an earlier question, tapped again: it does not answer this one.
+            return retry
+        return Parsed(value) if value in values else retry
     said = _clean(answer).strip(" .!")
     if option_number(said) is not None:
         chosen = nth_option(said, values)

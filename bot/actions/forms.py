@@ -12,6 +12,7 @@ the question. Only the question being asked is ever filled: an earlier answer ne
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,16 @@ from bot.actions.memory import (
     DISCLOSURE_JOURNEY,
     language_of,
 )
+from bot.nlu.danger import DangerPhrases
+from bot.nlu.interruptions import may_answer
 from flowkit.disclosure import SAFETY_QUESTION, description_question, disclosure_flow, is_disclosure, kept
 from flowkit.flows import flow_ids, load_flow
 from flowkit.interruptions import START_FLOW
+from flowkit.language import named_language
 from flowkit.logic import asked, canonical_answers
 from flowkit.parse import CONFIRM_RESPONSE, Parsed, parse_answer, parse_yes_no
 from flowkit.spec import AnswerType, Question
+from flowkit.words import languages
 
 LONDON = ZoneInfo("Europe/London")
 REQUESTED_SLOT = "requested_slot"
@@ -41,6 +46,11 @@ REQUESTED_SLOT = "requested_slot"
 THANKS_FOR_TELLING = "utter_disclosure_thanks"
 # How a reply to "did you mean …?" is read: a plain yes/no question.
 CONFIRMATION = Question(id="answer_confirmed", type=AnswerType.yes_no, text_key="bot.confirm.ask")
+
+
+@lru_cache(maxsize=1)
+def danger_phrases() -> DangerPhrases:
+    return DangerPhrases.load()
 
 
 def today_in_london() -> Any:
@@ -105,6 +115,8 @@ class FlowFormValidation(FormValidationAction):
                     checked.update(story)
                     continue
                 checked.update(self._answer(dispatcher, flow.question(slot), value, intent, language, today))
+            if isinstance(asking, str) and asking not in checked and flow.has_question(asking):
+                checked.update(self._answer_not_interruption(tracker, flow.question(asking), language, today))
         if checked.get(SAFETY_QUESTION) is False:  # not safe: a story told is not kept
             told = (DISCLOSURE, DISCLOSURE_JOURNEY)
             checked.update({name: None for name in told if tracker.get_slot(name)})
@@ -128,6 +140,33 @@ class FlowFormValidation(FormValidationAction):
         if self.flow_id == START_FLOW:
             return {**story, DISCLOSURE_JOURNEY: journey}
         return story if journey == self.flow_id else {}
+
+    def _answer_not_interruption(
+        self, tracker: Tracker, question: Question, language: str, today: Any
+    ) -> dict[str, Any]:
+        """A message labelled as an interruption (hello again, change language, a low-confidence emergency)
+        that the question's own parser understands with confidence is the answer (bot/nlu/interruptions.py):
+        stored, and the form goes on, so the interruption's rule never runs. Anything less sure stays the
+        interruption: nothing is stored from it."""
+        latest = tracker.latest_message
+        said = str(latest.get("text") or "")
+        label = latest.get("intent") or {}
+        if not said.strip() or said.lstrip().startswith("/"):
+            return {}
+        named = named_language(said, languages(), alone=False)
+        if not may_answer(
+            label.get("name"),
+            float(label.get("confidence") or 0.0),
+            free_text=question.type == AnswerType.free_text,
+            strict=question.strict is not None,
+            danger_phrase=danger_phrases().match(said) is not None,
+            other_language_named=named is not None and named != language,
+        ):
+            return {}
+        parsed = parse_answer(question, said, None, language, today)
+        if parsed.ok and not parsed.confirm and parsed.value is not None:
+            return {question.id: parsed.value}
+        return {}
 
     def _prefill_description(self, tracker: Tracker, language: str, today: Any) -> dict[str, Any]:
         """When the journey's description question is next and a story was kept for this journey, answer it

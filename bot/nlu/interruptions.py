@@ -46,3 +46,35 @@ def relabel(intent: dict[str, Any], ranking: list[dict[str, Any]], text: str) ->
         if candidate.get("name") not in CONTROL_INTENTS and candidate.get("name") != name:
             return {"name": candidate["name"], "confidence": candidate.get("confidence", 0.0)}
     return {"name": ANSWER_INTENT, "confidence": float(intent.get("confidence") or 0.0)}
+
+
+# While a form asks a question, these labels lose to an answer the question's own parser understands with
+# confidence: "this morning" to "when did it happen?" is a date, not a greeting; "the way I speak English"
+# to "why do you think you were targeted?" is a reason, not a request to change language (unless it names
+# another language than the one spoken); "on the 5th" is a date, not an emergency. Danger keeps its
+# guarantee: a danger phrase always wins (the api's gateway sends those as `/emergency` before any NLU),
+# and so does an emergency the classifier is sure of.
+ANSWERABLE = ("greet", "choose_language", "emergency")
+EMERGENCY_SURE = 0.6  # at or above this, a classifier-only emergency is never taken as an answer
+
+
+def may_answer(
+    intent: str | None,
+    confidence: float,
+    *,
+    free_text: bool,
+    strict: bool,
+    danger_phrase: bool,
+    other_language_named: bool,
+) -> bool:
+    """Whether a message the classifier labelled `intent` may still answer the question being asked, if
+    the question's parser understands it with confidence. Never for a free-text question (anything is
+    text), a consent or safety question (read only as said), a message with a danger phrase, or a
+    request for another language."""
+    if intent not in ANSWERABLE or free_text or strict or danger_phrase:
+        return False
+    if intent == "emergency":
+        return confidence < EMERGENCY_SURE
+    if intent == "choose_language":
+        return not other_language_named
+    return True

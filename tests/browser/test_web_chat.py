@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from flowkit.choices import choice_payload
 from tests.browser.chat import Chat, eventually, message_status, tracker_rows
 from tests.browser.conftest import DESKTOP, MOBILE
 from tools.stack import Stack
@@ -22,7 +23,7 @@ NewContext = Callable[[dict[str, int]], BrowserContext]
 Shoot = Callable[[Page, str], Path]
 REFERENCE = re.compile(r"SR-[0-9A-Z]{4}-[0-9A-Z]{4}")
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
-RACE = '/inform{"choice":"race"}'
+RACE = choice_payload("race", "hate_strand")
 EMPTIED_REPORTER = """() => new MutationObserver(() => console.log('emptied ' + JSON.stringify(
         [location.pathname, document.body.childElementCount, document.title])))
     .observe(document.body, {childList: true})"""

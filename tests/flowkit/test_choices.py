@@ -7,7 +7,14 @@ from datetime import date
 
 import pytest
 
-from flowkit.choices import choice_payload, nth_option, option_number, payload_choice, yes_no_payload
+from flowkit.choices import (
+    choice_payload,
+    nth_option,
+    option_number,
+    payload_choice,
+    tapped_choice,
+    yes_no_payload,
+)
 from flowkit.flows import question_by_id
 from flowkit.parse import parse_answer
 
@@ -16,6 +23,28 @@ class TestPayloads:
     def test_a_choice_round_trips(self) -> None:
         assert choice_payload("race") == '/inform{"choice":"race"}'
         assert payload_choice(choice_payload("race")) == "race"
+
+    def test_a_question_s_button_names_its_question(self) -> None:
+        payload = choice_payload("race", "hate_strand")
+        assert payload == '/inform{"choice":"race","asked":"hate_strand"}'
+        assert tapped_choice(payload) == ("race", "hate_strand")
+        assert tapped_choice(choice_payload("race")) == ("race", None)
+        assert payload_choice(payload) == "race"
+
+    def test_a_button_of_an_earlier_question_answers_nothing_now(self) -> None:
+        # "other" is a value of both questions: tapped on the strand question's button, it must not
+        # answer the relationship question asked now.
+        relationship = question_by_id("da_relationship")
+        stale = parse_answer(
+            relationship, choice_payload("other", "hate_strand"), "inform", "en", date(2026, 12, 7)
+        )
+        assert not stale.ok
+        fresh = parse_answer(
+            relationship, choice_payload("other", "da_relationship"), "inform", "en", date(2026, 12, 7)
+        )
+        assert fresh.ok and fresh.value == "other"
+        bare = parse_answer(relationship, choice_payload("other"), "inform", "en", date(2026, 12, 7))
+        assert bare.ok and bare.value == "other"
 
     @pytest.mark.parametrize(
         "raw", ["race", "/inform", "/inform{not json}", '/inform{"choice": 3}', "/affirm"]

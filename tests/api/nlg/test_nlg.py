@@ -60,12 +60,14 @@ class TestCatalogue:
                 assert variants == [{"text": CATALOGUE[name].text_key}], name
 
     def test_flow_choices_match_the_buttons(self) -> None:
-        # Choice buttons are generated from flows/ (tools/gen_bot.py); a tap sends /inform{"choice": value}.
+        # Choice buttons are generated from flows/ (tools/gen_bot.py); a tap sends
+        # /inform{"choice": value, "asked": question}.
         flow = yaml.safe_load(Path(REPO_ROOT / "flows" / "hate_crime.yml").read_text())
         strand = next(q for q in flow["questions"] if q.get("id") == "hate_strand")
         buttons = CATALOGUE["utter_ask_hate_strand"].buttons
         assert [(b.title_key, b.payload) for b in buttons] == [
-            (c["text_key"], '/inform{"choice":"' + c["value"] + '"}') for c in strand["choices"]
+            (c["text_key"], '/inform{"choice":"' + c["value"] + '","asked":"hate_strand"}')
+            for c in strand["choices"]
         ]
 
     def test_english_is_available(self) -> None:
