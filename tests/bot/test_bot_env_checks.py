@@ -9,7 +9,13 @@ import pytest
 
 from tests.bot.bot_env import check_names, run_check
 
-MODULES = ("answer_over_interruption_checks", "confirm_checks", "disclosure_checks", "nlg_checks", "returning_checks")
+MODULES = (
+    "answer_over_interruption_checks",
+    "confirm_checks",
+    "disclosure_checks",
+    "nlg_checks",
+    "returning_checks",
+)
 CHECKS = [(module, name) for module in MODULES for name in check_names(module)]
 
 

@@ -45,29 +45,30 @@ class TestRelabel:
         assert relabel({"name": "report_asb", "confidence": 0.5}, RANKING, text) is None
 
 
+PLAIN = {"free_text": False, "strict": False, "danger_phrase": False, "other_language_named": False}
+
+
 class TestMayAnswer:
     """Which interruption labels may lose to an answer the asked question's parser understands."""
 
-    PLAIN = {"free_text": False, "strict": False, "danger_phrase": False, "other_language_named": False}
-
     @pytest.mark.parametrize("intent", ["greet", "choose_language"])
     def test_hello_and_language_labels_may_be_answers(self, intent: str) -> None:
-        assert may_answer(intent, 0.9, **self.PLAIN)
+        assert may_answer(intent, 0.9, **PLAIN)
 
     @pytest.mark.parametrize("intent", ["stop", "start_again", "withdraw_consent", "help", "inform", None])
     def test_other_labels_are_not_taken_over(self, intent: str | None) -> None:
-        assert not may_answer(intent, 0.3, **self.PLAIN)
+        assert not may_answer(intent, 0.3, **PLAIN)
 
     def test_an_unsure_emergency_may_be_an_answer_a_sure_one_never(self) -> None:
-        assert may_answer("emergency", 0.45, **self.PLAIN)
-        assert not may_answer("emergency", 0.6, **self.PLAIN)
-        assert not may_answer("emergency", 0.95, **self.PLAIN)
+        assert may_answer("emergency", 0.45, **PLAIN)
+        assert not may_answer("emergency", 0.6, **PLAIN)
+        assert not may_answer("emergency", 0.95, **PLAIN)
 
     @pytest.mark.parametrize("guard", ["free_text", "strict", "danger_phrase"])
     def test_never_for_free_text_consent_or_safety_or_a_danger_phrase(self, guard: str) -> None:
         for intent in ANSWERABLE:
-            assert not may_answer(intent, 0.3, **{**self.PLAIN, guard: True})
+            assert not may_answer(intent, 0.3, **{**PLAIN, guard: True})
 
     def test_naming_another_language_stays_a_request(self) -> None:
-        assert not may_answer("choose_language", 0.9, **{**self.PLAIN, "other_language_named": True})
-        assert may_answer("greet", 0.9, **{**self.PLAIN, "other_language_named": True})
+        assert not may_answer("choose_language", 0.9, **{**PLAIN, "other_language_named": True})
+        assert may_answer("greet", 0.9, **{**PLAIN, "other_language_named": True})
