@@ -59,7 +59,10 @@ def question_buttons(question: Question) -> list[dict[str, str]]:
             },
         ]
     elif question.type == AnswerType.choice:
-        buttons = [{"title": c.text_key, "payload": choice_payload(c.value, question.id)} for c in question.choices or []]
+        buttons = [
+            {"title": c.text_key, "payload": choice_payload(c.value, question.id)}
+            for c in question.choices or []
+        ]
     if question.optional:
         buttons.append({"title": "bot.button.skip", "payload": SKIP_PAYLOAD})
     return buttons
