@@ -39,6 +39,9 @@ YES_INTENTS = {"affirm"}
 NO_INTENTS = {"deny"}
 SKIP_INTENTS = {"skip_question", "unsure"}  # "I don't know" skips an optional question
 CONFIRM_RESPONSE = "utter_confirm_answer"
+SHORT_SKIP_WORDS = (
+    3  # "i dont know", "not sure", "idk": a skip; a longer message to a free-text question is text
+)
 # Choice values read as a length of time ("about 3 months now", "over a year"): the days each covers.
 DURATION_CHOICES = {
     "under_month": (0, 29),
@@ -121,7 +124,9 @@ def parse_answer(
     today: date,
 ) -> Parsed:
     skipping = raw == SKIPPED or (isinstance(raw, str) and intent in SKIP_INTENTS)
-    if skipping and (raw == SKIPPED or question.type == AnswerType.free_text or raw.startswith("/")):
+    if skipping and (
+        raw == SKIPPED or raw.startswith("/") or _skips_free_text(question, raw, intent, language)
+    ):
         return _skip(question)
     if isinstance(raw, str) and question.type != AnswerType.free_text and said_skip(raw, language):
         return _skip(question)  # the whole answer is "skip", "rather not say", "wolę nie mówić"
@@ -130,6 +135,17 @@ def parse_answer(
         # "I don't know" or "skip" that is not also an answer ("last friday" taken for "skip" still counts).
         return _skip(question)
     return parsed
+
+
+def _skips_free_text(question: Question, raw: str, intent: str | None, language: str) -> bool:
+    """A message labelled "skip" skips a free-text question; one labelled "I don't know" only when it is short
+    ("idk", "not sure") or only a skip phrase: longer, it is what the person wants to say ("don't know his
+    name, he lives upstairs", "idk what to write")."""
+    if question.type != AnswerType.free_text:
+        return False
+    if intent != "unsure":
+        return True
+    return len(words_of(raw)) <= SHORT_SKIP_WORDS or said_skip(raw, language)
 
 
 def _skip(question: Question) -> Parsed:

@@ -25,12 +25,13 @@ from rasa_sdk.types import DomainDict
 from bot.actions.memory import (
     ANSWER_CONFIRMED,
     ANSWER_TO_CONFIRM,
+    DANGER,
     DISCLOSURE,
     DISCLOSURE_JOURNEY,
     language_of,
 )
 from bot.nlu.danger import DangerPhrases
-from bot.nlu.interruptions import may_answer
+from bot.nlu.interruptions import keeps_story, may_answer
 from flowkit.disclosure import SAFETY_QUESTION, description_question, disclosure_flow, is_disclosure, kept
 from flowkit.flows import flow_ids, load_flow
 from flowkit.interruptions import START_FLOW
@@ -44,6 +45,7 @@ LONDON = ZoneInfo("Europe/London")
 REQUESTED_SLOT = "requested_slot"
 # Said when a story is told in place of "are you safe to talk?", before the question is asked again.
 THANKS_FOR_TELLING = "utter_disclosure_thanks"
+EMERGENCY_ADVICE = "utter_safety_emergency"
 # How a reply to "did you mean …?" is read: a plain yes/no question.
 CONFIRMATION = Question(id="answer_confirmed", type=AnswerType.yes_no, text_key="bot.confirm.ask")
 
@@ -116,7 +118,9 @@ class FlowFormValidation(FormValidationAction):
                     continue
                 checked.update(self._answer(dispatcher, flow.question(slot), value, intent, language, today))
             if isinstance(asking, str) and asking not in checked and flow.has_question(asking):
-                checked.update(self._answer_not_interruption(tracker, flow.question(asking), language, today))
+                checked.update(
+                    self._answer_not_interruption(dispatcher, tracker, flow.question(asking), language, today)
+                )
         if checked.get(SAFETY_QUESTION) is False:  # not safe: a story told is not kept
             told = (DISCLOSURE, DISCLOSURE_JOURNEY)
             checked.update({name: None for name in told if tracker.get_slot(name)})
@@ -142,24 +146,40 @@ class FlowFormValidation(FormValidationAction):
         return story if journey == self.flow_id else {}
 
     def _answer_not_interruption(
-        self, tracker: Tracker, question: Question, language: str, today: Any
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        question: Question,
+        language: str,
+        today: Any,
     ) -> dict[str, Any]:
         """A message labelled as an interruption (hello again, change language, a low-confidence emergency)
         that the question's own parser understands with confidence is the answer (bot/nlu/interruptions.py):
         stored, and the form goes on, so the interruption's rule never runs. Anything less sure stays the
-        interruption: nothing is stored from it."""
+        interruption: nothing is stored from it. A story told in answer to a free-text question is kept even
+        when the classifier alone took it for an emergency, and the emergency still counts: the 999 reminder
+        is said and the case will be marked urgent, as the emergency rule would have done."""
         latest = tracker.latest_message
         said = str(latest.get("text") or "")
         label = latest.get("intent") or {}
         if not said.strip() or said.lstrip().startswith("/"):
             return {}
+        intent, confidence = label.get("name"), float(label.get("confidence") or 0.0)
+        free_text = question.type == AnswerType.free_text
+        danger_phrase = danger_phrases().match(said) is not None
+        if keeps_story(intent, free_text=free_text, danger_phrase=danger_phrase):
+            parsed = parse_answer(question, said, None, language, today)
+            if not parsed.ok:
+                return {}
+            dispatcher.utter_message(response=EMERGENCY_ADVICE)
+            return {question.id: parsed.value, DANGER: True}
         named = named_language(said, languages(), alone=False)
         if not may_answer(
-            label.get("name"),
-            float(label.get("confidence") or 0.0),
-            free_text=question.type == AnswerType.free_text,
+            intent,
+            confidence,
+            free_text=free_text,
             strict=question.strict is not None,
-            danger_phrase=danger_phrases().match(said) is not None,
+            danger_phrase=danger_phrase,
             other_language_named=named is not None and named != language,
         ):
             return {}

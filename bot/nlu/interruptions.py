@@ -78,3 +78,11 @@ def may_answer(
     if intent == "choose_language":
         return not other_language_named
     return True
+
+
+def keeps_story(intent: str | None, *, free_text: bool, danger_phrase: bool) -> bool:
+    """Whether a free-text answer the classifier alone took for an emergency is kept as the answer: a story
+    of what happened often sounds like danger ("they bang on the walls at 3am") and must not be lost. The
+    emergency still counts (the validator says the 999 reminder and marks the case urgent); a danger phrase
+    never gets here (the api's gateway sends `/emergency` instead of the words)."""
+    return intent == "emergency" and free_text and not danger_phrase

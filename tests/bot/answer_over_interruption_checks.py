@@ -95,3 +95,17 @@ def test_consent_is_never_taken_from_an_interruption() -> None:
     slots = stored(interrupted(before, "yes hello", "consent_store", "greet", 0.8))
     assert slots.get("consent_store") is None
     assert slots["requested_slot"] == "consent_store"
+
+
+def test_a_story_taken_for_an_emergency_is_kept_and_the_emergency_still_counts() -> None:
+    before = {k: v for k, v in ANSWERED.items() if k not in ("incident_description", "incident_when")}
+    t = interrupted(
+        before, "they throw stones at my windows every night", "incident_description", "emergency", 0.64
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(VALIDATORS["hate_crime"]().run(dispatcher, t, DOMAIN))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["incident_description"] == "they throw stones at my windows every night"
+    assert slots["danger_reported"] is True
+    assert [m["response"] for m in dispatcher.messages] == ["utter_safety_emergency"]
+    assert slots["requested_slot"] == "incident_when"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.interruptions import ANSWERABLE, may_answer, relabel
+from bot.nlu.interruptions import ANSWERABLE, keeps_story, may_answer, relabel
 
 RANKING = [
     {"name": "stop", "confidence": 0.6},
@@ -72,3 +72,13 @@ class TestMayAnswer:
     def test_naming_another_language_stays_a_request(self) -> None:
         assert not may_answer("choose_language", 0.9, **{**PLAIN, "other_language_named": True})
         assert may_answer("greet", 0.9, **{**PLAIN, "other_language_named": True})
+
+
+class TestKeepsStory:
+    def test_a_free_text_answer_taken_for_an_emergency_is_kept(self) -> None:
+        assert keeps_story("emergency", free_text=True, danger_phrase=False)
+
+    def test_not_with_a_danger_phrase_nor_for_other_types_or_labels(self) -> None:
+        assert not keeps_story("emergency", free_text=True, danger_phrase=True)
+        assert not keeps_story("emergency", free_text=False, danger_phrase=False)
+        assert not keeps_story("greet", free_text=True, danger_phrase=False)
