@@ -90,8 +90,8 @@ def seed_rows(n: int) -> tuple[list[dict[str, Any]], ...]:
                 "person_sealed": os.urandom(180),
                 "answers_sealed": os.urandom(420),
                 "phone_index": os.urandom(32).hex(),
-                "triage_input": {"incident_type": "hate", "hate_strands": ["race"], "consent": "given"},
-                "decision": {"outcome": "referred", "queue": "hate_crime", "flags": []},
+                "triage_input_sealed": os.urandom(160),  # sealed like the real ones: opaque bytes
+                "decision_sealed": os.urandom(240),
                 "rules_version": "bench",
                 "outcome": "referred",
                 "queue": "hate_crime",
