@@ -26,6 +26,13 @@ EMERGENCY = "/emergency"
 CHOOSE_LANGUAGE = "/choose_language"
 
 
+def emergency_payload(said: str) -> str:
+    """What the bot gets when a danger phrase matched: the `emergency` intent, decided here before any NLU,
+    with the person's words as the `said` entity, so the bot can still keep them as the answer to a
+    question that asks about harm ("yes, he has a knife") or as their story, after the 999 advice."""
+    return EMERGENCY + json.dumps({"said": said}, ensure_ascii=False, separators=(",", ":"))
+
+
 def choose_language_payload(code: str) -> str:
     return CHOOSE_LANGUAGE + json.dumps({"language": code}, separators=(",", ":"))
 
@@ -62,7 +69,7 @@ class Gateway:
     def inbound(self, text: str, *, first: bool, language_chosen: bool, menu_open: bool) -> Inbound:
         if self.danger.match(text) is not None:
             logger.info("danger phrase matched")
-            return Inbound(EMERGENCY, danger=True)
+            return Inbound(emergency_payload(text), danger=True)
         stripped = text.strip()
         chosen = nth_option(stripped, self.menu_order()) if menu_open else None
         if chosen is not None:

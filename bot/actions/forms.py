@@ -31,14 +31,14 @@ from bot.actions.memory import (
     language_of,
 )
 from bot.nlu.danger import DangerPhrases
-from bot.nlu.interruptions import keeps_story, may_answer
+from bot.nlu.interruptions import answers_about_harm, keeps_story, may_answer
 from flowkit.disclosure import SAFETY_QUESTION, description_question, disclosure_flow, is_disclosure, kept
 from flowkit.flows import flow_ids, load_flow
 from flowkit.interruptions import START_FLOW
 from flowkit.language import named_language
 from flowkit.logic import asked, canonical_answers
 from flowkit.parse import CONFIRM_RESPONSE, Parsed, parse_answer, parse_yes_no
-from flowkit.spec import AnswerType, Question
+from flowkit.spec import AnswerType, Question, Strictness
 from flowkit.words import languages
 
 LONDON = ZoneInfo("Europe/London")
@@ -46,6 +46,8 @@ REQUESTED_SLOT = "requested_slot"
 # Said when a story is told in place of "are you safe to talk?", before the question is asked again.
 THANKS_FOR_TELLING = "utter_disclosure_thanks"
 EMERGENCY_ADVICE = "utter_safety_emergency"
+SAID = "said"  # the entity of the api's /emergency{"said": …}
+HARM_FIELD = "da_red_flags"
 # How a reply to "did you mean …?" is read: a plain yes/no question.
 CONFIRMATION = Question(id="answer_confirmed", type=AnswerType.yes_no, text_key="bot.confirm.ask")
 
@@ -160,33 +162,43 @@ class FlowFormValidation(FormValidationAction):
         when the classifier alone took it for an emergency, and the emergency still counts: the 999 reminder
         is said and the case will be marked urgent, as the emergency rule would have done."""
         latest = tracker.latest_message
-        said = str(latest.get("text") or "")
         label = latest.get("intent") or {}
-        if not said.strip() or said.lstrip().startswith("/"):
-            return {}
         intent, confidence = label.get("name"), float(label.get("confidence") or 0.0)
+        said, danger_phrase = _words_of(latest)
+        if not said.strip():
+            return {}
+        danger_phrase = danger_phrase or danger_phrases().match(said) is not None
         free_text = question.type == AnswerType.free_text
-        danger_phrase = danger_phrases().match(said) is not None
-        if keeps_story(intent, free_text=free_text, danger_phrase=danger_phrase):
+        if keeps_story(intent, free_text=free_text) or answers_about_harm(
+            intent, about_harm=_about_harm(question)
+        ):
             parsed = parse_answer(question, said, None, language, today)
             if not parsed.ok:
                 return {}
             dispatcher.utter_message(response=EMERGENCY_ADVICE)
+            if parsed.confirm:
+                guess = {"question": question.id, "value": parsed.value, "args": parsed.args}
+                return {question.id: None, ANSWER_TO_CONFIRM: guess, ANSWER_CONFIRMED: None, DANGER: True}
             return {question.id: parsed.value, DANGER: True}
+        if danger_phrase:
+            return {}
         named = named_language(said, languages(), alone=False)
         if not may_answer(
             intent,
             confidence,
             free_text=free_text,
-            strict=question.strict is not None,
+            yes_no=question.type == AnswerType.yes_no,
+            consent=question.strict == Strictness.consent,
             danger_phrase=danger_phrase,
             other_language_named=named is not None and named != language,
         ):
             return {}
         parsed = parse_answer(question, said, None, language, today)
-        if parsed.ok and not parsed.confirm and parsed.value is not None:
-            return {question.id: parsed.value}
-        return {}
+        if not parsed.ok or parsed.confirm or parsed.value is None:
+            return {}
+        if question.strict == Strictness.safety and parsed.value is not True:
+            return {}  # "not safe" said with words of danger: the emergency's own advice comes first
+        return {question.id: parsed.value}
 
     def _prefill_description(self, tracker: Tracker, language: str, today: Any) -> dict[str, Any]:
         """When the journey's description question is next and a story was kept for this journey, answer it
@@ -246,6 +258,25 @@ class FlowFormValidation(FormValidationAction):
         # An unclear reply to the confirmation of a yes/no answer: ask the question again, store nothing.
         dispatcher.utter_message(response="utter_confirm_ask_again")
         return {**done, question.id: None}
+
+
+def _words_of(latest: dict[str, Any]) -> tuple[str, bool]:
+    """What the person typed, and whether a danger phrase matched it: the text, or for the api's
+    `/emergency{"said": …}` (a danger phrase matched before any NLU) the words it carries; a tapped button's
+    payload is no words ("", False)."""
+    text = str(latest.get("text") or "")
+    if not text.lstrip().startswith("/"):
+        return text, False
+    for entity in latest.get("entities") or []:
+        if entity.get("entity") == SAID and isinstance(entity.get("value"), str):
+            return entity["value"], True
+    return "", False
+
+
+def _about_harm(question: Question) -> bool:
+    """A question that asks about harm (a domestic abuse risk question: its yes feeds `da_red_flags`), where
+    an answer naturally says the words of danger."""
+    return any(mapping.field == HARM_FIELD for mapping in question.triage)
 
 
 def _value_before_this_turn(tracker: Tracker, slot: str) -> Any:

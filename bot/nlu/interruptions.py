@@ -48,14 +48,17 @@ def relabel(intent: dict[str, Any], ranking: list[dict[str, Any]], text: str) ->
     return {"name": ANSWER_INTENT, "confidence": float(intent.get("confidence") or 0.0)}
 
 
-# While a form asks a question, these labels lose to an answer the question's own parser understands with
-# confidence: "this morning" to "when did it happen?" is a date, not a greeting; "the way I speak English"
-# to "why do you think you were targeted?" is a reason, not a request to change language (unless it names
-# another language than the one spoken); "on the 5th" is a date, not an emergency. Danger keeps its
-# guarantee: a danger phrase always wins (the api's gateway sends those as `/emergency` before any NLU),
-# and so does an emergency the classifier is sure of.
-ANSWERABLE = ("greet", "choose_language", "emergency")
+# While a form asks a question, an interruption's label loses to an answer the question's own parser
+# understands with confidence: "this morning" to "when did it happen?" is a date, not a greeting; "the way I
+# speak English" to "why do you think you were targeted?" is a reason, not a request to change language
+# (unless it names another language than the one spoken); "on the 5th" is a date, not an emergency; "from two
+# weeks" is a length of time, not "start again". Danger keeps its guarantee: a danger phrase always wins (the
+# api's gateway sends those as `/emergency` before any NLU), and so does an emergency the classifier is sure
+# of. A command that ends or restarts the conversation wins when the classifier is sure of it, and always
+# over a yes/no answer ("no, stop" stops).
+ANSWERABLE = ("greet", "choose_language", "help", "emergency", "stop", "start_again", "withdraw_consent")
 EMERGENCY_SURE = 0.6  # at or above this, a classifier-only emergency is never taken as an answer
+ENDING = ("stop", "start_again", "withdraw_consent")
 
 
 def may_answer(
@@ -63,26 +66,37 @@ def may_answer(
     confidence: float,
     *,
     free_text: bool,
-    strict: bool,
+    yes_no: bool,
+    consent: bool,
     danger_phrase: bool,
     other_language_named: bool,
 ) -> bool:
     """Whether a message the classifier labelled `intent` may still answer the question being asked, if
     the question's parser understands it with confidence. Never for a free-text question (anything is
-    text), a consent or safety question (read only as said), a message with a danger phrase, or a
-    request for another language."""
-    if intent not in ANSWERABLE or free_text or strict or danger_phrase:
+    text), a consent question (read only as said), a message with a danger phrase, or a request for
+    another language. (A safety question takes only a "yes, I'm safe" this way: the caller checks.)"""
+    if intent not in ANSWERABLE or free_text or consent or danger_phrase:
         return False
     if intent == "emergency":
         return confidence < EMERGENCY_SURE
+    if intent in ENDING:
+        return confidence < MIN_CONFIDENCE and not yes_no
     if intent == "choose_language":
         return not other_language_named
     return True
 
 
-def keeps_story(intent: str | None, *, free_text: bool, danger_phrase: bool) -> bool:
-    """Whether a free-text answer the classifier alone took for an emergency is kept as the answer: a story
-    of what happened often sounds like danger ("they bang on the walls at 3am") and must not be lost. The
-    emergency still counts (the validator says the 999 reminder and marks the case urgent); a danger phrase
-    never gets here (the api's gateway sends `/emergency` instead of the words)."""
-    return intent == "emergency" and free_text and not danger_phrase
+def keeps_story(intent: str | None, *, free_text: bool) -> bool:
+    """Whether a free-text answer taken for an emergency (by a danger phrase or by the classifier) is kept as
+    the answer: a story of what happened often sounds like danger ("they bang on the walls at 3am", "he
+    said he'd burn the house down") and must not be lost. The emergency still counts: the validator says
+    the 999 advice and marks the case urgent."""
+    return intent == "emergency" and free_text
+
+
+def answers_about_harm(intent: str | None, *, about_harm: bool) -> bool:
+    """Whether an emergency may also answer the question asked: only a question that asks about harm
+    ("does he have a weapon?": "yes, he has a knife"), where danger words are the expected answer. The
+    emergency still counts (999 advice, case urgent); the answer is stored only when the question's parser
+    understands it (or put to the person to confirm), never guessed."""
+    return intent == "emergency" and about_harm

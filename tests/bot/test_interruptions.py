@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.interruptions import ANSWERABLE, keeps_story, may_answer, relabel
+from bot.nlu.interruptions import ANSWERABLE, answers_about_harm, keeps_story, may_answer, relabel
 
 RANKING = [
     {"name": "stop", "confidence": 0.6},
@@ -45,27 +45,40 @@ class TestRelabel:
         assert relabel({"name": "report_asb", "confidence": 0.5}, RANKING, text) is None
 
 
-PLAIN = {"free_text": False, "strict": False, "danger_phrase": False, "other_language_named": False}
+PLAIN = {
+    "free_text": False,
+    "yes_no": False,
+    "consent": False,
+    "danger_phrase": False,
+    "other_language_named": False,
+}
 
 
 class TestMayAnswer:
     """Which interruption labels may lose to an answer the asked question's parser understands."""
 
-    @pytest.mark.parametrize("intent", ["greet", "choose_language"])
-    def test_hello_and_language_labels_may_be_answers(self, intent: str) -> None:
-        assert may_answer(intent, 0.9, **PLAIN)
+    @pytest.mark.parametrize("intent", ["greet", "choose_language", "help"])
+    def test_hello_language_and_help_labels_may_be_answers_however_sure(self, intent: str) -> None:
+        assert may_answer(intent, 0.95, **PLAIN)
+        assert may_answer(intent, 0.95, **{**PLAIN, "yes_no": True})
 
-    @pytest.mark.parametrize("intent", ["stop", "start_again", "withdraw_consent", "help", "inform", None])
-    def test_other_labels_are_not_taken_over(self, intent: str | None) -> None:
+    @pytest.mark.parametrize("intent", ["inform", "affirm", "report_asb", None])
+    def test_answer_labels_need_no_taking_over(self, intent: str | None) -> None:
         assert not may_answer(intent, 0.3, **PLAIN)
+
+    @pytest.mark.parametrize("intent", ["stop", "start_again", "withdraw_consent"])
+    def test_an_ending_command_loses_only_when_unsure_and_never_to_a_yes_or_no(self, intent: str) -> None:
+        assert may_answer(intent, 0.4, **PLAIN)
+        assert not may_answer(intent, 0.7, **PLAIN)
+        assert not may_answer(intent, 0.4, **{**PLAIN, "yes_no": True})  # "no, stop" stops
 
     def test_an_unsure_emergency_may_be_an_answer_a_sure_one_never(self) -> None:
         assert may_answer("emergency", 0.45, **PLAIN)
         assert not may_answer("emergency", 0.6, **PLAIN)
         assert not may_answer("emergency", 0.95, **PLAIN)
 
-    @pytest.mark.parametrize("guard", ["free_text", "strict", "danger_phrase"])
-    def test_never_for_free_text_consent_or_safety_or_a_danger_phrase(self, guard: str) -> None:
+    @pytest.mark.parametrize("guard", ["free_text", "consent", "danger_phrase"])
+    def test_never_for_free_text_or_consent_or_with_a_danger_phrase(self, guard: str) -> None:
         for intent in ANSWERABLE:
             assert not may_answer(intent, 0.3, **{**PLAIN, guard: True})
 
@@ -76,9 +89,17 @@ class TestMayAnswer:
 
 class TestKeepsStory:
     def test_a_free_text_answer_taken_for_an_emergency_is_kept(self) -> None:
-        assert keeps_story("emergency", free_text=True, danger_phrase=False)
+        assert keeps_story("emergency", free_text=True)
 
-    def test_not_with_a_danger_phrase_nor_for_other_types_or_labels(self) -> None:
-        assert not keeps_story("emergency", free_text=True, danger_phrase=True)
-        assert not keeps_story("emergency", free_text=False, danger_phrase=False)
-        assert not keeps_story("greet", free_text=True, danger_phrase=False)
+    def test_not_for_other_types_or_labels(self) -> None:
+        assert not keeps_story("emergency", free_text=False)
+        assert not keeps_story("greet", free_text=True)
+
+
+class TestAnswersAboutHarm:
+    def test_an_emergency_may_answer_a_question_about_harm(self) -> None:
+        assert answers_about_harm("emergency", about_harm=True)
+
+    def test_not_another_question_nor_another_label(self) -> None:
+        assert not answers_about_harm("emergency", about_harm=False)
+        assert not answers_about_harm("greet", about_harm=True)

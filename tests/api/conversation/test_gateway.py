@@ -8,7 +8,7 @@ import pytest
 
 from api.config import REPO_ROOT
 from api.conversation.danger import DangerPhrases
-from api.conversation.gateway import CHOOSE_LANGUAGE, EMERGENCY, Gateway
+from api.conversation.gateway import CHOOSE_LANGUAGE, EMERGENCY, Gateway, emergency_payload
 from api.conversation.language import LanguageDetection, named_language, native_name
 from api.i18n import Translator
 from bot.nlu.text import fold
@@ -48,7 +48,12 @@ class TestDanger:
         "text", ["HE'S HERE NOW!!", "hes here now", "Help, he is here now.", "i’m in danger"]
     )
     def test_a_danger_phrase_becomes_the_emergency_intent(self, text: str) -> None:
-        assert inbound(text) == (EMERGENCY, None)
+        assert inbound(text) == (emergency_payload(text), None)
+
+    def test_the_emergency_intent_carries_the_words(self) -> None:
+        sent, _ = inbound("так, у нього ніж")
+        assert sent == '/emergency{"said":"так, у нього ніж"}'
+        assert sent.startswith(EMERGENCY + "{")
 
     @pytest.mark.parametrize("text", ["he was here last year", "my neighbours are noisy", "hello", "/affirm"])
     def test_other_messages_pass_unchanged(self, text: str) -> None:
@@ -63,10 +68,10 @@ class TestDanger:
         ],
     )
     def test_urdu_typed_with_arabic_letters_is_still_danger(self, text: str) -> None:
-        assert inbound(text) == (EMERGENCY, None)
+        assert inbound(text) == (emergency_payload(text), None)
 
     def test_danger_comes_before_everything_even_in_the_menu(self) -> None:
-        assert inbound("he's here now", first=True, menu=True) == (EMERGENCY, None)
+        assert inbound("he's here now", first=True, menu=True) == (emergency_payload("he's here now"), None)
 
     def test_every_language_has_danger_phrases(self) -> None:
         phrases = DangerPhrases.load(LOCALES / "danger").phrases
