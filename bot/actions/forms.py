@@ -173,7 +173,7 @@ class FlowFormValidation(FormValidationAction):
             intent, about_harm=_about_harm(question)
         ):
             parsed = parse_answer(question, said, None, language, today)
-            if not parsed.ok:
+            if not parsed.ok and not parsed.confirm:
                 return {}
             dispatcher.utter_message(response=EMERGENCY_ADVICE)
             if parsed.confirm:

@@ -188,3 +188,14 @@ def test_no_stop_to_a_yes_no_question_stops() -> None:
     slots = stored(interrupted(before, "no stop", "hate_repeat", "stop", 0.5))
     assert slots.get("hate_repeat") is None
     assert slots["requested_slot"] == "hate_repeat"
+
+
+def test_a_harm_answer_understood_in_part_is_put_to_the_person_after_the_999_advice() -> None:
+    before = {**DA_BEFORE_WEAPON, "language": "bn"}
+    t = interrupted(before, "ha tar kache chhuri ache", "da_weapon", "emergency", 0.66, "domestic_abuse")
+    slots, said = run(t, "domestic_abuse")
+    assert slots["da_weapon"] is None
+    assert slots["answer_to_confirm"]["value"] is True
+    assert slots["danger_reported"] is True
+    assert said == ["utter_safety_emergency"]
+    assert slots["requested_slot"] == "answer_confirmed"
