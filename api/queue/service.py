@@ -5,7 +5,10 @@ Lifecycle of a queue entry (`TRANSITIONS` below is the table the code enforces):
     queued ──claim──► claimed ──accept──► accepted ──close──► closed
                         │  ▲ extend_lease     │
                         │  └──────┘           │
-                        └──────return─────────┴──► returned (back to triage; off the provider's queue)
+                        ├──────return─────────┴──► returned (back to triage; off the provider's queue)
+                        │                     │       │
+                        └──────transfer───────┴───────┴──re-route──► transferred (+ a new queued entry
+                                                                       in the other queue)
 
 - claim: the next queued entry, or one whose lease lapsed, in queue order; leased to the caller.
 - accept, extend_lease, return from `claimed`: only the lease holder, only while the lease runs.
@@ -14,6 +17,9 @@ Lifecycle of a queue entry (`TRANSITIONS` below is the table the code enforces):
   ever put it back in the queue because a timer ran out; with no expiry on the row the worker's release
   and a claim's "lapsed" test cannot touch it, and a reader cannot mistake it for a running lease.
 - return from `accepted`, and close: only the caseworker who accepted it.
+- transfer from `claimed` or `accepted`: only the holder (as for return); re-route of a `returned` case: a
+  team lead of the queue (the console's triage inbox). Either way a new `queued` entry in the other queue
+  keeps the priority and the deadline the person was promised, and points back (`transferred_from`).
 - Anything else is `InvalidTransition` (409). Another caseworker's live lease or accepted case is
   `CaseHeldByAnother` (409, a conflict with the case's state, not a missing permission: the caller may work
   this queue, and may claim the case if the lease lapses). A lapsed lease is `LeaseLapsed` (409) whoever
@@ -57,6 +63,7 @@ class Action(StrEnum):
     extend_lease = "extend_lease"
     return_to_triage = "return"
     close = "close"
+    transfer = "transfer"
 
 
 # The statuses each action may start from, and the status it leads to (extend_lease keeps `claimed`).
@@ -65,6 +72,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[EntryStatus], EntryStatus]] = {
     Action.extend_lease: (frozenset({EntryStatus.claimed}), EntryStatus.claimed),
     Action.return_to_triage: (frozenset({EntryStatus.claimed, EntryStatus.accepted}), EntryStatus.returned),
     Action.close: (frozenset({EntryStatus.accepted}), EntryStatus.closed),
+    Action.transfer: (
+        frozenset({EntryStatus.claimed, EntryStatus.accepted, EntryStatus.returned}),
+        EntryStatus.transferred,
+    ),
 }
 
 
@@ -223,6 +234,49 @@ async def close(
     entry.outcome = outcome
     entry.closed_at = now
     return await _finish(session, caller, entry, Action.close, f"outcome={outcome}")
+
+
+async def transfer(
+    session: AsyncSession,
+    caller: Caller,
+    queue: Queue,
+    entry_id: uuid.UUID,
+    target: Queue,
+    request: ReturnToTriage,
+    *,
+    may_reroute: bool,
+) -> QueueEntry:
+    """Move a case to another queue with a reason: the holder of a claimed or accepted case, or (with
+    `may_reroute`, a team lead) a returned one. Returns the new entry."""
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.transfer, now)
+    if EntryStatus(entry.status) == EntryStatus.returned and not may_reroute:
+        raise InvalidTransition(status=EntryStatus.returned)
+    if target == queue or await repository.open_entry_exists(session, entry.referral_id, target):
+        raise InvalidTransition(status=EntryStatus(entry.status))
+    entry.return_reason = encode_return(request.reason, request.note)
+    entry.lease_expires_at = None
+    entry.status = EntryStatus.transferred
+    moved = QueueEntry(
+        referral_id=entry.referral_id,
+        queue=target,
+        is_secondary=entry.is_secondary,
+        status=EntryStatus.queued,
+        priority_rank=entry.priority_rank,
+        deadline=entry.deadline,
+        received_at=entry.received_at,
+        transferred_from=entry.id,
+    )
+    session.add(moved)
+    await repository.save(session)
+    await audit.record(
+        session,
+        caller,
+        "queue.transfer",
+        entry.referral_id,
+        _audit_reason(entry, f"to={target} new_entry={moved.id} reason={request.reason}"),
+    )
+    return moved
 
 
 # ---- what other features ask of the queues (api/intake, the worker) ----
