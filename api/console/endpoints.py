@@ -155,10 +155,10 @@ async def sign_in_redirect(request: Request, _exc: Exception) -> Response:
     return redirect("/console/sign-in")
 
 
-async def forbidden_page(request: Request, _exc: Exception) -> Response:
-    return problem(
-        request, locale_of(request, request.query_params.get("lang")), None, "console.error.forbidden", 403
-    )
+async def forbidden_page(request: Request, exc: Exception) -> Response:
+    signed = exc.signed if isinstance(exc, sessions.ConsoleForbidden) else None
+    locale = locale_of(request, request.query_params.get("lang"), signed)
+    return problem(request, locale, signed, "console.error.forbidden", 403)
 
 
 ERROR_PAGES: dict[str, tuple[str, int]] = {

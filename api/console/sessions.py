@@ -144,7 +144,12 @@ class ConsoleSignInRequired(Exception):
 
 
 class ConsoleForbidden(Exception):
-    """Signed in, but this page is not for the person's role: a 403 page."""
+    """Signed in, but this page is not for the person's role: a 403 page (with the person's header, so
+    they can still sign out)."""
+
+    def __init__(self, signed: SignedIn) -> None:
+        super().__init__("not for this role")
+        self.signed = signed
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,10 @@ def signed_in(*roles: AccountRole) -> Any:
         if person is None:
             store.close(found)
             raise ConsoleSignInRequired()
+        signed = SignedIn(found, person)
         if person.role not in roles:
-            raise ConsoleForbidden()
-        return SignedIn(found, person)
+            raise ConsoleForbidden(signed)
+        return signed
 
     _check.allowed_kinds = frozenset(ROLE_KIND[r] for r in roles)  # type: ignore[attr-defined]
     _check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]

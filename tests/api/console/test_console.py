@@ -21,14 +21,21 @@ NOTE = "Synthetic note: spoke about the bus route"
 def emergency_payload() -> dict[str, object]:
     return referral_payload(
         person={"phone": "07700 900456", "sms_safe": False, "safe_times": "Synthetic: weekday mornings"},
-        triage={"incident_type": "hate", "hate_strands": ["race"], "consent": "given", "immediate_danger": "yes"},
+        triage={
+            "incident_type": "hate",
+            "hate_strands": ["race"],
+            "consent": "given",
+            "immediate_danger": "yes",
+        },
     )
 
 
 async def entry_of(app: FastAPI, reference: str) -> QueueEntry:
     async with app.state.sessionmaker() as session:
         entry = await session.scalar(
-            select(QueueEntry).join(Referral, Referral.id == QueueEntry.referral_id).where(Referral.reference == reference)
+            select(QueueEntry)
+            .join(Referral, Referral.id == QueueEntry.referral_id)
+            .where(Referral.reference == reference)
         )
         assert entry is not None
         return entry
@@ -40,7 +47,9 @@ async def caseworker(app: FastAPI) -> Login:
 
 
 class TestSignIn:
-    async def test_signs_in_with_password_and_code(self, browser: httpx.AsyncClient, caseworker: Login) -> None:
+    async def test_signs_in_with_password_and_code(
+        self, browser: httpx.AsyncClient, caseworker: Login
+    ) -> None:
         reply = await sign_in(browser, caseworker)
         assert reply.status_code == 303 and reply.headers["location"] == "/console"
         cookie = reply.headers["set-cookie"]
@@ -52,7 +61,9 @@ class TestSignIn:
         assert "<script" not in home.text
 
     async def test_wrong_code_is_refused(self, browser: httpx.AsyncClient, caseworker: Login) -> None:
-        reply = await sign_in(browser, caseworker, code="000000" if caseworker.code() != "000000" else "111111")
+        reply = await sign_in(
+            browser, caseworker, code="000000" if caseworker.code() != "000000" else "111111"
+        )
         assert reply.status_code == 401
         assert (await browser.get("/console")).status_code == 303
 
@@ -111,7 +122,9 @@ class TestCaseworkersMorning:
         assert "immediate danger" in case.text  # the triage reason in words
         assert "Synthetic: shouted at on the bus" in case.text
 
-        attempt = await post_form(browser, case_url, case_url + "/attempt", channel="phone", outcome="no_answer")
+        attempt = await post_form(
+            browser, case_url, case_url + "/attempt", channel="phone", outcome="no_answer"
+        )
         assert attempt.status_code == 303
         accepted = await post_form(browser, case_url, case_url + "/accept")
         assert accepted.status_code == 303
@@ -141,7 +154,14 @@ class TestCaseworkersMorning:
         note = next(a for a in activities if a.kind == "note")
         assert note.text_sealed is not None and NOTE.encode() not in note.text_sealed  # sealed
         actions = [e.action for e in events]
-        for action in ("account.sign_in", "queue.claim", "case.attempt", "case.first_contact", "case.note", "queue.close"):
+        for action in (
+            "account.sign_in",
+            "queue.claim",
+            "case.attempt",
+            "case.first_contact",
+            "case.note",
+            "queue.close",
+        ):
             assert action in actions, action
         person_events = [e for e in events if e.action.startswith(("case.", "queue.", "console."))]
         caseworker_principal = {e.principal_id for e in events if e.action == "account.sign_in"}
@@ -149,13 +169,23 @@ class TestCaseworkersMorning:
         assert all(NOTE not in e.reason and "07700" not in e.reason for e in events)
 
     async def test_first_contact_needs_the_identity_check(
-        self, client: httpx.AsyncClient, browser: httpx.AsyncClient, bot_headers: dict[str, str], caseworker: Login
+        self,
+        client: httpx.AsyncClient,
+        browser: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        caseworker: Login,
     ) -> None:
         await create_referral(client, bot_headers)
         await sign_in(browser, caseworker)
-        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers["location"]
+        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
+            "location"
+        ]
         reply = await post_form(
-            browser, case_url, case_url + "/first-contact", at="2026-12-07T09:30", channel="phone",
+            browser,
+            case_url,
+            case_url + "/first-contact",
+            at="2026-12-07T09:30",
+            channel="phone",
             outcome="support_accepted",
         )
         assert reply.status_code == 422
@@ -190,8 +220,12 @@ class TestTransferAndReroute:
     ) -> None:
         created = await create_referral(client, bot_headers)
         await sign_in(browser, caseworker)
-        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers["location"]
-        returned = await post_form(browser, case_url, case_url + "/return", reason="wrong_service", note="Synthetic: ASB")
+        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
+            "location"
+        ]
+        returned = await post_form(
+            browser, case_url, case_url + "/return", reason="wrong_service", note="Synthetic: ASB"
+        )
         assert returned.status_code == 303
 
         lead = await make_account(app, "team_lead", ["hate_crime"], username="synthetic-lead")
@@ -218,19 +252,31 @@ class TestTransferAndReroute:
         assert by_queue["asb_mediation"].deadline == by_queue["hate_crime"].deadline
 
     async def test_a_caseworker_cannot_reroute_a_returned_case(
-        self, client: httpx.AsyncClient, browser: httpx.AsyncClient, bot_headers: dict[str, str], caseworker: Login
+        self,
+        client: httpx.AsyncClient,
+        browser: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        caseworker: Login,
     ) -> None:
         await create_referral(client, bot_headers)
         await sign_in(browser, caseworker)
-        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers["location"]
+        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
+            "location"
+        ]
         await post_form(browser, case_url, case_url + "/return", reason="wrong_service")
-        reply = await post_form(browser, "/console", case_url + "/transfer", target="asb_mediation", reason="other")
+        reply = await post_form(
+            browser, "/console", case_url + "/transfer", target="asb_mediation", reason="other"
+        )
         assert reply.status_code == 409
 
 
 class TestSearch:
     async def test_by_phone_through_the_blind_index(
-        self, client: httpx.AsyncClient, browser: httpx.AsyncClient, bot_headers: dict[str, str], caseworker: Login
+        self,
+        client: httpx.AsyncClient,
+        browser: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        caseworker: Login,
     ) -> None:
         created = await create_referral(client, bot_headers, emergency_payload())
         await sign_in(browser, caseworker)
@@ -248,8 +294,13 @@ class TestAccountsPage:
         signed = await sign_in(browser, admin)
         assert signed.headers["location"] == "/console/admin/accounts"
         created = await post_form(
-            browser, "/console/admin/accounts", "/console/admin/accounts",
-            username="synthetic-new", name="Synthetic New", role="caseworker", queue="hate_crime",
+            browser,
+            "/console/admin/accounts",
+            "/console/admin/accounts",
+            username="synthetic-new",
+            name="Synthetic New",
+            role="caseworker",
+            queue="hate_crime",
         )
         assert created.status_code == 201
         assert "otpauth://" in created.text
