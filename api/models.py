@@ -17,10 +17,9 @@ from api.worker.models import WorkerHeartbeat
 __all__ = [
     "Account",
     "Alert",
-    "CaseActivity",
-    "TeamAddress",
     "AuditEvent",
     "Base",
+    "CaseActivity",
     "CaseKey",
     "ConsentReceipt",
     "ConsentWording",
@@ -34,5 +33,6 @@ __all__ = [
     "SmsOutbound",
     "SmsSenderPace",
     "StatsCount",
+    "TeamAddress",
     "WorkerHeartbeat",
 ]
