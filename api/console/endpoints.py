@@ -36,6 +36,7 @@ from api.audit import service as audit
 from api.auth import public
 from api.consent.models import ConsentReceipt
 from api.console import case_view, sessions
+from api.console.agency_status import router as agency_status_router
 from api.console.pages import STATIC_FILES, duration_words, render, static_file
 from api.console.sessions import Admin, AnyPerson, CaseworkerOrLead, SignedIn, TeamLead
 from api.deps import AppSettings, AppVault, Session
@@ -782,5 +783,6 @@ async def console_static(request: Request, name: str) -> Response:
 def install(app: FastAPI) -> None:
     """The console's routes and the two answers of its session rule (sign in; not for your role)."""
     app.include_router(router)
+    app.include_router(agency_status_router)
     app.add_exception_handler(sessions.ConsoleSignInRequired, sign_in_redirect)
     app.add_exception_handler(sessions.ConsoleForbidden, forbidden_page)
