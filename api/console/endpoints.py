@@ -44,7 +44,7 @@ from api.errors import AppError
 from api.i18n import Translator
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
-from api.queue import activity, repository
+from api.queue import activity
 from api.queue import service as queue_service
 from api.queue.models import (
     AttemptOutcome,
@@ -321,7 +321,7 @@ async def home(request: Request, signed: CaseworkerOrLead, db: Session, lang: La
     caller = signed.person.caller
     queues = []
     for queue in sorted(caller.queues, key=lambda q: list(Queue).index(Queue(q))):
-        rows = await repository.list_open(db, queue, 100, 0)
+        rows = await queue_service.open_entries(db, queue, 100)
         queues.append(QueueView(queue, [row_of(translator, locale, e, r, now) for e, r in rows]))
     await audit.record(
         db, caller, "console.queues", None, f"queues={len(queues)} items={sum(len(q.rows) for q in queues)}"
@@ -365,7 +365,7 @@ async def claim(
 async def entry_of(
     db: AsyncSession, signed: SignedIn, entry_id: uuid.UUID
 ) -> tuple[QueueEntry, Referral] | None:
-    return await repository.entry_in(db, entry_id, signed.person.caller.queues)
+    return await queue_service.entry_in(db, entry_id, signed.person.caller.queues)
 
 
 def may_read(signed: SignedIn, entry: QueueEntry) -> bool:
@@ -389,7 +389,7 @@ def actions_for(signed: SignedIn, entry: QueueEntry) -> list[str]:
 
 
 def queue_lease_lapsed(entry: QueueEntry) -> bool:
-    return repository.lease_lapsed(entry, utcnow())
+    return queue_service.lease_lapsed(entry, utcnow())
 
 
 async def purposes_of(db: AsyncSession, referral: Referral) -> list[str]:
@@ -529,9 +529,9 @@ async def act(
             if action == "return" or after == "/console":
                 after = "/console/inbox" if signed.person.role == AccountRole.team_lead else "/console"
         else:
-            locked = await repository.entry_for_update(db, queue, entry.id)
+            locked = await queue_service.entry_for_update(db, queue, entry.id)
             assert locked is not None
-            if repository.lease_lapsed(locked, utcnow()):
+            if queue_service.lease_lapsed(locked, utcnow()):
                 return problem(request, locale, signed, "console.error.conflict", 409)
             if action == "note":
                 await activity.add_note(db, vault, caller, locked, form.get("text", ""))
@@ -593,7 +593,7 @@ async def inbox(request: Request, signed: TeamLead, db: Session, lang: Lang = No
     locale = locale_of(request, lang, signed)
     translator = translator_of(request)
     now = utcnow()
-    rows = await repository.list_returned(db, signed.person.caller.queues, 100)
+    rows = await queue_service.returned_entries(db, signed.person.caller.queues, 100)
     await audit.record(db, signed.person.caller, "console.inbox", None, f"items={len(rows)}")
     return page(
         request,
@@ -632,10 +632,9 @@ async def search(
         except InvalidPhoneNumber:
             phone = None
         crime = referral_service.external_ref_index(vault, query)
-        ids = await repository.referral_ids_by(
-            db, reference=reference, phone_index=phone, external_ref_index=crime
+        found = await queue_service.search(
+            db, signed.person.caller.queues, reference=reference, phone_index=phone, external_ref_index=crime
         )
-        found = await repository.entries_of_referrals(db, ids, signed.person.caller.queues, 50)
         now = utcnow()
         rows = [row_of(translator, locale, e, r, now) for e, r in found]
         # The query itself may be personal (a phone number): the audit keeps only what kind it was.

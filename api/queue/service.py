@@ -307,3 +307,47 @@ async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline:
 
 async def release_lapsed_leases(session: AsyncSession, now: datetime) -> int:
     return await repository.release_lapsed_leases(session, now)
+
+
+# ---- what the console asks of the queues (api/console): reads within the person's queues ----
+
+
+async def open_entries(session: AsyncSession, queue: str, limit: int) -> list[tuple[QueueEntry, Referral]]:
+    return list(await repository.list_open(session, queue, limit, 0))
+
+
+async def entry_in(
+    session: AsyncSession, entry_id: uuid.UUID, queues: frozenset[str]
+) -> tuple[QueueEntry, Referral] | None:
+    return await repository.entry_in(session, entry_id, queues)
+
+
+async def returned_entries(
+    session: AsyncSession, queues: frozenset[str], limit: int
+) -> list[tuple[QueueEntry, Referral]]:
+    return list(await repository.list_returned(session, queues, limit))
+
+
+async def search(
+    session: AsyncSession,
+    queues: frozenset[str],
+    *,
+    reference: str | None,
+    phone_index: str | None,
+    external_ref_index: str | None,
+    limit: int = 50,
+) -> list[tuple[QueueEntry, Referral]]:
+    """Entries in `queues` of the cases with this reference, phone blind index or crime-reference blind
+    index (exact matches only)."""
+    ids = await repository.referral_ids_by(
+        session, reference=reference, phone_index=phone_index, external_ref_index=external_ref_index
+    )
+    return list(await repository.entries_of_referrals(session, ids, queues, limit))
+
+
+async def entry_for_update(session: AsyncSession, queue: str, entry_id: uuid.UUID) -> QueueEntry | None:
+    return await repository.entry_for_update(session, queue, entry_id)
+
+
+def lease_lapsed(entry: QueueEntry, now: datetime) -> bool:
+    return repository.lease_lapsed(entry, now)
