@@ -9,9 +9,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.alerts.models import Alert
+from api.alerts.settings import AlertSettings
 from api.audit.models import AuditEvent
+from api.config import Settings
+from api.kit.models import utcnow
 from api.queue.models import CaseActivity, EntryStatus, QueueEntry
 from api.referral.models import Referral
+from api.retention import disposal
+from api.worker.__main__ import run_once
 from tests.api.console.conftest import Login, make_account, post_form, sign_in
 from tests.builders import create_referral, referral_payload
 
@@ -305,3 +311,34 @@ class TestAccountsPage:
         assert created.status_code == 201
         assert "otpauth://" in created.text
         assert (await browser.get("/console")).status_code == 403  # an admin has no queues page
+
+
+class TestErasure:
+    async def test_erasing_a_case_removes_its_notes_and_alerts(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        browser: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        caseworker: Login,
+        settings: Settings,
+    ) -> None:
+        created = await create_referral(client, bot_headers, emergency_payload())
+        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None))
+        await sign_in(browser, caseworker)
+        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
+            "location"
+        ]
+        assert (await post_form(browser, case_url, case_url + "/note", text=NOTE)).status_code == 303
+        async with app.state.sessionmaker() as session, session.begin():
+            referral = await session.scalar(
+                select(Referral).where(Referral.reference == created["reference"])
+            )
+            assert referral is not None
+            counts = await disposal.erase_referral(
+                session, settings, referral, now=utcnow(), reason="erasure_request"
+            )
+        assert counts["case_activity"] == 1 and counts["alert"] == 1
+        async with app.state.sessionmaker() as session:
+            assert list(await session.scalars(select(CaseActivity))) == []
+            assert list(await session.scalars(select(Alert))) == []
