@@ -426,6 +426,7 @@ async def render_case(
     translator = translator_of(request)
     view = None
     shown_activity: list[activity.ShownActivity] = []
+    warnings: list[str] = []
     if may_read(signed, entry):
         try:
             detail = referral_service.detail(vault, referral)
@@ -442,6 +443,9 @@ async def render_case(
             locale=locale,
         )
         shown_activity = await activity.of_referral(db, vault, referral.id)
+        warnings = contact_warnings(referral, bool(view.phone))
+        if view.phone and await queue_service.phone_on_perpetrator_referral(db, referral):
+            warnings.append("perpetrator_number")
         await audit.record(db, signed.person.caller, "console.case_read", referral.id, f"entry={entry.id}")
     status_now = EntryStatus(entry.status)
     held_by_other = status_now in HOLDING and entry.claimed_by != signed.person.principal_id
@@ -457,6 +461,7 @@ async def render_case(
         entry=entry,
         referral=referral,
         view=view,
+        warnings=warnings,
         activity=shown_activity,
         badges=badges(translator, locale, referral),
         held_until=entry.lease_expires_at
@@ -475,6 +480,18 @@ async def render_case(
         return_reasons=[r.value for r in ReturnReason],
         targets=[q.value for q in Queue if q.value != entry.queue],
     )
+
+
+# Where a number came from, by the referral's source: none is verified yet (a confirmation code in the
+# chat is a later change), so every number carries the warning with its provenance.
+NUMBER_SOURCE = {"web_chat": "typed", "sms": "typed", "agency": "agency", "police_feed": "police"}
+
+
+def contact_warnings(referral: Referral, has_phone: bool) -> list[str]:
+    """Before first contact: the number's provenance (unverified), in words."""
+    if not has_phone:
+        return []
+    return [f"unverified_{NUMBER_SOURCE.get(referral.source, 'typed')}"]
 
 
 def parse_london(value: str) -> datetime | None:

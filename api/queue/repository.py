@@ -23,6 +23,7 @@ from api.kit.sql import lock_rows
 from api.queue.models import EntryStatus, QueueEntry
 from api.referral.models import Referral
 from api.triage.queue_order import PRIORITY_RANK
+from api.triage.schemas import Queue
 
 OPEN_STATUSES = (EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)
 
@@ -288,3 +289,23 @@ async def referral_ids_by(
         return []
     rows = await session.scalars(select(Referral.id).where(or_(*conditions)).limit(limit))
     return list(rows)
+
+
+async def phone_on_perpetrator_referral(session: AsyncSession, referral: Referral) -> bool:
+    """Whether this case's number (by its blind index) is also on another case that is a perpetrator's
+    self-referral. Only the yes or no leaves here: never which case."""
+    if not referral.phone_index:
+        return False
+    found = await session.scalar(
+        select(Referral.id)
+        .where(
+            Referral.phone_index == referral.phone_index,
+            Referral.id != referral.id,
+            or_(
+                Referral.queue == Queue.DOMESTIC_ABUSE_PERPETRATOR,
+                Referral.secondary_queue == Queue.DOMESTIC_ABUSE_PERPETRATOR,
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -351,3 +351,7 @@ async def entry_for_update(session: AsyncSession, queue: str, entry_id: uuid.UUI
 
 def lease_lapsed(entry: QueueEntry, now: datetime) -> bool:
     return repository.lease_lapsed(entry, now)
+
+
+async def phone_on_perpetrator_referral(session: AsyncSession, referral: Referral) -> bool:
+    return await repository.phone_on_perpetrator_referral(session, referral)

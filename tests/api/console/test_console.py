@@ -342,3 +342,53 @@ class TestErasure:
         async with app.state.sessionmaker() as session:
             assert list(await session.scalars(select(CaseActivity))) == []
             assert list(await session.scalars(select(Alert))) == []
+
+
+class TestContactWarnings:
+    async def test_a_number_shared_with_a_perpetrator_self_referral_warns_without_revealing_it(
+        self,
+        client: httpx.AsyncClient,
+        browser: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        caseworker: Login,
+    ) -> None:
+        victim = await create_referral(client, bot_headers, emergency_payload())
+        perpetrator = await create_referral(
+            client,
+            bot_headers,
+            referral_payload(
+                person={"phone": "07700 900456", "sms_safe": True},
+                answers={"incident_description": "Synthetic: asking for help with my behaviour"},
+                triage={
+                    "incident_type": "domestic_abuse",
+                    "reporter_role": "perpetrator_self",
+                    "consent": "given",
+                    "age_years": 40,
+                },
+            ),
+        )
+        await sign_in(browser, caseworker)
+        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
+            "location"
+        ]
+        case = await browser.get(case_url)
+        assert victim["reference"] in case.text
+        assert "typed by the person and has not been verified" in case.text
+        assert "also on another case as someone asking for help with their own abusive behaviour" in case.text
+        assert perpetrator["reference"] not in case.text  # never which case
+        assert "asking for help with my behaviour" not in case.text
+
+    async def test_no_warning_for_a_number_on_no_other_case(
+        self,
+        client: httpx.AsyncClient,
+        browser: httpx.AsyncClient,
+        bot_headers: dict[str, str],
+        caseworker: Login,
+    ) -> None:
+        await create_referral(client, bot_headers, emergency_payload())
+        await sign_in(browser, caseworker)
+        case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
+            "location"
+        ]
+        case = await browser.get(case_url)
+        assert "abusive behaviour" not in case.text
