@@ -10,6 +10,8 @@ retention run [--dry-run]    dispose of what the retention policy says is due; p
 retention hold REF --reason  keep a case from disposal (legal hold); `retention release REF --reason` lifts it
 retention policy             print the retention policy as implemented (class, clock, period)
 rights find|export|rectify|erase  subject rights, as the data-protection role (api/rights/commands.py)
+account create|disable|reset|list  people who sign in to the console (api/accounts/commands.py)
+team-address QUEUE EMAIL     where a queue's alerts are e-mailed
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from api.accounts import commands as account_commands
 from api.audit import service as audit_service
 from api.audit.service import ChainReport
 from api.auth import hash_token, new_token
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         held.add_argument("--reason", required=True, choices=[r.value for r in HoldReason])
     retention.add_parser("policy", help="print the policy: class, clock start, period")
     rights_commands.add_parser(sub)
+    account_commands.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return retention_commands.hold(args.reference, args.reason, release=args.action == "release")
     if args.command == "rights":
         return rights_commands.run(args)
+    if args.command in ("account", "team-address"):
+        return account_commands.run(args)
     if args.command == "audit":
         report = asyncio.run(verify_audit())
         if report.ok:

@@ -15,6 +15,7 @@ from api.body_limit import BodyLimit, Limit
 from api.chat.endpoints import router as chat_router
 from api.config import Settings, get_settings
 from api.consent.endpoints import router as consent_router
+from api.console.endpoints import install as install_console
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.conversation.tracker import TrackerStore, tracker_store_url
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rights_router)
     app.include_router(rights_conversation_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
+    install_console(app)
     # Outermost: no body over its limit is read into memory by anything behind it.
     app.add_middleware(
         BodyLimit,

@@ -23,6 +23,7 @@ from api.kit.sql import lock_rows
 from api.queue.models import EntryStatus, QueueEntry
 from api.referral.models import Referral
 from api.triage.queue_order import PRIORITY_RANK
+from api.triage.schemas import Queue
 
 OPEN_STATUSES = (EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)
 
@@ -202,3 +203,109 @@ async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline:
         .values(deadline=deadline)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---- the console's reads (api/console) ----
+
+
+async def entry_in(
+    session: AsyncSession, entry_id: uuid.UUID, queues: frozenset[str]
+) -> tuple[QueueEntry, Referral] | None:
+    """The entry with this id if it is in one of `queues`, with its referral; else None (another team's
+    entry looks exactly like a missing one)."""
+    if not queues:
+        return None
+    row = (
+        await session.execute(
+            select(QueueEntry, Referral)
+            .join(Referral, Referral.id == QueueEntry.referral_id)
+            .where(QueueEntry.id == entry_id, QueueEntry.queue.in_(queues))
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def list_returned(
+    session: AsyncSession, queues: frozenset[str], limit: int
+) -> Sequence[tuple[QueueEntry, Referral]]:
+    """Cases handed back to triage from these queues and not re-routed yet, in queue order."""
+    if not queues:
+        return []
+    rows = await session.execute(
+        select(QueueEntry, Referral)
+        .join(Referral, Referral.id == QueueEntry.referral_id)
+        .where(QueueEntry.queue.in_(queues), QueueEntry.status == EntryStatus.returned)
+        .order_by(*QUEUE_ORDER)
+        .limit(limit)
+    )
+    return [(entry, referral) for entry, referral in rows]
+
+
+async def open_entry_exists(session: AsyncSession, referral_id: uuid.UUID, queue: str) -> bool:
+    found = await session.scalar(
+        select(QueueEntry.id)
+        .where(
+            QueueEntry.referral_id == referral_id,
+            QueueEntry.queue == queue,
+            QueueEntry.status.in_(OPEN_STATUSES),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def entries_of_referrals(
+    session: AsyncSession, referral_ids: Sequence[uuid.UUID], queues: frozenset[str], limit: int
+) -> Sequence[tuple[QueueEntry, Referral]]:
+    """The entries of these referrals in these queues (newest first): what a search may show."""
+    if not referral_ids or not queues:
+        return []
+    rows = await session.execute(
+        select(QueueEntry, Referral)
+        .join(Referral, Referral.id == QueueEntry.referral_id)
+        .where(QueueEntry.referral_id.in_(referral_ids), QueueEntry.queue.in_(queues))
+        .order_by(QueueEntry.created_at.desc())
+        .limit(limit)
+    )
+    return [(entry, referral) for entry, referral in rows]
+
+
+async def referral_ids_by(
+    session: AsyncSession,
+    *,
+    reference: str | None = None,
+    phone_index: str | None = None,
+    external_ref_index: str | None = None,
+    limit: int = 50,
+) -> list[uuid.UUID]:
+    conditions = []
+    if reference:
+        conditions.append(Referral.reference == reference)
+    if phone_index:
+        conditions.append(Referral.phone_index == phone_index)
+    if external_ref_index:
+        conditions.append(Referral.external_ref_index == external_ref_index)
+    if not conditions:
+        return []
+    rows = await session.scalars(select(Referral.id).where(or_(*conditions)).limit(limit))
+    return list(rows)
+
+
+async def phone_on_perpetrator_referral(session: AsyncSession, referral: Referral) -> bool:
+    """Whether this case's number (by its blind index) is also on another case that is a perpetrator's
+    self-referral. Only the yes or no leaves here: never which case."""
+    if not referral.phone_index:
+        return False
+    found = await session.scalar(
+        select(Referral.id)
+        .where(
+            Referral.phone_index == referral.phone_index,
+            Referral.id != referral.id,
+            or_(
+                Referral.queue == Queue.DOMESTIC_ABUSE_PERPETRATOR,
+                Referral.secondary_queue == Queue.DOMESTIC_ABUSE_PERPETRATOR,
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None

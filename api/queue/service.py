@@ -5,7 +5,10 @@ Lifecycle of a queue entry (`TRANSITIONS` below is the table the code enforces):
     queued ──claim──► claimed ──accept──► accepted ──close──► closed
                         │  ▲ extend_lease     │
                         │  └──────┘           │
-                        └──────return─────────┴──► returned (back to triage; off the provider's queue)
+                        ├──────return─────────┴──► returned (back to triage; off the provider's queue)
+                        │                     │       │
+                        └──────transfer───────┴───────┴──re-route──► transferred (+ a new queued entry
+                                                                       in the other queue)
 
 - claim: the next queued entry, or one whose lease lapsed, in queue order; leased to the caller.
 - accept, extend_lease, return from `claimed`: only the lease holder, only while the lease runs.
@@ -14,6 +17,9 @@ Lifecycle of a queue entry (`TRANSITIONS` below is the table the code enforces):
   ever put it back in the queue because a timer ran out; with no expiry on the row the worker's release
   and a claim's "lapsed" test cannot touch it, and a reader cannot mistake it for a running lease.
 - return from `accepted`, and close: only the caseworker who accepted it.
+- transfer from `claimed` or `accepted`: only the holder (as for return); re-route of a `returned` case: a
+  team lead of the queue (the console's triage inbox). Either way a new `queued` entry in the other queue
+  keeps the priority and the deadline the person was promised, and points back (`transferred_from`).
 - Anything else is `InvalidTransition` (409). Another caseworker's live lease or accepted case is
   `CaseHeldByAnother` (409, a conflict with the case's state, not a missing permission: the caller may work
   this queue, and may claim the case if the lease lapses). A lapsed lease is `LeaseLapsed` (409) whoever
@@ -57,6 +63,7 @@ class Action(StrEnum):
     extend_lease = "extend_lease"
     return_to_triage = "return"
     close = "close"
+    transfer = "transfer"
 
 
 # The statuses each action may start from, and the status it leads to (extend_lease keeps `claimed`).
@@ -65,6 +72,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[EntryStatus], EntryStatus]] = {
     Action.extend_lease: (frozenset({EntryStatus.claimed}), EntryStatus.claimed),
     Action.return_to_triage: (frozenset({EntryStatus.claimed, EntryStatus.accepted}), EntryStatus.returned),
     Action.close: (frozenset({EntryStatus.accepted}), EntryStatus.closed),
+    Action.transfer: (
+        frozenset({EntryStatus.claimed, EntryStatus.accepted, EntryStatus.returned}),
+        EntryStatus.transferred,
+    ),
 }
 
 
@@ -225,6 +236,49 @@ async def close(
     return await _finish(session, caller, entry, Action.close, f"outcome={outcome}")
 
 
+async def transfer(
+    session: AsyncSession,
+    caller: Caller,
+    queue: Queue,
+    entry_id: uuid.UUID,
+    target: Queue,
+    request: ReturnToTriage,
+    *,
+    may_reroute: bool,
+) -> QueueEntry:
+    """Move a case to another queue with a reason: the holder of a claimed or accepted case, or (with
+    `may_reroute`, a team lead) a returned one. Returns the new entry."""
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.transfer, now)
+    if EntryStatus(entry.status) == EntryStatus.returned and not may_reroute:
+        raise InvalidTransition(status=EntryStatus.returned)
+    if target == queue or await repository.open_entry_exists(session, entry.referral_id, target):
+        raise InvalidTransition(status=EntryStatus(entry.status))
+    entry.return_reason = encode_return(request.reason, request.note)
+    entry.lease_expires_at = None
+    entry.status = EntryStatus.transferred
+    moved = QueueEntry(
+        referral_id=entry.referral_id,
+        queue=target,
+        is_secondary=entry.is_secondary,
+        status=EntryStatus.queued,
+        priority_rank=entry.priority_rank,
+        deadline=entry.deadline,
+        received_at=entry.received_at,
+        transferred_from=entry.id,
+    )
+    session.add(moved)
+    await repository.save(session)
+    await audit.record(
+        session,
+        caller,
+        "queue.transfer",
+        entry.referral_id,
+        _audit_reason(entry, f"to={target} new_entry={moved.id} reason={request.reason}"),
+    )
+    return moved
+
+
 # ---- what other features ask of the queues (api/intake, the worker) ----
 
 
@@ -253,3 +307,51 @@ async def bring_forward(session: AsyncSession, referral_id: uuid.UUID, deadline:
 
 async def release_lapsed_leases(session: AsyncSession, now: datetime) -> int:
     return await repository.release_lapsed_leases(session, now)
+
+
+# ---- what the console asks of the queues (api/console): reads within the person's queues ----
+
+
+async def open_entries(session: AsyncSession, queue: str, limit: int) -> list[tuple[QueueEntry, Referral]]:
+    return list(await repository.list_open(session, queue, limit, 0))
+
+
+async def entry_in(
+    session: AsyncSession, entry_id: uuid.UUID, queues: frozenset[str]
+) -> tuple[QueueEntry, Referral] | None:
+    return await repository.entry_in(session, entry_id, queues)
+
+
+async def returned_entries(
+    session: AsyncSession, queues: frozenset[str], limit: int
+) -> list[tuple[QueueEntry, Referral]]:
+    return list(await repository.list_returned(session, queues, limit))
+
+
+async def search(
+    session: AsyncSession,
+    queues: frozenset[str],
+    *,
+    reference: str | None,
+    phone_index: str | None,
+    external_ref_index: str | None,
+    limit: int = 50,
+) -> list[tuple[QueueEntry, Referral]]:
+    """Entries in `queues` of the cases with this reference, phone blind index or crime-reference blind
+    index (exact matches only)."""
+    ids = await repository.referral_ids_by(
+        session, reference=reference, phone_index=phone_index, external_ref_index=external_ref_index
+    )
+    return list(await repository.entries_of_referrals(session, ids, queues, limit))
+
+
+async def entry_for_update(session: AsyncSession, queue: str, entry_id: uuid.UUID) -> QueueEntry | None:
+    return await repository.entry_for_update(session, queue, entry_id)
+
+
+def lease_lapsed(entry: QueueEntry, now: datetime) -> bool:
+    return repository.lease_lapsed(entry, now)
+
+
+async def phone_on_perpetrator_referral(session: AsyncSession, referral: Referral) -> bool:
+    return await repository.phone_on_perpetrator_referral(session, referral)

@@ -53,6 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from api.alerts.models import Alert
 from api.audit import service as audit
 from api.auth import Caller
 from api.config import Settings
@@ -60,7 +61,7 @@ from api.conversation.models import Channel, Conversation
 from api.conversation.tracker import tracker_store_url
 from api.encryption import case_keys
 from api.principal.models import PrincipalKind
-from api.queue.models import EntryStatus, QueueEntry
+from api.queue.models import CaseActivity, EntryStatus, QueueEntry
 from api.referral.models import IdempotencyRecord, Referral
 from api.retention import policy
 from api.retention.policy import RetentionClass
@@ -146,6 +147,11 @@ async def _erase_rows(
     if not referrals:
         return counts
     ids = [r[0] for r in referrals]
+    # The console's rows of these cases (api/queue/activity.py, api/alerts): before their queue entries.
+    for model in (CaseActivity, Alert):
+        removed = _rows(await session.execute(delete(model).where(model.referral_id.in_(ids))))
+        if removed:
+            counts[model.__tablename__] += removed
     counts["queue_entry"] += _rows(
         await session.execute(delete(QueueEntry).where(QueueEntry.referral_id.in_(ids)))
     )

@@ -1,6 +1,7 @@
 """The worker: `python -m api.worker`. Background jobs that must not run inside a request.
 
-Now: puts lapsed queue leases back, beats a heartbeat that readiness checks read, runs the SMS
+Now: puts lapsed queue leases back, raises the console's alerts and e-mails them to team addresses
+(api/alerts), beats a heartbeat that readiness checks read, runs the SMS
 helpline's bot turns and outbox (api/sms/runner.py), and every RETENTION_RUN_MINUTES disposes of what the
 retention policy says is due (api/retention/disposal.py). Stops cleanly on SIGINT/SIGTERM, finishing the
 job in hand.
@@ -14,6 +15,8 @@ import signal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.alerts import service as alerts
+from api.alerts.settings import AlertSettings
 from api.config import get_settings
 from api.db import create_engine, create_sessionmaker
 from api.kit.models import utcnow
@@ -27,14 +30,35 @@ from api.worker.models import WorkerHeartbeat
 logger = logging.getLogger("api.worker")
 
 
-async def run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession], alert_settings: AlertSettings | None = None
+) -> int:
     async with sessionmaker() as session, session.begin():
         now = utcnow()
         released = await queue_service.release_lapsed_leases(session, now)
+        raised = await alerts.raise_due(session, now, alert_settings or AlertSettings())
         await upsert(session, WorkerHeartbeat, {"name": "worker", "seen_at": now}, ["name"])
     if released:
         logger.info("released lapsed leases", extra={"count": released})
+    if raised:
+        logger.info("alerts raised", extra={"count": raised})
     return released
+
+
+async def mail_alerts(
+    sessionmaker: async_sessionmaker[AsyncSession], alert_settings: AlertSettings, base_url: str
+) -> int:
+    """E-mail new alerts to their teams' addresses (reference and link only); a failure is logged and the
+    alerts are tried again next round."""
+    try:
+        async with sessionmaker() as session, session.begin():
+            sent = await alerts.send_pending(session, alert_settings, base_url, utcnow())
+    except OSError as exc:  # smtplib's errors are OSErrors
+        logger.error("alert e-mail failed", extra={"error_type": type(exc).__name__})
+        return 0
+    if sent:
+        logger.info("alert e-mails sent", extra={"count": sent})
+    return sent
 
 
 async def dispose_periodically(disposal: Disposal, every_seconds: float, stopping: asyncio.Event) -> None:
@@ -69,6 +93,7 @@ async def main() -> None:
     sms = SmsRunner.create(settings, sessionmaker)
     sms_task = asyncio.create_task(sms.run(stopping))
     disposal = Disposal(sessionmaker, settings)
+    alert_settings = AlertSettings()
     retention_task = asyncio.create_task(
         dispose_periodically(disposal, settings.retention_run_minutes * 60, stopping)
     )
@@ -76,7 +101,8 @@ async def main() -> None:
     try:
         while not stopping.is_set():
             try:
-                await run_once(sessionmaker)
+                await run_once(sessionmaker, alert_settings)
+                await mail_alerts(sessionmaker, alert_settings, settings.public_base_url)
             except Exception as exc:
                 logger.error("worker round failed", extra={"error_type": type(exc).__name__})
             try:

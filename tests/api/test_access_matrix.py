@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from api.police_feed.endpoints import EXAMPLE as POLICE_FEED_EXAMPLE
 from tests.api.agency_form.test_form_access import FORM_ROUTES
+from tests.api.console.test_console_access import CONSOLE_ROUTES
 from tests.api.routes import endpoints, public_reason
 from tests.api.world import (
     AGENCY,
@@ -454,8 +455,9 @@ class TestMatrix:
     def test_every_route_has_a_row(self, app: FastAPI) -> None:
         routes = {e.key for e in endpoints(app)}
         # The agency form's pages are reached with a form session, not a token: their rows are in
-        # tests/api/agency_form/test_form_access.py.
-        rows = {(row.method, row.route) for row in ROWS} | FORM_ROUTES
+        # tests/api/agency_form/test_form_access.py; the console's (a console session of a person's
+        # account) in tests/api/console/test_console_access.py.
+        rows = {(row.method, row.route) for row in ROWS} | FORM_ROUTES | CONSOLE_ROUTES
         assert routes - rows == set(), "routes without a row in the access matrix: add one"
         assert rows - routes == set(), "rows for routes the app no longer has"
 

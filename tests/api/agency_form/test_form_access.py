@@ -89,6 +89,8 @@ FORM_ROWS: list[FormRow] = [
     FormRow("POST", "/refer/form", signed_in_only(Expect(303, "/refer/done/")), data=True),
     FormRow("POST", "/refer/sign-out", signed_in_only(Expect(303, SIGN_IN)), data=True),
     FormRow("GET", "/refer/done/{reference}", signed_in_only(Expect(404)), path="/refer/done/SR-2345-6789"),
+    # The agency worker's referrals and their status (api/console/agency_status.py).
+    FormRow("GET", "/refer/status", signed_in_only(Expect(200))),
 ]
 FORM_ROUTES = {(row.method, row.route) for row in FORM_ROWS}
 

@@ -118,6 +118,7 @@ STATES: dict[str, dict[str, Any]] = {
     "returned": {"status": "returned", "claimed_by": "me", "return_reason": "duplicate"},
     "closed": {"status": "closed", "claimed_by": "me", "outcome": "supported"},
     "withdrawn": {"status": "withdrawn"},
+    "transferred": {"status": "transferred", "claimed_by": "me", "return_reason": "wrong_service"},
 }
 OK = {"accept": "accepted", "extend-lease": "claimed", "return": "returned", "close": "closed"}
 INVALID = "invalid_transition"
@@ -139,6 +140,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "returned": dict.fromkeys(ACTIONS, INVALID),
     "closed": dict.fromkeys(ACTIONS, INVALID),
     "withdrawn": dict.fromkeys(ACTIONS, INVALID),
+    # Moved to another queue (api/queue/service.py: transfer): the new entry carries the case on.
+    "transferred": dict.fromkeys(ACTIONS, INVALID),
 }
 
 
