@@ -14,6 +14,7 @@ from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.kit.crypto import Vault
+from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
 # How long a worker holds a claimed message before another may take it over.
@@ -30,6 +31,8 @@ class SmsContext:
     relay: RasaRelay
     gateway: Gateway
     twilio: TwilioClient
+    # Rasa's tracker store, asked before a turn that was sent to the bot is replayed (api/sms/seen.py).
+    seen: SeenByBot | None = None
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential back-off after the `attempts`-th failure: base, 2×base, 4×base… capped, with jitter."""

@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.config import Settings
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
+from api.conversation.tracker import tracker_store_url
 from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.sms import outbox, turns
 from api.sms.context import SmsContext
+from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
 logger = logging.getLogger("api.sms")
@@ -48,12 +50,15 @@ class SmsRunner:
                     settings.twilio_auth_token.get_secret_value(),
                     settings.twilio_timeout_seconds,
                 ),
+                seen=SeenByBot(tracker_store_url(settings)),
             )
         )
 
     async def close(self) -> None:
         await self.context.relay.close()
         await self.context.twilio.close()
+        if self.context.seen is not None:
+            await self.context.seen.close()
 
     async def run(self, stopping: asyncio.Event) -> None:
         jobs = [
