@@ -169,6 +169,12 @@ async def held_outbound(session: AsyncSession, outbound_id: uuid.UUID, claim: st
     return await session.scalar(lock_rows(session, stmt))
 
 
+async def recorded_sids(session: AsyncSession, sids: list[str]) -> set[str]:
+    """Which of these Twilio sids are already recorded on an outbox row."""
+    rows = await session.scalars(select(SmsOutbound.twilio_sid).where(SmsOutbound.twilio_sid.in_(sids)))
+    return {sid for sid in rows if sid}
+
+
 async def outbound_for_status(
     session: AsyncSession, outbound_id: uuid.UUID | None, message_sid: str
 ) -> SmsOutbound | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +18,28 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from api.conversation.tracker import tracker_store_url
-from api.sms import dead_letters, turns
+from api.kit.models import utcnow
+from api.sms import dead_letters, outbox, turns
 from api.sms.context import SmsContext
-from api.sms.models import SmsInbound
+from api.sms.models import SmsInbound, SmsOutbound
 from api.sms.seen import SeenByBot, answer_in
 from tests.api.sms.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
     INBOUND,
+    OUR_NUMBER,
+    PERSON,
     ScriptedRasa,
+    drain,
     inbound_params,
     inbound_rows,
+    outbound_rows,
     post_signed,
     texts,
 )
+from tests.api.sms.test_outbox import answered, until
 from tests.builders import bearer, create_principal
+from tools.fake_twilio import FakeTwilio
 
 OTHER = "+447700900456"
 MAX_ATTEMPTS = 3
@@ -248,3 +259,121 @@ class TestExactlyOnceTurns:
         assert answer.messages[0].buttons[0].payload == "/affirm"
         assert answer.language == "pl"
         assert answer_in(events, "SM9") is None
+
+
+async def lapse_leases(app: FastAPI) -> None:
+    """What a worker killed mid-send leaves: its lease runs out and another worker may claim the row."""
+    past = utcnow() - timedelta(minutes=5)
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(update(SmsOutbound).values(lease_until=past, next_attempt_at=past))
+
+
+async def send_until_settled(ctx: SmsContext, app: FastAPI) -> None:
+    await until(lambda: _settled(ctx, app))
+
+
+async def _settled(ctx: SmsContext, app: FastAPI) -> bool:
+    await outbox.send_next(ctx)
+    return all(row.state == "submitted" for row in await outbound_rows(app))
+
+
+class TestExactlyOnceSends:
+    async def test_an_answer_lost_after_twilio_accepted_is_reconciled_not_resent(
+        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, fake_twilio: tuple[str, FakeTwilio]
+    ) -> None:
+        _, fake = fake_twilio
+        await answered(client, ctx, "hello")
+        fake.configure({"drop_answer_next": 1})
+        assert await outbox.send_next(ctx) is True
+        [row] = await outbound_rows(app)
+        assert (row.state, row.twilio_sid) == ("pending", None) and row.unsure_since is not None
+        await send_until_settled(ctx, app)
+        [sent] = fake.sent()
+        [row] = await outbound_rows(app)
+        assert (row.twilio_sid, row.body_sealed, row.unsure_since) == (sent["sid"], None, None)
+        assert fake.attempts == 1  # sent once, found once
+
+    async def test_a_worker_killed_after_twilio_accepted_leaves_nothing_to_resend(
+        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, fake_twilio: tuple[str, FakeTwilio]
+    ) -> None:
+        _, fake = fake_twilio
+        await answered(client, ctx, "hello")
+        sending = await outbox._claim(ctx, "dead-worker")
+        assert isinstance(sending, outbox._Sending)
+        await ctx.twilio.send(sending.to, sending.sender, sending.body, ctx.status_callback(sending.id))
+        await lapse_leases(app)  # …and the worker died before recording Twilio's answer
+        await send_until_settled(ctx, app)
+        [sent] = fake.sent()
+        [row] = await outbound_rows(app)
+        assert row.twilio_sid == sent["sid"] and fake.attempts == 1
+
+    async def test_a_worker_killed_before_twilio_got_it_sends_it_once(
+        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, fake_twilio: tuple[str, FakeTwilio]
+    ) -> None:
+        _, fake = fake_twilio
+        await answered(client, ctx, "hello")
+        assert isinstance(await outbox._claim(ctx, "dead-worker"), outbox._Sending)
+        await lapse_leases(app)
+        await send_until_settled(ctx, app)
+        [sent] = fake.sent()
+        [row] = await outbound_rows(app)
+        assert row.twilio_sid == sent["sid"] and fake.attempts == 1
+
+    async def test_the_same_words_sent_earlier_are_not_taken_for_this_sms(
+        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, fake_twilio: tuple[str, FakeTwilio]
+    ) -> None:
+        _, fake = fake_twilio
+        rasa_words = "Sorry, I did not understand."
+        ctx.relay._client._transport = httpx.MockTransport(  # type: ignore[attr-defined]
+            lambda request: httpx.Response(200, json=[{"text": rasa_words}])
+        )
+        await answered(client, ctx, "one")
+        await send_until_settled(ctx, app)  # the first reply, recorded
+        await post_signed(client, INBOUND, inbound_params("two", n=2))
+        await drain(ctx, sends=False)
+        assert isinstance(await outbox._claim(ctx, "dead-worker"), outbox._Sending)
+        await lapse_leases(app)  # died before Twilio got it; the same words are in Twilio's list already
+        await send_until_settled(ctx, app)
+        first, second = await outbound_rows(app)
+        assert len(fake.sent()) == 2 and first.twilio_sid != second.twilio_sid
+
+    async def test_twilio_unreachable_means_nothing_is_sent_yet(
+        self, client: httpx.AsyncClient, app: FastAPI, ctx: SmsContext, fake_twilio: tuple[str, FakeTwilio]
+    ) -> None:
+        _, fake = fake_twilio
+        await answered(client, ctx, "hello")
+        assert isinstance(await outbox._claim(ctx, "dead-worker"), outbox._Sending)
+        await lapse_leases(app)
+        url = str(ctx.twilio._client.base_url)  # type: ignore[attr-defined]
+        ctx.twilio._client.base_url = "http://127.0.0.1:9"  # type: ignore[attr-defined]
+        assert await outbox.send_next(ctx) is True
+        [row] = await outbound_rows(app)
+        assert row.state == "pending" and row.unsure_since is not None and fake.attempts == 0
+        ctx.twilio._client.base_url = url  # type: ignore[attr-defined]
+        await lapse_leases(app)
+        await send_until_settled(ctx, app)
+        assert len(fake.sent()) == 1
+
+
+class TestFakeTwilioLists:
+    async def test_list_and_fetch_as_twilio_does(
+        self, ctx: SmsContext, fake_twilio: tuple[str, FakeTwilio]
+    ) -> None:
+        url, _fake = fake_twilio
+        for to, body in ((PERSON, "a"), (OTHER, "b"), (PERSON, "c")):
+            await ctx.twilio.send(to, OUR_NUMBER, body, "")
+        base = f"{url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages"
+        async with httpx.AsyncClient(auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
+            listed = (await http.get(f"{base}.json", params={"To": PERSON, "PageSize": "5"})).json()
+            assert [m["body"] for m in listed["messages"]] == ["c", "a"]  # newest first
+            assert listed["page_size"] == 5 and "status_callback" not in listed["messages"][0]
+            today = time.strftime("%Y-%m-%d", time.gmtime())
+            assert len((await http.get(f"{base}.json", params={"DateSent": today})).json()["messages"]) == 3
+            assert (await http.get(f"{base}.json", params={"DateSent>": "2999-01-01"})).json()[
+                "messages"
+            ] == []
+            sid = listed["messages"][0]["sid"]
+            assert (await http.get(f"{base}/{sid}.json")).json()["body"] == "c"
+            assert (await http.get(f"{base}/SM{'0' * 32}.json")).status_code == 404
+        async with httpx.AsyncClient() as anonymous:
+            assert (await anonymous.get(f"{base}.json")).status_code == 401
