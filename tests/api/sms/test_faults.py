@@ -21,8 +21,10 @@ from api.conversation.tracker import tracker_store_url
 from api.kit.models import utcnow
 from api.sms import dead_letters, outbox, turns
 from api.sms.context import SmsContext
+from api.sms.identity import conversation_id_for
 from api.sms.models import SmsInbound, SmsOutbound
 from api.sms.seen import SeenByBot, answer_in
+from tests.api.rights.helpers import audit_events, referral_row
 from tests.api.sms.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -38,7 +40,7 @@ from tests.api.sms.conftest import (
     texts,
 )
 from tests.api.sms.test_outbox import answered, until
-from tests.builders import bearer, create_principal
+from tests.builders import bearer, create_principal, create_referral, referral_payload
 from tools.fake_twilio import FakeTwilio
 
 OTHER = "+447700900456"
@@ -377,3 +379,25 @@ class TestFakeTwilioLists:
             assert (await http.get(f"{base}/SM{'0' * 32}.json")).status_code == 404
         async with httpx.AsyncClient() as anonymous:
             assert (await anonymous.get(f"{base}.json")).status_code == 401
+
+
+class TestDangerMarksUrgentDurably:
+    async def test_a_danger_sms_makes_the_texters_open_case_urgent_in_the_webhooks_transaction(
+        self, client: httpx.AsyncClient, app: FastAPI, bot_headers: dict[str, str]
+    ) -> None:
+        conversation = conversation_id_for(app.state.vault, PERSON)
+        mine = await create_referral(client, bot_headers, referral_payload(conversation_id=conversation))
+        theirs = await create_referral(client, bot_headers, referral_payload())
+        await post_signed(client, INBOUND, inbound_params("hello again", n=1))
+        assert (await referral_row(app, mine["reference"])).priority != "emergency"  # type: ignore[union-attr]
+
+        reply = await post_signed(client, INBOUND, inbound_params("he's here now", n=2))
+        assert reply.status_code == 200  # no worker, no bot: the webhook alone made it urgent
+        row = await referral_row(app, mine["reference"])
+        assert row is not None and (row.priority, row.emergency) == ("emergency", True)
+        other = await referral_row(app, theirs["reference"])
+        assert other is not None and other.priority != "emergency"
+        # A re-delivery of the same message changes nothing more (idempotent, audited once).
+        await post_signed(client, INBOUND, inbound_params("he's here now", n=2))
+        events = [e for e in await audit_events(app) if e.action == "referral.urgent"]
+        assert len(events) == 1
