@@ -10,21 +10,22 @@ it carries counts and ages only.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, cast
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import AdminCaller, public
 from api.config import Settings
+from api.db import create_read_sessionmaker
 from api.deps import (
     AppRelay,
     AppSettings,
     Session,
-    Sessions,
 )
 from api.errors import Forbidden, Unauthenticated, error_responses
 from api.kit.models import utcnow
@@ -47,6 +48,14 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready", "degraded"]
     checks: ReadyChecks
     degraded: list[str] = []
+
+
+def _reads(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Read-only sessions (api/db.py): readiness, probed every few seconds, never takes the write lock."""
+    state = request.app.state
+    if getattr(state, "read_sessionmaker", None) is None:
+        state.read_sessionmaker = create_read_sessionmaker(state.engine)
+    return cast(async_sessionmaker[AsyncSession], state.read_sessionmaker)
 
 
 @router.get("/healthz", dependencies=[PROBE])
@@ -76,11 +85,11 @@ def over_thresholds(health: QueueHealth, settings: Settings) -> list[str]:
         }
     },
 )
-async def ready(sessions: Sessions, settings: AppSettings, relay: AppRelay) -> JSONResponse:
+async def ready(request: Request, settings: AppSettings, relay: AppRelay) -> JSONResponse:
     checks: dict[str, bool] = {}
     degraded: list[str] = []
     try:
-        async with sessions() as session:
+        async with _reads(request)() as session, session.begin():
             await session.execute(text("SELECT 1"))
             beat = await session.scalar(
                 select(WorkerHeartbeat.seen_at).where(WorkerHeartbeat.name == "worker")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +15,7 @@ from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.kit.crypto import Vault
+from api.kit.models import utcnow
 from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
@@ -33,6 +35,13 @@ class SmsContext:
     twilio: TwilioClient
     # Rasa's tracker store, asked before a turn that was sent to the bot is replayed (api/sms/seen.py).
     seen: SeenByBot | None = None
+    # Sessions that only read (api/db.py, deferred on SQLite): the idle look for due work takes no lock.
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    async def due(self, check: Callable[[AsyncSession, datetime], Awaitable[bool]]) -> bool:
+        """Whether `check` finds work now, asked in a read-only transaction (no write lock)."""
+        async with (self.read_sessionmaker or self.sessionmaker)() as session, session.begin():
+            return await check(session, utcnow())
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential back-off after the `attempts`-th failure: base, 2×base, 4×base… capped, with jitter."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,16 @@ def _inbound_claimable(now: datetime):  # type: ignore[no-untyped-def]
         (SmsInbound.status == InboundStatus.received) & (SmsInbound.next_attempt_at <= now),
         (SmsInbound.status == InboundStatus.processing) & (SmsInbound.lease_until < now),
     )
+
+
+async def inbound_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether any inbound message may be claimed now (a read: the idle worker asks this first)."""
+    return bool(await session.scalar(select(exists().where(_inbound_claimable(now)))))
+
+
+async def outbound_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether any outbox SMS may be claimed now (a read, as `inbound_due`)."""
+    return bool(await session.scalar(select(exists().where(_outbox_claimable(now)))))
 
 
 async def claim_inbound(

@@ -15,14 +15,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from api.conversation.tracker import tracker_store_url
+from api.db import create_read_sessionmaker
 from api.kit.models import utcnow
 from api.sms import dead_letters, outbox, turns
 from api.sms.context import SmsContext
 from api.sms.identity import conversation_id_for
 from api.sms.models import SmsInbound, SmsOutbound
+from api.sms.runner import SmsRunner
 from api.sms.seen import SeenByBot, answer_in
 from tests.api.rights.helpers import audit_events, referral_row
 from tests.api.sms.conftest import (
@@ -401,3 +403,29 @@ class TestDangerMarksUrgentDurably:
         await post_signed(client, INBOUND, inbound_params("he's here now", n=2))
         events = [e for e in await audit_events(app) if e.action == "referral.urgent"]
         assert len(events) == 1
+
+
+class TestIdleWorker:
+    async def test_an_idle_worker_polls_without_the_write_lock(self, app: FastAPI, ctx: SmsContext) -> None:
+        engine = app.state.engine
+        begins: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.startswith("BEGIN"):
+                begins.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        ctx.read_sessionmaker = create_read_sessionmaker(engine)
+        ctx.settings = ctx.settings.model_copy(update={"sms_poll_seconds": 0.02, "sms_turn_concurrency": 2})
+        stopping = asyncio.Event()
+        try:
+            task = asyncio.create_task(SmsRunner(ctx).run(stopping))
+            await asyncio.sleep(0.8)
+            stopping.set()
+            await task
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+        writes = begins.count("BEGIN IMMEDIATE")
+        reads = begins.count("BEGIN")
+        assert writes <= 3  # each loop's first look is a claim; after that, idle polls only read
+        assert reads >= 10
