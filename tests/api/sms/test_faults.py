@@ -17,6 +17,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, update
 
+from api.__main__ import main as cli
+from api.config import get_settings
 from api.conversation.tracker import tracker_store_url
 from api.db import create_read_sessionmaker
 from api.kit.models import utcnow
@@ -429,3 +431,30 @@ class TestIdleWorker:
         reads = begins.count("BEGIN")
         assert writes <= 3  # each loop's first look is a claim; after that, idle polls only read
         assert reads >= 10
+
+
+class TestDeadLetterCommands:
+    async def test_list_and_retry_through_the_cli(
+        self,
+        client: httpx.AsyncClient,
+        app: FastAPI,
+        ctx: SmsContext,
+        rasa: ScriptedRasa,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        await post_signed(client, INBOUND, inbound_params("a private synthetic message", n=1))
+        [row] = await inbound_rows(app)
+        await spoil_body(app, row.message_sid)
+        await run_turns(ctx)
+        monkeypatch.setenv("DATABASE_URL", ctx.settings.database_url)
+        monkeypatch.setenv("APP_ENV", "test")
+        get_settings.cache_clear()
+        assert await asyncio.to_thread(cli, ["sms", "dead-letters", "list"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [(d["id"], d["last_error"]) for d in listed] == [(row.id, "DecryptionError")]
+        assert "private" not in json.dumps(listed)
+        assert await asyncio.to_thread(cli, ["sms", "dead-letters", "retry", str(row.id)]) == 0
+        assert await asyncio.to_thread(cli, ["sms", "dead-letters", "retry", str(row.id)]) == 1
+        [row] = await inbound_rows(app)
+        assert (row.status, row.attempts) == ("received", 0)
