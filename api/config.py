@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # past these: inbound waiting, the oldest waiting inbound's age, the oldest due outbox SMS's lag, and
     # dead letters (0 turns a check off).
     sms_turn_max_attempts: int = Field(default=5, ge=1, le=50)
+    # How long a worker holds a claimed SMS (a turn or a send) before another worker may take it over: a
+    # killed worker's messages wait this long. Keep it above RASA_TIMEOUT_SECONDS.
+    sms_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
     ready_max_inbound_waiting: int = Field(default=500, ge=0)
     ready_max_inbound_age_seconds: float = Field(default=600.0, ge=0)
     ready_max_outbox_lag_seconds: float = Field(default=600.0, ge=0)

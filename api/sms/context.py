@@ -19,8 +19,6 @@ from api.kit.models import utcnow
 from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
-# How long a worker holds a claimed message before another may take it over.
-LEASE = timedelta(minutes=2)
 STATUS_PATH = "/v1/channels/sms/status"
 
 
@@ -42,6 +40,12 @@ class SmsContext:
         """Whether `check` finds work now, asked in a read-only transaction (no write lock)."""
         async with (self.read_sessionmaker or self.sessionmaker)() as session, session.begin():
             return await check(session, utcnow())
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a worker holds a claimed message before another may take it over (SMS_LEASE_SECONDS).
+        It must outlast a bot turn (RASA_TIMEOUT_SECONDS), or a slow turn's message is taken over."""
+        return timedelta(seconds=self.settings.sms_lease_seconds)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential back-off after the `attempts`-th failure: base, 2×base, 4×base… capped, with jitter."""

@@ -30,7 +30,7 @@ from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.referral import service as referral_service
 from api.sms import repository
-from api.sms.context import LEASE, SmsContext
+from api.sms.context import SmsContext
 from api.sms.errors import InvalidWebhook
 from api.sms.identity import contact_aad, outbound_aad
 from api.sms.models import NO_BODY, SmsContact, new_claim
@@ -73,7 +73,7 @@ async def _claim(ctx: SmsContext, claim: str) -> _Sending | bool | None:
     """The next SMS to send (its slot reserved), False when there is none, None when it was settled here."""
     now = utcnow()
     async with ctx.sessionmaker() as session, session.begin():
-        claimed = await repository.claim_outbound(session, now, LEASE, claim)
+        claimed = await repository.claim_outbound(session, now, ctx.lease, claim)
         if claimed is None:
             return False
         row, contact = claimed
@@ -91,7 +91,7 @@ async def _claim(ctx: SmsContext, claim: str) -> _Sending | bool | None:
         body = ctx.vault.cipher.open(row.body_sealed, outbound_aad(row.id).encode()).decode()
         spacing = timedelta(seconds=max(row.segments, 1) / ctx.settings.sms_send_per_second)
         slot = await repository.take_send_slot(session, row.sender_number, now, spacing)
-        row.hold_until(slot + timedelta(seconds=2 * ctx.settings.twilio_timeout_seconds + 60))
+        row.hold_until(slot + timedelta(seconds=2 * ctx.settings.twilio_timeout_seconds) + ctx.lease / 2)
         earlier = row.unsure_since
         row.unsure_since = earlier or now  # committed before Twilio is asked: a crash leaves it set
         return _Sending(row.id, to, row.sender_number, body, slot, row.attempts, row.conversation_id, earlier)

@@ -32,7 +32,7 @@ from api.conversation.relay import BotTurn
 from api.conversation.schemas import MAX_MESSAGE_CHARS, BotMessage
 from api.kit.models import utcnow
 from api.sms import repository
-from api.sms.context import LEASE, SmsContext
+from api.sms.context import SmsContext
 from api.sms.identity import inbound_aad, outbound_aad
 from api.sms.models import OutboxState, SmsOutbound, new_claim
 from api.sms.segments import segments
@@ -95,7 +95,7 @@ async def _take(ctx: SmsContext, claim: str) -> _Taken | None:
     """The claim alone, committed at once: nothing in it can fail on one row's content, so one bad row
     never rolls back the claim (which would head every next claim again and stop the helpline)."""
     async with ctx.sessionmaker() as session, session.begin():
-        inbound = await repository.claim_inbound(session, utcnow(), LEASE, claim)
+        inbound = await repository.claim_inbound(session, utcnow(), ctx.lease, claim)
         if inbound is None:
             return None
         return _Taken(
