@@ -12,6 +12,10 @@ retention policy             print the retention policy as implemented (class, c
 rights find|export|rectify|erase  subject rights, as the data-protection role (api/rights/commands.py)
 account create|disable|reset|list  people who sign in to the console (api/accounts/commands.py)
 team-address QUEUE EMAIL     where a queue's alerts are e-mailed
+sms dead-letters list        inbound SMS whose turn failed on every attempt (ids and error types only)
+sms dead-letters retry ID    put one back in the queue with fresh attempts
+backup PATH                  copy the SQLite database online to PATH (sealed data stays sealed)
+restore PATH                 replace the SQLite database with a backup (the api and worker stopped)
 """
 
 from __future__ import annotations
@@ -100,6 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     retention.add_parser("policy", help="print the policy: class, clock start, period")
     rights_commands.add_parser(sub)
     account_commands.add_parser(sub)
+    sms = sub.add_parser("sms", help="the SMS helpline").add_subparsers(dest="action", required=True)
+    dead = sms.add_parser("dead-letters", help="inbound SMS given up after every attempt")
+    dead.add_argument("verb", choices=["list", "retry"])
+    dead.add_argument("id", type=int, nargs="?")
+    backup = sub.add_parser("backup", help="online backup of the SQLite database to PATH")
+    backup.add_argument("path", type=Path)
+    restore = sub.add_parser("restore", help="replace the SQLite database with the backup at PATH")
+    restore.add_argument("path", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -115,6 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "policy":
             return retention_commands.show_policy()
         return retention_commands.hold(args.reference, args.reason, release=args.action == "release")
+    if args.command == "sms":
+        from api.sms import dead_letters
+
+        if args.verb == "retry" and args.id is None:
+            parser.error("sms dead-letters retry needs the dead letter's ID")
+        return dead_letters.run(args.verb, args.id)
+    if args.command in ("backup", "restore"):
+        from api.backup import commands as backup_commands
+
+        return backup_commands.run(args.command, args.path)
     if args.command == "rights":
         return rights_commands.run(args)
     if args.command in ("account", "team-address"):

@@ -74,6 +74,21 @@ class Settings(BaseSettings):
     # How often the worker looks for SMS work when idle, and how many bot turns it runs at once.
     sms_poll_seconds: float = Field(default=0.25, gt=0, le=60)
     sms_turn_concurrency: int = Field(default=4, ge=1, le=64)
+    # Issue 15 (faults): attempts at one inbound SMS's turn before it becomes a dead letter (an error other
+    # than the bot being down: a body that no longer opens, a failed turn); readiness is degraded (503)
+    # past these: inbound waiting, the oldest waiting inbound's age, the oldest due outbox SMS's lag, and
+    # dead letters (0 turns a check off).
+    sms_turn_max_attempts: int = Field(default=5, ge=1, le=50)
+    # How long a worker holds a claimed SMS (a turn or a send) before another worker may take it over: a
+    # killed worker's messages wait this long. Keep it above RASA_TIMEOUT_SECONDS.
+    sms_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    ready_max_inbound_waiting: int = Field(default=500, ge=0)
+    ready_max_inbound_age_seconds: float = Field(default=600.0, ge=0)
+    ready_max_outbox_lag_seconds: float = Field(default=600.0, ge=0)
+    ready_max_dead_letters: int = Field(default=0, ge=0)
+    # SQLite's `synchronous` for the embedded default: FULL (every commit reaches the disk before Twilio or
+    # a client is told "stored") or NORMAL (faster; a power cut may lose the last commits).
+    sqlite_synchronous: str = Field(default="FULL", pattern=r"^(FULL|NORMAL)$")
 
     # Quick exit ("Exit this page" on the web chat) replaces the page with this neutral site, in the same tab.
     quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://[^\s\"'<>]+$")

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_timeout_seconds)

@@ -7,11 +7,17 @@
   Answers 201 with Twilio's message JSON (`sid` "SM" + 32 hex, `status` "queued", …), or Twilio's error
   JSON: 21211 (400) for a `To` that is not E.164, 21602 for no body, 21617 over 1,600 characters, 21610
   for a number that texted STOP, 20429 (429) when told to throttle.
+- `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` lists messages newest first, filtered by `To`,
+  `From` and `DateSent` (YYYY-MM-DD; `DateSent<` / `DateSent>` on or before / after), `PageSize` (default
+  50, at most 1,000), in Twilio's page shape (`messages`, `page`, `page_size`, `next_page_uri`…);
+  `GET …/Messages/{Sid}.json` fetches one (20404 when unknown). Both need the same Basic auth.
 - Then it calls the `StatusCallback` with `sent` and `delivered` (Twilio's form fields), each signed with
   the auth token by the twilio library (`X-Twilio-Signature`), in order or, when told, reversed.
 - Test controls, not Twilio's: `GET /_fake/messages` (what was sent, with each callback's answer),
   `POST /_fake/config` (JSON: `throttle_next` how many sends answer 429, `reverse_callbacks`,
-  `callback_delay` seconds, `statuses` to report, `opted_out` numbers), `POST /_fake/reset`, `GET /healthz`.
+  `callback_delay` seconds, `statuses` to report, `opted_out` numbers, `drop_answer_next` how many
+  sends are accepted but answered by closing the connection: the message exists, the sender never
+  hears), `POST /_fake/reset`, `GET /healthz`.
 - `python -m tools.fake_twilio --text "hello" [--api URL --from +447700900123]` texts the helpline the way
   Twilio would deliver it (a signed inbound webhook), for trying `make run` by hand.
 
@@ -28,6 +34,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import threading
 import time
 import urllib.error
@@ -41,12 +48,26 @@ from twilio.request_validator import RequestValidator
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9A-Za-z]{1,34}|[^/]+)/Messages\.json$")
+MESSAGE_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>AC[0-9A-Za-z]{1,34}|[^/]+)/Messages/(?P<sid>SM[0-9a-f]{32})\.json$"
+)
+PUBLIC_FIELDS = (
+    "account_sid", "api_version", "body", "date_created", "date_sent", "date_updated", "direction",
+    "error_code", "error_message", "from", "messaging_service_sid", "num_media", "num_segments", "price",
+    "price_unit", "sid", "status", "subresource_uris", "to", "uri",
+)  # fmt: skip
 MAX_BODY = 1600
 DOCS = "https://www.twilio.com/docs/errors/"
 
 
 def _error(code: int, message: str, status: int) -> tuple[int, dict[str, Any]]:
     return status, {"code": code, "message": message, "more_info": f"{DOCS}{code}", "status": status}
+
+
+def _on_days(day: str, days: dict[str, str | None]) -> bool:
+    """DateSent (that day), DateSent< (on or before) and DateSent> (on or after), as Twilio reads them."""
+    exact, before, after = days[""], days["<"], days[">"]
+    return not ((exact and day != exact) or (before and day > before) or (after and day < after))
 
 
 def _segments(body: str) -> int:
@@ -77,6 +98,7 @@ class FakeTwilio:
             self.statuses = ["sent", "delivered"]
             self.opted_out: set[str] = set()
             self.attempts = 0
+            self.drop_answer_next = 0
 
     def configure(self, config: dict[str, Any]) -> None:
         with self.lock:
@@ -85,6 +107,60 @@ class FakeTwilio:
             self.callback_delay = float(config.get("callback_delay", self.callback_delay))
             self.statuses = [str(s) for s in config.get("statuses", self.statuses)]
             self.opted_out = {str(n) for n in config.get("opted_out", self.opted_out)}
+            self.drop_answer_next = int(config.get("drop_answer_next", self.drop_answer_next))
+
+    def take_drop(self) -> bool:
+        """Whether this send's answer is to be lost (a test control)."""
+        with self.lock:
+            if self.drop_answer_next > 0:
+                self.drop_answer_next -= 1
+                return True
+            return False
+
+    def _public(self, record: dict[str, Any]) -> dict[str, Any]:
+        message = {k: record.get(k) for k in PUBLIC_FIELDS}
+        message["status"] = record["callbacks"][-1]["status"] if record.get("callbacks") else record["status"]
+        return message
+
+    def list_messages(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Twilio's Message list: newest first, filtered by To, From and DateSent, one page."""
+        try:
+            size = min(max(int(query.get("PageSize") or 50), 1), 1000)
+        except ValueError:
+            return _error(20001, "Invalid PageSize", 400)
+        days = {op: query.get(f"DateSent{op}") for op in ("", "<", ">")}
+        with self.lock:
+            records = list(reversed(self.messages))
+        selected = []
+        for record in records:
+            if query.get("To") and record["to"] != query["To"]:
+                continue
+            if query.get("From") and record["from"] != query["From"]:
+                continue
+            day = time.strftime("%Y-%m-%d", time.gmtime(record["received_at"]))
+            if not _on_days(day, days):
+                continue
+            selected.append(self._public(record))
+        page = selected[:size]
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json?PageSize={size}"
+        return 200, {
+            "messages": page,
+            "page": 0,
+            "page_size": size,
+            "start": 0,
+            "end": max(len(page) - 1, 0),
+            "first_page_uri": uri + "&Page=0",
+            "previous_page_uri": None,
+            "next_page_uri": None,  # the fake keeps few messages: one page
+            "uri": uri + "&Page=0",
+        }
+
+    def fetch_message(self, sid: str) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            found = [r for r in self.messages if r["sid"] == sid]
+        if not found:
+            return _error(20404, f"The requested resource {sid} was not found", 404)
+        return 200, self._public(found[0])
 
     def authorised(self, header: str | None, account: str) -> bool:
         if not header or not header.startswith("Basic "):
@@ -225,10 +301,21 @@ def make_handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length) if length else b""
 
         def do_GET(self) -> None:
-            if self.path == "/healthz":
+            path, _, query = self.path.partition("?")
+            listing, one = MESSAGES_PATH.match(path), MESSAGE_PATH.match(path)
+            if path == "/healthz":
                 self._json(200, {"status": "ok"})
-            elif self.path == "/_fake/messages":
+            elif path == "/_fake/messages":
                 self._json(200, {"messages": fake.sent(), "attempts": fake.attempts})
+            elif listing or one:
+                match = listing or one
+                assert match is not None
+                if not fake.authorised(self.headers.get("Authorization"), match["account"]):
+                    self._json(*_error(20003, "Authenticate", 401))
+                elif one is not None:
+                    self._json(*fake.fetch_message(one["sid"]))
+                else:
+                    self._json(*fake.list_messages(dict(urllib.parse.parse_qsl(query))))
             else:
                 self._json(*_error(20404, "The requested resource was not found", 404))
 
@@ -250,7 +337,12 @@ def make_handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._json(*_error(20003, "Authenticate", 401))
                 return
             form = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-            self._json(*fake.create_message(form))
+            answer = fake.create_message(form)
+            if answer[0] == 201 and fake.take_drop():
+                self.close_connection = True  # accepted, and the sender never hears: a lost answer
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self._json(*answer)
 
     return Handler
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,10 +15,10 @@ from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.kit.crypto import Vault
+from api.kit.models import utcnow
+from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
-# How long a worker holds a claimed message before another may take it over.
-LEASE = timedelta(minutes=2)
 STATUS_PATH = "/v1/channels/sms/status"
 
 
@@ -30,6 +31,21 @@ class SmsContext:
     relay: RasaRelay
     gateway: Gateway
     twilio: TwilioClient
+    # Rasa's tracker store, asked before a turn that was sent to the bot is replayed (api/sms/seen.py).
+    seen: SeenByBot | None = None
+    # Sessions that only read (api/db.py, deferred on SQLite): the idle look for due work takes no lock.
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    async def due(self, check: Callable[[AsyncSession, datetime], Awaitable[bool]]) -> bool:
+        """Whether `check` finds work now, asked in a read-only transaction (no write lock)."""
+        async with (self.read_sessionmaker or self.sessionmaker)() as session, session.begin():
+            return await check(session, utcnow())
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a worker holds a claimed message before another may take it over (SMS_LEASE_SECONDS).
+        It must outlast a bot turn (RASA_TIMEOUT_SECONDS), or a slow turn's message is taken over."""
+        return timedelta(seconds=self.settings.sms_lease_seconds)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential back-off after the `attempts`-th failure: base, 2×base, 4×base… capped, with jitter."""

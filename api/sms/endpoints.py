@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import public
-from api.deps import AppSettings, AppVault, Sessions
+from api.deps import AppGateway, AppSettings, AppVault, Sessions
 from api.errors import error_responses
 from api.sms.errors import InvalidSignature, InvalidWebhook
 from api.sms.inbound import accept_inbound, parse_inbound
@@ -80,8 +80,10 @@ SignedForm = Annotated[FormParams, Depends(signed_form)]
     },
     openapi_extra=_form(INBOUND_EXAMPLE),
 )
-async def inbound(params: SignedForm, settings: AppSettings, sessions: Sessions, vault: AppVault) -> Response:
-    await accept_inbound(sessions, vault, parse_inbound(params, settings))
+async def inbound(
+    params: SignedForm, settings: AppSettings, sessions: Sessions, vault: AppVault, gateway: AppGateway
+) -> Response:
+    await accept_inbound(sessions, vault, parse_inbound(params, settings), gateway)
     return Response(EMPTY_TWIML, media_type=TWIML_MEDIA_TYPE)
 
 

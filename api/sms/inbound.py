@@ -1,18 +1,28 @@
 """Inbound SMS, inside Twilio's webhook: the signature was checked by the endpoint; the message is stored
 under its MessageSid (a re-delivery inserts nothing) with its body sealed, and the number's contact row is
 made on first contact. One transaction and nothing slow: Twilio gets its empty TwiML at once, and the
-worker answers the message later (api/sms/turns.py)."""
+worker answers the message later (api/sms/turns.py).
+
+Danger first, and durable: when the gateway's danger matcher matches the message (the same phrases the
+turn's gateway checks), every open case this number's conversation made becomes urgent in the same
+transaction that stores the message (as `POST /v1/conversations/{id}/urgent`, idempotent and audited). So
+the mark does not depend on the bot's action server, or on any task that a restart would lose."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth import Caller
 from api.config import Settings
+from api.conversation.gateway import Gateway
 from api.kit import phone
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
+from api.principal.models import PrincipalKind
+from api.rights import service as rights_service
 from api.sms import repository
 from api.sms.errors import InvalidWebhook
 from api.sms.identity import contact_aad, conversation_id_for, inbound_aad, phone_index_for
@@ -22,6 +32,8 @@ from api.sms.schemas import E164, MAX_TWILIO_MEDIA, MESSAGE_SID, FormParams, Inb
 logger = logging.getLogger("api.sms")
 
 OPT_OUT_TYPES = ("STOP", "START", "HELP")
+# The webhook marking a texter's cases urgent acts as the bot would (only cases of this conversation).
+SMS_GATEWAY = Caller(uuid.UUID(int=4), PrincipalKind.bot, "sms gateway (danger matched)")
 
 
 def parse_inbound(params: FormParams, settings: Settings) -> InboundSms:
@@ -50,9 +62,13 @@ def parse_inbound(params: FormParams, settings: Settings) -> InboundSms:
 
 
 async def accept_inbound(
-    sessionmaker: async_sessionmaker[AsyncSession], vault: Vault, message: InboundSms
+    sessionmaker: async_sessionmaker[AsyncSession],
+    vault: Vault,
+    message: InboundSms,
+    gateway: Gateway | None = None,
 ) -> bool:
-    """Store the message (committed before Twilio gets its answer). False for a re-delivery."""
+    """Store the message (committed before Twilio gets its answer), and with it, when `gateway` matches
+    danger in it, the urgent mark on the conversation's open cases. False for a re-delivery."""
     now = utcnow()
     conversation_id = conversation_id_for(vault, message.from_number)
     async with sessionmaker() as session, session.begin():
@@ -85,6 +101,12 @@ async def accept_inbound(
             contact = await repository.contact(session, conversation_id, lock=True)
             if contact is not None:
                 contact.opt(out=message.opt_out_type == "STOP", now=now)
+        urgent = 0
+        if stored and gateway is not None and gateway.danger.match(message.body) is not None:
+            marked = await rights_service.urgent_for_conversation(session, SMS_GATEWAY, conversation_id)
+            urgent = len(marked.references)
+    if urgent:
+        logger.info("sms danger: cases marked urgent", extra={"count": urgent})
     logger.info(
         "sms inbound",
         extra={

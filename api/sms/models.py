@@ -28,6 +28,9 @@ class InboundStatus(StrEnum):
     received = "received"  # stored, waiting for its turn
     processing = "processing"  # a worker holds it (until `lease_until`)
     processed = "processed"  # the bot answered; the replies are in the outbox
+    # Every attempt failed (a body that no longer opens, an error in the turn): kept, out of the queue,
+    # until an admin retries it (`python -m api sms dead-letters list|retry`); later messages go on.
+    dead = "dead"
 
 
 class OutboxState(StrEnum):
@@ -83,6 +86,12 @@ class SmsInbound(CreatedAtMixin, Base):
     claim: Mapped[str | None] = mapped_column(String(32), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The last failure's kind (an exception's type name, never its text) and when the row was given up.
+    last_error: Mapped[str | None] = mapped_column(String(64), default=None)
+    dead_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set (and committed) just before the text goes to the bot: after a crash, a row with this set is
+    # replayed into Rasa only when Rasa's tracker has no user message carrying its MessageSid.
+    bot_asked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     def waits(self, now: datetime) -> bool:
         """Still in a worker's hands, or waiting for its retry: the conversation's later messages wait too."""
@@ -101,6 +110,27 @@ class SmsInbound(CreatedAtMixin, Base):
         self.status = InboundStatus.received
         self._release()
         self.next_attempt_at = moment
+
+    def failed_attempt(self, error: str, moment: datetime, max_attempts: int, now: datetime) -> bool:
+        """A turn failed with `error`: back in the queue for `moment`, or dead once the attempts are spent.
+        True when it is now dead."""
+        self.last_error = error[:64]
+        self._release()
+        if self.attempts >= max_attempts:
+            self.status = InboundStatus.dead
+            self.dead_at = now
+            return True
+        self.status = InboundStatus.received
+        self.next_attempt_at = moment
+        return False
+
+    def revive(self, now: datetime) -> None:
+        """An admin retries a dead letter: back in the queue at once with a fresh set of attempts."""
+        self.status = InboundStatus.received
+        self.attempts = 0
+        self.dead_at = None
+        self.next_attempt_at = now
+        self._release()
 
     def answered(self, now: datetime) -> None:
         """The replies are in the outbox: the body is wiped."""
@@ -140,6 +170,9 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
     error_code: Mapped[int | None] = mapped_column(default=None)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an attempt hands the SMS to Twilio and cleared once Twilio's answer is recorded: while set,
+    # Twilio may have accepted it, so the next attempt first asks Twilio (api/sms/outbox.py: reconcile).
+    unsure_since: Mapped[datetime | None] = mapped_column(default=None)
 
     def waits(self, now: datetime) -> bool:
         """Being sent, or waiting for its retry: the conversation's later SMS wait too."""
@@ -172,15 +205,20 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
         self.delivery_status = merge_status(self.delivery_status, status or "queued")
         self.submitted_at = now
         self.body_sealed = None
+        self.unsure_since = None
         self._release(now)
 
-    def retry_at(self, moment: datetime, now: datetime) -> None:
+    def retry_at(self, moment: datetime, now: datetime, *, unsure: bool = False) -> None:
+        """Try again at `moment`. `unsure`: no answer came (a timeout), so Twilio may have the SMS."""
+        if not unsure:
+            self.unsure_since = None
         self.state = OutboxState.pending
         self.next_attempt_at = moment
         self._release(now)
 
     def failed(self, reason: str, error_code: int | None, now: datetime) -> None:
         self.state = OutboxState.failed
+        self.unsure_since = None
         self.body_sealed = None
         self.error_code = error_code
         self.reason = reason

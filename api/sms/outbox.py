@@ -4,6 +4,11 @@
    against the safe-contact plan and opt-out, paced per sender number (one transaction), handed to Twilio
    with a status callback (no transaction), and the answer recorded (one transaction): retried with
    exponential back-off on 429, 5xx and network errors.
+   Exactly once: the claim marks the row `unsure_since` (committed) before Twilio is asked, and only a
+   recorded answer clears it. A row still marked when claimed again (the worker died mid-send, or Twilio's
+   answer never came) is first reconciled with Twilio's message list (api/sms/twilio.py, `sent_matching`):
+   found, it is recorded as submitted and not sent again; not found, it is sent; Twilio unreachable, it
+   waits for the next attempt.
 2. **Status callbacks** (`record_status`): merged by rank, so they may arrive in any order.
 
 Who is never texted (the rule): a number whose newest referral (found by the phone blind index) answered
@@ -25,12 +30,12 @@ from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.referral import service as referral_service
 from api.sms import repository
-from api.sms.context import LEASE, SmsContext
+from api.sms.context import SmsContext
 from api.sms.errors import InvalidWebhook
 from api.sms.identity import contact_aad, outbound_aad
 from api.sms.models import NO_BODY, SmsContact, new_claim
 from api.sms.schemas import MESSAGE_SID, FormParams, StatusReport
-from api.sms.twilio import SendResult
+from api.sms.twilio import ReconcileFailed, SendResult
 
 logger = logging.getLogger("api.sms")
 
@@ -61,13 +66,14 @@ class _Sending:
     slot: datetime
     attempts: int
     conversation_id: str
+    unsure_since: datetime | None  # an earlier attempt's outcome is unknown: ask Twilio before sending
 
 
 async def _claim(ctx: SmsContext, claim: str) -> _Sending | bool | None:
     """The next SMS to send (its slot reserved), False when there is none, None when it was settled here."""
     now = utcnow()
     async with ctx.sessionmaker() as session, session.begin():
-        claimed = await repository.claim_outbound(session, now, LEASE, claim)
+        claimed = await repository.claim_outbound(session, now, ctx.lease, claim)
         if claimed is None:
             return False
         row, contact = claimed
@@ -85,8 +91,10 @@ async def _claim(ctx: SmsContext, claim: str) -> _Sending | bool | None:
         body = ctx.vault.cipher.open(row.body_sealed, outbound_aad(row.id).encode()).decode()
         spacing = timedelta(seconds=max(row.segments, 1) / ctx.settings.sms_send_per_second)
         slot = await repository.take_send_slot(session, row.sender_number, now, spacing)
-        row.hold_until(slot + timedelta(seconds=2 * ctx.settings.twilio_timeout_seconds + 60))
-        return _Sending(row.id, to, row.sender_number, body, slot, row.attempts, row.conversation_id)
+        row.hold_until(slot + timedelta(seconds=2 * ctx.settings.twilio_timeout_seconds) + ctx.lease / 2)
+        earlier = row.unsure_since
+        row.unsure_since = earlier or now  # committed before Twilio is asked: a crash leaves it set
+        return _Sending(row.id, to, row.sender_number, body, slot, row.attempts, row.conversation_id, earlier)
 
 
 async def send_next(ctx: SmsContext) -> bool:
@@ -97,12 +105,39 @@ async def send_next(ctx: SmsContext) -> bool:
         return False
     if sending is None or sending is True:
         return True
+    if sending.unsure_since is not None:
+        reconciled = await _reconcile(ctx, sending)
+        if reconciled is not None:
+            await _record_send(ctx, sending, claim, reconciled)
+            return True
     wait = (sending.slot - utcnow()).total_seconds()
     if wait > 0:
         await asyncio.sleep(wait)
     result = await ctx.twilio.send(sending.to, sending.sender, sending.body, ctx.status_callback(sending.id))
     await _record_send(ctx, sending, claim, result)
     return True
+
+
+async def _reconcile(ctx: SmsContext, sending: _Sending) -> SendResult | None:
+    """An earlier attempt may have reached Twilio: the message Twilio holds (recorded, never re-sent), an
+    unanswered result when Twilio cannot be asked (tried again later, still unsure), or None: Twilio never
+    got it, so it is sent."""
+    assert sending.unsure_since is not None
+    try:
+        candidates = await ctx.twilio.sent_matching(
+            sending.to, sending.sender, sending.body, sending.unsure_since
+        )
+    except ReconcileFailed:
+        return SendResult(ok=False, retry=True)
+    if candidates:
+        async with ctx.sessionmaker() as session:
+            taken = await repository.recorded_sids(session, [sid for sid, _ in candidates])
+        for sid, status in candidates:
+            if sid not in taken:
+                logger.info("sms send reconciled", extra={"outbound_id": str(sending.id), "found": True})
+                return SendResult(ok=True, sid=sid, status=status)
+    logger.info("sms send reconciled", extra={"outbound_id": str(sending.id), "found": False})
+    return None
 
 
 def _failure_reason(result: SendResult) -> str:
@@ -120,7 +155,7 @@ async def _record_send(ctx: SmsContext, sending: _Sending, claim: str, result: S
         if result.ok:
             row.submitted(result.sid, result.status, now)
         elif result.retry and sending.attempts < ctx.settings.sms_send_max_attempts:
-            row.retry_at(now + ctx.backoff(sending.attempts), now)
+            row.retry_at(now + ctx.backoff(sending.attempts), now, unsure=result.unanswered)
         else:
             row.failed(_failure_reason(result), result.code, now)
             if result.code == UNSUBSCRIBED:

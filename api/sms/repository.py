@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,16 @@ def _inbound_claimable(now: datetime):  # type: ignore[no-untyped-def]
         (SmsInbound.status == InboundStatus.received) & (SmsInbound.next_attempt_at <= now),
         (SmsInbound.status == InboundStatus.processing) & (SmsInbound.lease_until < now),
     )
+
+
+async def inbound_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether any inbound message may be claimed now (a read: the idle worker asks this first)."""
+    return bool(await session.scalar(select(exists().where(_inbound_claimable(now)))))
+
+
+async def outbound_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether any outbox SMS may be claimed now (a read, as `inbound_due`)."""
+    return bool(await session.scalar(select(exists().where(_outbox_claimable(now)))))
 
 
 async def claim_inbound(
@@ -167,6 +177,12 @@ async def claim_outbound(
 async def held_outbound(session: AsyncSession, outbound_id: uuid.UUID, claim: str) -> SmsOutbound | None:
     stmt = select(SmsOutbound).where(SmsOutbound.id == outbound_id, SmsOutbound.claim == claim)
     return await session.scalar(lock_rows(session, stmt))
+
+
+async def recorded_sids(session: AsyncSession, sids: list[str]) -> set[str]:
+    """Which of these Twilio sids are already recorded on an outbox row."""
+    rows = await session.scalars(select(SmsOutbound.twilio_sid).where(SmsOutbound.twilio_sid.in_(sids)))
+    return {sid for sid in rows if sid}
 
 
 async def outbound_for_status(

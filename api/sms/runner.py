@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import Settings
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
+from api.conversation.tracker import tracker_store_url
 from api.i18n import Translator
 from api.kit.crypto import Vault
-from api.sms import outbox, turns
+from api.sms import outbox, repository, turns
 from api.sms.context import SmsContext
+from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
 logger = logging.getLogger("api.sms")
@@ -30,7 +33,12 @@ class SmsRunner:
         self.context = context
 
     @classmethod
-    def create(cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> SmsRunner:
+    def create(
+        cls,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> SmsRunner:
         translator = Translator(settings.locales_dir, settings.default_locale)
         return cls(
             SmsContext(
@@ -48,30 +56,42 @@ class SmsRunner:
                     settings.twilio_auth_token.get_secret_value(),
                     settings.twilio_timeout_seconds,
                 ),
+                seen=SeenByBot(tracker_store_url(settings)),
+                read_sessionmaker=read_sessionmaker,
             )
         )
 
     async def close(self) -> None:
         await self.context.relay.close()
         await self.context.twilio.close()
+        if self.context.seen is not None:
+            await self.context.seen.close()
 
     async def run(self, stopping: asyncio.Event) -> None:
         jobs = [
             *(
-                self._loop("sms turn", turns.answer_next, stopping)
+                self._loop("sms turn", turns.answer_next, repository.inbound_due, stopping)
                 for _ in range(self.context.settings.sms_turn_concurrency)
             ),
-            self._loop("sms send", outbox.send_next, stopping),
+            self._loop("sms send", outbox.send_next, repository.outbound_due, stopping),
         ]
         await asyncio.gather(*jobs)
 
     async def _loop(
-        self, name: str, step: Callable[[SmsContext], Awaitable[bool]], stopping: asyncio.Event
+        self,
+        name: str,
+        step: Callable[[SmsContext], Awaitable[bool]],
+        due: Callable[[AsyncSession, datetime], Awaitable[bool]],
+        stopping: asyncio.Event,
     ) -> None:
+        """Run `step` while it finds work; when idle, poll with `due` in a read-only transaction (no write
+        lock on SQLite) and claim (a writing transaction) only when it says there is work."""
         poll = self.context.settings.sms_poll_seconds
+        busy = True
         while not stopping.is_set():
             try:
-                busy = await step(self.context)
+                if busy or await self.context.due(due):
+                    busy = await step(self.context)
             except Exception as exc:
                 logger.error(f"{name} failed", extra={"error_type": type(exc).__name__})
                 busy = False

@@ -1,14 +1,22 @@
 """The worker's bot turns for inbound SMS, through the conversation core (api/conversation/service.py:
 the same gateway as the web chat, danger phrases first, then the language).
 
-One turn is two short transactions around the bot's turn, which holds none:
+One turn is short transactions around the bot's turn, which holds none:
 
-1. the claim: the oldest unanswered message of a conversation whose earlier messages are all answered is
-   claimed (a lease), its body opened, the conversation opened (started on a number's first message, started
-   again when it was ended) and read once, and the message prepared for the bot (`prepare`);
-2. the bot's turn (`exchange`), then `conclude`: the messages and the conversation's state after the turn;
-3. the finish: the replies go into the outbox, the conversation's changed state (`record`) and the
+1. the claim (`_take`), committed alone: the oldest unanswered message of a conversation whose earlier
+   messages are all answered is claimed (a lease, one more attempt). Nothing in it reads the row's content,
+   so one bad row cannot roll the claim back and stop every other conversation;
+2. the preparation (`_prepare`): its body opened, the conversation opened (started on a number's first
+   message, started again when it was ended), the message prepared for the bot (`prepare`), and the row
+   marked `bot_asked_at` before the bot is asked;
+3. the bot's turn (with the MessageSid in its metadata; a row already marked is first looked up in Rasa's
+   tracker, api/sms/seen.py, so a turn Rasa took is never replayed), then `conclude`;
+4. the finish: the replies go into the outbox, the conversation's changed state (`record`) and the
    numbered choices are kept, and the message is marked answered with its body wiped.
+
+Any error in 2–4 is this row's alone (`_fail`): retried with back-off, and after SMS_TURN_MAX_ATTEMPTS the
+row is a dead letter (status `dead`, its error's type kept) that an admin lists and retries with
+`python -m api sms dead-letters list|retry ID`; the conversation's later messages go on.
 """
 
 from __future__ import annotations
@@ -20,10 +28,11 @@ from dataclasses import dataclass
 from api.conversation import service as conversation
 from api.conversation.errors import BotUnavailable
 from api.conversation.models import Channel
+from api.conversation.relay import BotTurn
 from api.conversation.schemas import MAX_MESSAGE_CHARS, BotMessage
 from api.kit.models import utcnow
 from api.sms import repository
-from api.sms.context import LEASE, SmsContext
+from api.sms.context import SmsContext
 from api.sms.identity import inbound_aad, outbound_aad
 from api.sms.models import OutboxState, SmsOutbound, new_claim
 from api.sms.segments import segments
@@ -36,6 +45,20 @@ SKIP = "/skip_question"
 
 
 @dataclass(frozen=True)
+class _Taken:
+    """The claimed row as it stood when claimed: what the later steps need, sealed body included."""
+
+    id: int
+    conversation_id: str
+    message_sid: str
+    sender: str
+    attempts: int
+    body_sealed: bytes | None
+    num_media: int
+    bot_asked: bool  # an earlier attempt sent the text to the bot and did not record the answer
+
+
+@dataclass(frozen=True)
 class _Claimed:
     id: int
     conversation_id: str
@@ -45,6 +68,7 @@ class _Claimed:
     local: list[str]  # keys of the SMS layer's own words, said before the bot's
     language: str  # the conversation's language, after the gateway saw the message
     prepared: conversation.PreparedTurn | None  # what goes to the bot; None when the bot is not asked
+    bot_asked: bool
 
 
 def choice_payload(text: str, last_choices: list[str]) -> str | None:
@@ -67,35 +91,57 @@ def _local_words(text: str, num_media: int) -> list[str]:
     return local
 
 
-async def _claim(ctx: SmsContext, claim: str) -> _Claimed | None:
+async def _take(ctx: SmsContext, claim: str) -> _Taken | None:
+    """The claim alone, committed at once: nothing in it can fail on one row's content, so one bad row
+    never rolls back the claim (which would head every next claim again and stop the helpline)."""
     async with ctx.sessionmaker() as session, session.begin():
-        inbound = await repository.claim_inbound(session, utcnow(), LEASE, claim)
+        inbound = await repository.claim_inbound(session, utcnow(), ctx.lease, claim)
         if inbound is None:
             return None
-        contact = await repository.contact(session, inbound.conversation_id)
-        body = ""
-        if inbound.body_sealed is not None:
-            body = ctx.vault.cipher.open(
-                inbound.body_sealed, inbound_aad(inbound.message_sid).encode()
-            ).decode()
-        current = await conversation.open_for(
-            session, inbound.conversation_id, Channel.sms, ctx.settings.default_locale
-        )
-        text = body.strip()
-        local = _local_words(text, inbound.num_media)
-        prepared = None
-        if text and len(text) <= MAX_MESSAGE_CHARS:  # words for the bot (a picture's are too)
-            last_choices = list(contact.last_choices) if contact else []
-            prepared = conversation.prepare(current, choice_payload(text, last_choices) or text, ctx.gateway)
-        return _Claimed(
+        return _Taken(
             id=inbound.id,
             conversation_id=inbound.conversation_id,
             message_sid=inbound.message_sid,
             sender=inbound.sender_number,
             attempts=inbound.attempts,
+            body_sealed=inbound.body_sealed,
+            num_media=inbound.num_media,
+            bot_asked=inbound.bot_asked_at is not None,
+        )
+
+
+async def _prepare(ctx: SmsContext, taken: _Taken, claim: str) -> _Claimed | None:
+    """Open the body and the conversation and prepare the bot's turn; mark the row before the bot is
+    asked (committed with the conversation's state). None when our lease lapsed meanwhile."""
+    async with ctx.sessionmaker() as session, session.begin():
+        held = await repository.held_inbound(session, taken.id, claim)
+        if held is None:
+            return None
+        contact = await repository.contact(session, taken.conversation_id)
+        body = ""
+        if taken.body_sealed is not None:
+            body = ctx.vault.cipher.open(taken.body_sealed, inbound_aad(taken.message_sid).encode()).decode()
+        current = await conversation.open_for(
+            session, taken.conversation_id, Channel.sms, ctx.settings.default_locale
+        )
+        text = body.strip()
+        local = _local_words(text, taken.num_media)
+        prepared = None
+        if text and len(text) <= MAX_MESSAGE_CHARS:  # words for the bot (a picture's are too)
+            last_choices = list(contact.last_choices) if contact else []
+            prepared = conversation.prepare(current, choice_payload(text, last_choices) or text, ctx.gateway)
+            if held.bot_asked_at is None:
+                held.bot_asked_at = utcnow()
+        return _Claimed(
+            id=taken.id,
+            conversation_id=taken.conversation_id,
+            message_sid=taken.message_sid,
+            sender=taken.sender,
+            attempts=taken.attempts,
             local=local,
             language=current.language,
             prepared=prepared,
+            bot_asked=taken.bot_asked,
         )
 
 
@@ -106,22 +152,68 @@ async def _retry_later(ctx: SmsContext, claimed: _Claimed, claim: str) -> None:
             held.retry_at(utcnow() + ctx.backoff(claimed.attempts))
 
 
+async def _fail(ctx: SmsContext, taken: _Taken, claim: str, error: str) -> None:
+    """One row's failure, in its own transaction: retried with back-off, or a dead letter once
+    SMS_TURN_MAX_ATTEMPTS are spent. The other rows' turns go on."""
+    now = utcnow()
+    async with ctx.sessionmaker() as session, session.begin():
+        held = await repository.held_inbound(session, taken.id, claim)
+        if held is None:
+            return
+        dead = held.failed_attempt(
+            error, now + ctx.backoff(taken.attempts), ctx.settings.sms_turn_max_attempts, now
+        )
+    log = logger.error if dead else logger.warning
+    log(
+        "sms turn dead-lettered" if dead else "sms turn failed",
+        extra={"message_sid": taken.message_sid, "error_type": error, "attempt": taken.attempts},
+    )
+
+
+async def _ask_bot(ctx: SmsContext, claimed: _Claimed) -> BotTurn:
+    """The bot's turn for this message, exactly once: when an earlier attempt already sent it, Rasa's
+    tracker is asked first and the answer it kept is used (api/sms/seen.py)."""
+    assert claimed.prepared is not None
+    if claimed.bot_asked and ctx.seen is not None:
+        kept = await ctx.seen.answer(claimed.conversation_id, claimed.message_sid)
+        if kept is not None:
+            logger.info("sms turn recovered from the tracker", extra={"message_sid": claimed.message_sid})
+            return kept
+    prepared = claimed.prepared
+    metadata = {**prepared.metadata, "message_id": claimed.message_sid}
+    return await ctx.relay.exchange(prepared.conversation_id, prepared.text, metadata)
+
+
 async def answer_next(ctx: SmsContext) -> bool:
-    """Answer one inbound message, if one is waiting its turn. True when there was work."""
+    """Answer one inbound message, if one is waiting its turn. True when there was work.
+
+    Whatever goes wrong with this one message (its body no longer opens, the turn raises) is handled
+    here, for this row only."""
     claim = new_claim()
-    claimed = await _claim(ctx, claim)
-    if claimed is None:
+    taken = await _take(ctx, claim)
+    if taken is None:
         return False
+    try:
+        await _answer(ctx, taken, claim)
+    except Exception as exc:
+        await _fail(ctx, taken, claim, type(exc).__name__)
+    return True
+
+
+async def _answer(ctx: SmsContext, taken: _Taken, claim: str) -> None:
+    claimed = await _prepare(ctx, taken, claim)
+    if claimed is None:
+        return
     local = list(claimed.local)
     turn: conversation.Turn | None = None
     if claimed.prepared is not None:
         try:
-            bot = await conversation.exchange(ctx.relay, claimed.prepared)
+            bot = await _ask_bot(ctx, claimed)
         except BotUnavailable:
             if claimed.attempts < ctx.settings.sms_send_max_attempts:
                 await _retry_later(ctx, claimed, claim)
                 logger.warning("sms turn deferred", extra={"message_sid": claimed.message_sid})
-                return True
+                return
             local.append("bot.sms.unavailable")
         else:
             turn = conversation.conclude(claimed.prepared, bot, ctx.gateway)
@@ -137,7 +229,6 @@ async def answer_next(ctx: SmsContext) -> bool:
     )
     parts = compose(text_out, opener=translate("bot.sms.neutral_opener"), words=words) if text_out else []
     await _finish(ctx, claimed, claim, parts, choices if turn is not None else None, turn)
-    return True
 
 
 async def _finish(

@@ -7,12 +7,21 @@ when TRUST_PROXY_HEADERS is on (the proxy must then overwrite, never pass on, wh
 
 Sending uses httpx against TWILIO_API_BASE_URL (https://api.twilio.com, or the local fake in development
 and tests): the same path, HTTP Basic auth with the account SID and auth token, form-encoded parameters.
+
+Reconciling (`sent_matching`): when an attempt's outcome is unknown (the worker died after handing the SMS
+over, or Twilio's answer never came), the next attempt first lists Twilio's messages to that number from
+that sender (`GET …/Messages.json?To=&From=&PageSize=`, newest first) and looks for one with the same body
+created since the unsure attempt began. Twilio keeps no client-side idempotency key on a message, so the
+marker is (To, From, Body, created after the attempt) and a sid we have not already recorded for another
+SMS (the caller checks that).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -60,6 +69,18 @@ class SendResult:
     http_status: int | None = None
     code: int | None = None
 
+    @property
+    def unanswered(self) -> bool:
+        """No answer came (a network error or timeout): Twilio may have accepted the message."""
+        return not self.ok and self.retry and self.http_status is None
+
+
+class ReconcileFailed(Exception):
+    """Twilio's message list could not be read: the outcome stays unknown, so nothing may be sent."""
+
+
+SKEW = timedelta(seconds=60)  # clock difference allowed between us and Twilio
+
 
 class TwilioClient:
     def __init__(
@@ -77,6 +98,35 @@ class TwilioClient:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+    async def sent_matching(
+        self, to: str, sender: str, body: str, since: datetime, page_size: int = 50
+    ) -> list[tuple[str, str]]:
+        """(sid, status) of Twilio's messages from `sender` to `to` with this body, created since `since`
+        (less the clock skew), newest first. ReconcileFailed when the list cannot be read."""
+        path = f"/2010-04-01/Accounts/{self._account_sid}/Messages.json"
+        params = {"To": to, "From": sender, "PageSize": str(page_size)}
+        try:
+            response = await self._client.get(path, params=params)
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.warning("twilio list failed", extra={"error_type": type(exc).__name__})
+            raise ReconcileFailed() from exc
+        messages = payload.get("messages") if isinstance(payload, dict) else None
+        if not isinstance(messages, list):
+            raise ReconcileFailed()
+        found: list[tuple[str, str]] = []
+        for message in messages:
+            if not isinstance(message, dict) or message.get("body") != body:
+                continue
+            try:
+                created = parsedate_to_datetime(str(message.get("date_created")))
+            except (TypeError, ValueError):
+                continue
+            if created >= since - SKEW and isinstance(message.get("sid"), str):
+                found.append((message["sid"], str(message.get("status") or "queued")))
+        return found
 
     async def send(self, to: str, sender: str, body: str, status_callback: str) -> SendResult:
         path = f"/2010-04-01/Accounts/{self._account_sid}/Messages.json"

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.alerts import service as alerts
 from api.alerts.settings import AlertSettings
 from api.config import get_settings
-from api.db import create_engine, create_sessionmaker
+from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from api.kit.models import utcnow
 from api.kit.sql import upsert
 from api.observability import configure_logging
@@ -84,13 +84,13 @@ async def dispose_periodically(disposal: Disposal, every_seconds: float, stoppin
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     sessionmaker = create_sessionmaker(engine)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    sms = SmsRunner.create(settings, sessionmaker)
+    sms = SmsRunner.create(settings, sessionmaker, create_read_sessionmaker(engine))
     sms_task = asyncio.create_task(sms.run(stopping))
     disposal = Disposal(sessionmaker, settings)
     alert_settings = AlertSettings()

@@ -1,8 +1,10 @@
 """The one way actions reach case data: the api's referral and consent endpoints, with the bot's service
 token.
 
-Retries on connection errors and 5xx with the same Idempotency-Key, so a retried submission can never
-create a second referral.
+Retries on connection errors, timeouts and 5xx with the same Idempotency-Key, so a retried submission can
+never create a second referral, and a retry after a timeout answers the referral the first attempt made
+(its reference reaches the person). Every failure ends as ApiError, which each action turns into words
+the person hears (for a referral: `utter_handoff_failed`, "please try again"); nothing else escapes.
 """
 
 import asyncio
@@ -22,9 +24,10 @@ class ApiError(Exception):
 
 
 class ApiClient:
-    def __init__(self, base_url: str | None = None, token: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 15.0) -> None:
         self.base_url = (base_url or os.environ["API_URL"]).rstrip("/")
         self.token = token or os.environ["BOT_SERVICE_TOKEN"]
+        self.timeout = timeout  # seconds for one attempt, connecting and reading included
 
     async def create_referral(self, payload: dict[str, Any], attempts: int = 3) -> dict[str, Any]:
         """POST /v1/referrals. The Idempotency-Key is the body's hash: a retry can never make a second one."""
@@ -88,7 +91,7 @@ class ApiClient:
             "Content-Type": "application/json",
             "Idempotency-Key": "bot-" + hashlib.sha256(path.encode("utf-8") + body).hexdigest(),
         }
-        timeout = aiohttp.ClientTimeout(total=15)
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
         for attempt in range(attempts):
             try:
                 async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -102,7 +105,8 @@ class ApiClient:
                             logger.warning("%s refused status=%s error=%s", what, resp.status, error)
                             raise ApiError(f"refused: {resp.status} {error}")
                         logger.warning("%s failed status=%s attempt=%s", what, resp.status, attempt + 1)
-            except aiohttp.ClientError as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                # A timeout may come after the api stored it: the retry's Idempotency-Key answers that one.
                 logger.warning("%s transport error=%s attempt=%s", what, type(exc).__name__, attempt + 1)
             await asyncio.sleep(0.5 * 2**attempt)
         raise ApiError(f"the api did not accept the {what}")

@@ -183,6 +183,7 @@ ENTRY = "/v1/queues/{queue}/cases/{entry_id}"
 ROWS: list[Row] = [
     Row("GET", "/healthz", everyone(200)),
     Row("GET", "/readyz", everyone(200)),
+    Row("GET", "/metrics", only(admin=200)),
     Row("GET", "/chat", everyone(200), path="/chat?lang=en"),
     Row("GET", "/chat/static/{name}", everyone(200), path="/chat/static/chat.js"),
     Row("GET", "/chat/static/{name}", everyone(404), path="/chat/static/secrets.env", name="not a page file"),

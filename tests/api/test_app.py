@@ -22,7 +22,12 @@ class TestHealth:
     async def test_readiness_reports_each_dependency(self, client: httpx.AsyncClient) -> None:
         reply = await client.get("/readyz")
         assert reply.status_code == 503
-        assert reply.json()["checks"] == {"database": True, "worker": False, "bot": False}
+        assert reply.json()["checks"] == {
+            "database": True,
+            "worker": False,
+            "bot": False,
+            "sms_queues": True,
+        }
 
 
 class TestErrors:

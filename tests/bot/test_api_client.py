@@ -103,3 +103,51 @@ class TestByConversation:
             "/v1/conversations/s_texter/urgent",
             "/v1/conversations/s_down/urgent",
         ]
+
+
+@pytest.fixture
+async def slow_api() -> AsyncIterator[tuple[str, list[str]]]:
+    """POST /v1/referrals: the first answer comes after the client gave up (the referral is stored all the
+    same, under its Idempotency-Key); a repeat with the same key answers the same referral at once."""
+    import asyncio
+
+    keys: list[str] = []
+    stored: dict[str, dict[str, Any]] = {}
+
+    async def referrals(request: web.Request) -> web.Response:
+        key = request.headers["Idempotency-Key"]
+        keys.append(key)
+        first = key not in stored
+        stored.setdefault(key, {"reference": f"SR-{len(stored) + 2345}-6789", "queue": "hate_crime"})
+        if first:
+            await asyncio.sleep(1.0)
+        return web.json_response(stored[key], status=201)
+
+    app = web.Application()
+    app.router.add_post("/v1/referrals", referrals)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", keys
+    await runner.cleanup()
+
+
+class TestTimeouts:
+    async def test_a_timeout_is_retried_with_the_same_key_and_the_first_referral_is_answered(
+        self, slow_api: tuple[str, list[str]]
+    ) -> None:
+        url, keys = slow_api
+        result = await ApiClient(url, "synthetic-token", timeout=0.3).create_referral({"synthetic": True})
+        assert result["reference"] == "SR-2345-6789"
+        assert len(keys) == 2 and len(set(keys)) == 1
+
+    async def test_timeouts_on_every_attempt_end_as_an_api_error(
+        self, slow_api: tuple[str, list[str]]
+    ) -> None:
+        url, keys = slow_api
+        client = ApiClient(url, "synthetic-token", timeout=0.2)
+        with pytest.raises(ApiError):
+            await client._post("/v1/referrals", {"slow": True}, "referral", 1)
+        assert len(keys) == 1
