@@ -22,7 +22,7 @@ from pathlib import Path
 from api.audit import service as audit_service
 from api.audit.service import ChainReport
 from api.auth import hash_token, new_token
-from api.config import get_settings
+from api.config import InsecureSettings, get_settings
 from api.db import create_engine, create_sessionmaker
 from api.encryption import commands as key_commands
 from api.police_feed import commands as police_feed_commands
@@ -127,5 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """main(), with unsafe settings refused in one line naming the settings (never a traceback or a value)."""
+    try:
+        return main(argv)
+    except InsecureSettings as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

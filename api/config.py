@@ -1,13 +1,16 @@
 """Settings: one object, read from the environment (and `.env` when present).
 
-Secrets are `SecretStr`. Outside development and test, a placeholder secret is refused at start-up, so a
-production instance can never run with the values documented in `.env.example`.
+Secrets are `SecretStr`. `APP_ENV` defaults to `production`: `make run` and the tests say `development` or
+`test` explicitly. Outside development and test every secret must be set, long enough and not a placeholder
+(`change-me`, or a value written in this repository), or the process refuses to start with
+`InsecureSettings`, naming each setting at fault and never its value.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +21,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.kit.calendar import OpeningHours, OpeningHoursError
 
 PLACEHOLDER = "change-me"
+# The AES key a placeholder derives in development and tests: written here, so never a secret.
+DEVELOPMENT_KEY = b"development-only-key-not-secret!"[:32].ljust(32, b"0")
+# Values written in this repository (docs, `make run`'s stack, tests): refused outside development and test.
+KNOWN_PLACEHOLDERS = (PLACEHOLDER, "changeme", "development-fake-twilio-token", "test-bot-service-token")
+# The shortest secret production accepts (characters): 32 is a 256-bit token_urlsafe's 43 or a Twilio token.
+MIN_SECRET_LENGTH = 32
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,10 +36,34 @@ class Environment(StrEnum):
     production = "production"
 
 
+class InsecureSettings(RuntimeError):
+    """The settings are not safe to run with outside development and test. Not a ValueError on purpose:
+    pydantic would wrap one in a ValidationError that echoes the input values; this names settings only."""
+
+    def __init__(self, app_env: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"refusing to start with APP_ENV={app_env}: " + "; ".join(problems)
+            + " (APP_ENV=development or test allow placeholders)"
+        )  # fmt: skip
+
+
+def _secret_problem(name: str, raw: str, min_length: int = MIN_SECRET_LENGTH) -> str | None:
+    """Why a secret is not fit for production, by setting name only (never the value), or None."""
+    if not raw.strip():
+        return f"{name} is not set"
+    if any(known in raw.lower() for known in KNOWN_PLACEHOLDERS):
+        return f"{name} is a placeholder"
+    if len(raw) < min_length:
+        return f"{name} is shorter than {min_length} characters"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    app_env: Environment = Environment.development
+    # production unless said otherwise: a deployment that forgets it gets every check, not none.
+    app_env: Environment = Environment.production
     database_url: str = "sqlite+aiosqlite:///data/api.db"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 30.0
@@ -59,6 +92,8 @@ class Settings(BaseSettings):
     # Twilio's webhooks. TWILIO_API_BASE_URL is Twilio's REST API, or the local fake in development and tests.
     twilio_account_sid: str = PLACEHOLDER
     twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER)
+    # Twilio's secondary auth token, while Twilio rotates the primary: webhooks signed with either pass.
+    twilio_auth_token_secondary: SecretStr | None = None
     twilio_from_number: str = Field(default="+447700900000", pattern=r"^\+[1-9][0-9]{6,14}$")
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
@@ -129,19 +164,27 @@ class Settings(BaseSettings):
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):
             return self
-        for name in ("bot_service_token", "encryption_keys", "blind_index_key", "twilio_auth_token"):
-            value: SecretStr = getattr(self, name)
-            raw = value.get_secret_value()
-            if not raw or PLACEHOLDER in raw:
-                raise ValueError(f"{name.upper()} must be set to a real secret when APP_ENV={self.app_env}")
-        if PLACEHOLDER in self.twilio_account_sid:
-            raise ValueError(f"TWILIO_ACCOUNT_SID must be set when APP_ENV={self.app_env}")
+        problems = [
+            problem
+            for problem in (
+                _secret_problem("BOT_SERVICE_TOKEN", self.bot_service_token.get_secret_value()),
+                _secret_problem("BLIND_INDEX_KEY", self.blind_index_key.get_secret_value()),
+                _secret_problem("TWILIO_AUTH_TOKEN", self.twilio_auth_token.get_secret_value()),
+                _encryption_keys_problem(self.encryption_keys.get_secret_value()),
+                None
+                if len(self.twilio_auth_tokens()) < 2
+                else _secret_problem("TWILIO_AUTH_TOKEN_SECONDARY", self.twilio_auth_tokens()[1]),
+            )
+            if problem is not None
+        ]
+        if not re.fullmatch(r"AC[0-9a-fA-F]{32}", self.twilio_account_sid):
+            problems.append("TWILIO_ACCOUNT_SID is not a Twilio account SID (AC and 32 hex digits)")
         if self.twilio_from_number.startswith("+447700900"):
-            raise ValueError("TWILIO_FROM_NUMBER must be the helpline's real number (not a drama number)")
-        if len(self.bot_service_token.get_secret_value()) < 32:
-            raise ValueError("BOT_SERVICE_TOKEN must be at least 32 characters")
+            problems.append("TWILIO_FROM_NUMBER must be the helpline's real number (not a drama number)")
         if self.allow_fictional_phone_numbers:
-            raise ValueError("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
+            problems.append("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
+        if problems:
+            raise InsecureSettings(self.app_env, problems)
         return self
 
     @model_validator(mode="after")
@@ -158,6 +201,12 @@ class Settings(BaseSettings):
         except OpeningHoursError as exc:
             raise ValueError(f"OPENING_HOURS / CLOSED_DATES: {exc}") from exc
 
+    def twilio_auth_tokens(self) -> list[str]:
+        """The tokens a Twilio webhook signature may be made with: the primary, then the secondary if set."""
+        secondary = self.twilio_auth_token_secondary
+        extra = [secondary.get_secret_value()] if secondary and secondary.get_secret_value() else []
+        return [self.twilio_auth_token.get_secret_value(), *extra]
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -167,11 +216,26 @@ class Settings(BaseSettings):
         return list(_key_ring(self.encryption_keys.get_secret_value()))
 
 
+def _encryption_keys_problem(raw: str) -> str | None:
+    """Why ENCRYPTION_KEYS is not fit for production (by name, never the value), or None."""
+    if not raw.strip():
+        return "ENCRYPTION_KEYS is not set"
+    if any(known in raw.lower() for known in KNOWN_PLACEHOLDERS):
+        return "ENCRYPTION_KEYS is a placeholder"
+    try:
+        ring = _key_ring(raw)
+    except ValueError as exc:
+        return str(exc)
+    if DEVELOPMENT_KEY in ring:
+        return "ENCRYPTION_KEYS holds the development key written in the source"
+    return None
+
+
 @lru_cache(maxsize=8)
 def _key_ring(raw: str) -> tuple[bytes, ...]:
     """ENCRYPTION_KEYS parsed, once per value (a copy of the settings with other keys parses them again)."""
     if PLACEHOLDER in raw:
-        return (b"development-only-key-not-secret!"[:32].ljust(32, b"0"),)
+        return (DEVELOPMENT_KEY,)
     keys = []
     for part in raw.split(","):
         try:

@@ -51,6 +51,7 @@ class Stack:
     ports: Ports
     secrets: dict[str, str]
     database_url: str | None = None
+    # Said in every env() (APP_ENV): the api's own default is production. `make run` passes development.
     app_env: str = "development"
     extra_env: dict[str, str] = field(default_factory=dict)
     rasa_args: list[str] = field(default_factory=list)
