@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.kit.calendar import OpeningHours, OpeningHoursError
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     locales_dir: Path = REPO_ROOT / "locales"
     default_locale: str = "en"
     log_level: str = "INFO"
+    # The OpenAPI document and its pages (/openapi.json, /docs, /redoc; /docs loads third-party scripts):
+    # served only when true. Unset: on in development, off everywhere else.
+    api_docs_enabled: bool | None = None
+    # Strict-Transport-Security max-age (seconds), sent outside development (browsers ignore it over plain
+    # http, so it is harmless behind a TLS-terminating proxy and protects every later visit).
+    hsts_max_age_seconds: int = Field(default=63_072_000, ge=0, le=63_072_000)
     # The largest request body any route reads (the police feed upload has its own 10 MB): refused with 413
     # before it is read, so no request can make the api hold more than this in memory.
     max_request_bytes: int = Field(default=256 * 1024, ge=4 * 1024, le=16 * 1024 * 1024)
@@ -160,6 +166,11 @@ class Settings(BaseSettings):
     retention_run_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     retention_batch_size: int = Field(default=200, ge=1, le=5000)
 
+    @field_validator("api_docs_enabled", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):
@@ -206,6 +217,12 @@ class Settings(BaseSettings):
         secondary = self.twilio_auth_token_secondary
         extra = [secondary.get_secret_value()] if secondary and secondary.get_secret_value() else []
         return [self.twilio_auth_token.get_secret_value(), *extra]
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.api_docs_enabled is None:
+            return self.app_env == Environment.development
+        return self.api_docs_enabled
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,7 +13,7 @@ from api.agency_form.sessions import SignInRequired
 from api.audit.endpoints import router as audit_router
 from api.body_limit import BodyLimit, Limit
 from api.chat.endpoints import router as chat_router
-from api.config import Settings, get_settings
+from api.config import Environment, Settings, get_settings
 from api.consent.endpoints import router as consent_router
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
@@ -39,6 +39,7 @@ from api.sms.endpoints import router as sms_router
 from api.stats.endpoints import router as stats_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
+from api.web.security import EdgeHeaders, hsts_value
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,6 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Errors are `{error, code, detail}`; authenticate with a bearer token."
         ),
         lifespan=lifespan,
+        # /docs loads third-party scripts on the chat's origin: off unless API_DOCS_ENABLED (development).
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     # The translator and the response catalogue are plain files, needed by error handlers even in tests
@@ -103,4 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         },
     )
+    # Outside the size limit, so its 413 (and every other answer) carries them too.
+    hsts = None if settings.app_env == Environment.development else hsts_value(settings.hsts_max_age_seconds)
+    app.add_middleware(EdgeHeaders, hsts=hsts)
     return app

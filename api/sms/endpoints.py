@@ -61,8 +61,9 @@ async def signed_form(request: Request, settings: AppSettings) -> FormParams:
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidSignature() from exc
     url = public_url(request, settings)
-    token = settings.twilio_auth_token.get_secret_value()
-    if not signature_valid(url, params, request.headers.get(SIGNATURE_HEADER), token):
+    signature = request.headers.get(SIGNATURE_HEADER)
+    # The primary token, or the secondary while Twilio rotates them (TWILIO_AUTH_TOKEN_SECONDARY).
+    if not any(signature_valid(url, params, signature, t) for t in settings.twilio_auth_tokens()):
         raise InvalidSignature()
     return params
 
