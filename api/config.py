@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,6 +89,25 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr(PLACEHOLDER)
     # Key for the keyed hashes (blind indexes) used to find phone numbers and e-mail addresses.
     blind_index_key: SecretStr = SecretStr(PLACEHOLDER)
+
+    # Rate limits (api/ratelimit), `limits` strings: a count per window, several separated by ';'
+    # ("10/minute;60/hour"). Counted in this process's memory, or in Redis when RATE_LIMIT_STORAGE_URL is a
+    # redis:// URL (needed as soon as more than one api process serves the same people).
+    rate_limit_storage_url: str = ""
+    # Per client address: starting a web chat; submitting the /refer form; signing in to it.
+    rate_limit_chat_start: str = "10/minute;60/hour"
+    rate_limit_form: str = "20/minute;200/hour"
+    rate_limit_sign_in: str = "10/minute;50/hour"
+    # Per conversation: chat messages (each one a bot turn).
+    rate_limit_chat_turn: str = "30/minute;300/hour"
+    # Per phone number: texts turned into bot turns. Beyond it a text is acknowledged to Twilio but not
+    # answered, and the sender gets one "slow down" text per SMS_NOTICE window. Never limited: a text
+    # matching a danger phrase, and STOP/START keywords.
+    rate_limit_sms_inbound: str = "10/minute;60/hour"
+    rate_limit_sms_notice: str = "1/10 minutes"
+    # Proxies whose X-Forwarded-For is believed for the client address (comma-separated addresses or
+    # networks, e.g. 10.0.0.0/8). Empty: the TCP peer is the client; a forwarded header is ignored.
+    trusted_proxies: str = ""
 
     # Accept Ofcom's drama ranges (07700 900xxx…) as phone numbers: synthetic data for dev and tests only.
     allow_fictional_phone_numbers: bool = False
@@ -165,6 +186,38 @@ class Settings(BaseSettings):
     # How often the worker runs disposal, and how many records each short transaction removes.
     retention_run_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     retention_batch_size: int = Field(default=200, ge=1, le=5000)
+
+    @field_validator(
+        "rate_limit_chat_start",
+        "rate_limit_form",
+        "rate_limit_sign_in",
+        "rate_limit_chat_turn",
+        "rate_limit_sms_inbound",
+        "rate_limit_sms_notice",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            if not parse_many(value):
+                raise ValueError("empty")
+        except ValueError as exc:
+            raise ValueError("a rate limit is a count per window, e.g. 10/minute;60/hour") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        if value.strip() and not value.startswith(("redis://", "rediss://", "redis+", "async+")):
+            raise ValueError("RATE_LIMIT_STORAGE_URL is empty (in-process) or a redis:// URL")
+        return value
 
     @field_validator("api_docs_enabled", mode="before")
     @classmethod
