@@ -55,7 +55,6 @@ from api.referral.errors import (
 )
 from api.referral.models import Referral
 from api.referral.schemas import (
-    SAFEGUARDING_ROLES,
     AgencyBasis,
     CallbackCreate,
     GivenBy,
@@ -139,7 +138,9 @@ async def create(
     if agency and (consent.referrer is None or consent.given_by == GivenBy.person):
         raise ConsentRequired()
     if agency and basis == AgencyBasis.safeguarding:
-        if consent.referrer is None or consent.referrer.role not in SAFEGUARDING_ROLES:
+        # Whether this agency may refer without consent is the principal's attribute, set by an admin; the
+        # role the body names is recorded, never trusted for this.
+        if consent.referrer is None or not caller.may_refer_without_consent:
             raise SafeguardingRoleRequired()
         triage_input = _triage_input(
             parts.triage, caller, received_at, lawful_basis=basis, consent=Consent.NOT_ASKED
