@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # Accept Ofcom's drama ranges (07700 900xxx…) as phone numbers: synthetic data for dev and tests only.
     allow_fictional_phone_numbers: bool = False
 
+    # A provider keeps reading a case's details this long after returning or closing it (then the status
+    # only); the referring agency reads them until the person withdraws consent.
+    case_detail_grace_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+
     queue_lease_seconds: int = Field(default=900, ge=30, le=86_400)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 
