@@ -1,7 +1,8 @@
 """Rate limits (issue 15), with the maintained `limits` library: in-process memory for the embedded default
 (one api process), Redis when scaled out (`RATE_LIMIT_STORAGE_URL=redis://…`, shared by every api process).
 
-Each rule is a `limits` string ("10/minute;60/hour") from settings, counted per key in a moving window:
+Each rule is a `limits` string ("10/minute;60/hour") from settings, counted per key in a sliding window
+(limits' sliding window counter: two counters a key, constant memory and time, in memory and Redis alike):
 
 - per client address for anonymous routes (starting a chat, the /refer form and its sign-in);
 - per conversation for chat turns;
@@ -26,7 +27,7 @@ from enum import StrEnum
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 logger = logging.getLogger("api.ratelimit")
@@ -74,7 +75,7 @@ def parse_rule(text: str) -> list[RateLimitItem]:
 class RateLimiter:
     def __init__(self, storage: Storage, rules: dict[Rule, list[RateLimitItem]]) -> None:
         self.storage = storage
-        self.strategy = MovingWindowRateLimiter(storage)
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
         self.rules = rules
 
     @classmethod
