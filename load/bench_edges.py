@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -181,13 +182,18 @@ def main() -> int:
     )
 
     with tempfile.TemporaryDirectory(prefix="bench-edges-") as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/api.db"
-        migrate(url)
-        settings = settings_for(url).model_copy(
-            update={"rate_limit_chat_start": NEVER_REACHED, "log_level": "WARNING"}
-        )
-        with_edges = create_app(settings)
-        bare_app = without_edges(create_app(settings))
+        # One migrated database each, so neither app's writes (or WAL checkpoints) land on the other.
+        migrate(f"sqlite+aiosqlite:///{tmp}/with.db")
+        shutil.copyfile(f"{tmp}/with.db", f"{tmp}/without.db")
+
+        def app_on(name: str) -> FastAPI:
+            settings = settings_for(f"sqlite+aiosqlite:///{tmp}/{name}.db")
+            return create_app(
+                settings.model_copy(update={"rate_limit_chat_start": NEVER_REACHED, "log_level": "WARNING"})
+            )
+
+        with_edges = app_on("with")
+        bare_app = without_edges(app_on("without"))
         assert not any(m.cls in (BodyLimit, RateLimit) for m in bare_app.user_middleware)
         assert any(m.cls is RateLimit for m in with_edges.user_middleware)
 
