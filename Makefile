@@ -46,7 +46,7 @@ $(BOT_STAMP): requirements/bot.lock
 env: $(API_STAMP) $(BOT_STAMP) ## create both environments (idempotent: does nothing when up to date)
 
 run: env ## run the whole service on 127.0.0.1 (SQLite under data/); Ctrl-C stops it
-	$(API)/python -m tools.run
+	APP_ENV=development $(API)/python -m tools.run
 
 system-deps: ## the Debian packages `make test` needs (PostgreSQL, Chromium, Noto): installs them as root, else says what to run
 	@tools/system_deps.sh python test
@@ -74,8 +74,8 @@ types: $(API_STAMP) $(BOT_STAMP) ## mypy (strict): api/; flowkit/ as Python 3.10
 
 migrations: $(API_STAMP) ## apply every migration to an empty database, then check models and migrations agree
 	mkdir -p $(TMP) && rm -f $(TMP)/migrations.db*
-	DATABASE_URL=sqlite+aiosqlite:///$(TMP)/migrations.db $(API)/alembic upgrade head
-	DATABASE_URL=sqlite+aiosqlite:///$(TMP)/migrations.db $(API)/alembic check
+	APP_ENV=test DATABASE_URL=sqlite+aiosqlite:///$(TMP)/migrations.db $(API)/alembic upgrade head
+	APP_ENV=test DATABASE_URL=sqlite+aiosqlite:///$(TMP)/migrations.db $(API)/alembic check
 
 bot-validate: $(BOT_STAMP) ## rasa data validate
 	$(BOT)/rasa data validate --data bot/data --domain bot/domain --config bot/config.yml

@@ -2,6 +2,7 @@
 
 migrate                      apply database migrations (alembic upgrade head)
 principal create ...         create a provider, agency or admin token (printed once, stored hashed)
+principal list|revoke|rotate|update   the token lifecycle (api/principal/commands.py)
 audit verify                 recompute the audit chain; exit 1 naming the first broken event
 import-police-feed FILE.csv  import the police daily feed (columns: api/police_feed/csv_format.py)
 keys generate                print a new key for ENCRYPTION_KEYS
@@ -28,16 +29,14 @@ from pathlib import Path
 from api.accounts import commands as account_commands
 from api.audit import service as audit_service
 from api.audit.service import ChainReport
-from api.auth import hash_token, new_token
-from api.config import get_settings
+from api.config import InsecureSettings, get_settings
 from api.db import create_engine, create_sessionmaker
 from api.encryption import commands as key_commands
 from api.police_feed import commands as police_feed_commands
-from api.principal.models import Principal, PrincipalKind
+from api.principal import commands as principal_commands
 from api.retention import commands as retention_commands
 from api.retention.schemas import HoldReason
 from api.rights import commands as rights_commands
-from api.triage.schemas import Queue
 
 
 def migrate() -> None:
@@ -49,18 +48,6 @@ def migrate() -> None:
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")
-
-
-async def create_principal(kind: PrincipalKind, name: str, queues: list[str]) -> str:
-    settings = get_settings()
-    engine = create_engine(settings.database_url)
-    token = new_token()
-    try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            session.add(Principal(kind=kind, name=name, queues=queues, token_hash=hash_token(token)))
-    finally:
-        await engine.dispose()
-    return token
 
 
 async def verify_audit() -> ChainReport:
@@ -76,13 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api", description="Operator commands for the api.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations")
-    principal = sub.add_parser("principal", help="manage principals").add_subparsers(
-        dest="action", required=True
-    )
-    create = principal.add_parser("create", help="create a principal and print its token once")
-    create.add_argument("--kind", required=True, choices=[k.value for k in PrincipalKind if k != "bot"])
-    create.add_argument("--name", required=True)
-    create.add_argument("--queue", action="append", default=[], choices=[q.value for q in Queue])
+    principal_commands.add_parser(sub)
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="check every event's hash chains from the one before")
     feed = sub.add_parser("import-police-feed", help="import the police daily feed (a CSV file)")
@@ -148,12 +129,20 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"broken: first broken event is seq {report.first_broken_seq} ({report.events} intact)")
         return 1
-    if args.kind == PrincipalKind.provider and not args.queue:
-        parser.error("a provider needs at least one --queue")
-    token = asyncio.run(create_principal(PrincipalKind(args.kind), args.name, args.queue))
-    print(token)
-    return 0
+    if args.command == "principal":
+        return principal_commands.run(args, parser)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def run(argv: list[str] | None = None) -> int:
+    """main(), with unsafe settings refused in one line naming the settings (never a traceback or a value)."""
+    try:
+        return main(argv)
+    except InsecureSettings as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -36,6 +36,7 @@ from api.deps import (
     Session,
 )
 from api.errors import Forbidden, Unauthenticated
+from api.kit.models import utcnow
 from api.principal.models import Principal, PrincipalKind
 
 BOT_PRINCIPAL_ID = uuid.UUID(int=1)
@@ -47,6 +48,8 @@ class Caller:
     kind: PrincipalKind
     name: str
     queues: frozenset[str] = field(default_factory=frozenset)
+    # Set by an admin on the principal (api/principal/models.py): never asserted by a request.
+    may_refer_without_consent: bool = False
 
     @property
     def key(self) -> str:
@@ -87,9 +90,16 @@ async def current_caller(
     if hmac.compare_digest(token.encode(), settings.bot_service_token.get_secret_value().encode()):
         return Caller(BOT_PRINCIPAL_ID, PrincipalKind.bot, "bot service")
     row = await session.scalar(select(Principal).where(Principal.token_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None:
+    # Wrong, revoked and expired tokens are refused alike: the answer says nothing about which.
+    if row is None or not row.active(utcnow()):
         raise Unauthenticated()
-    return Caller(row.id, PrincipalKind(row.kind), row.name, frozenset(row.queues))
+    return Caller(
+        row.id,
+        PrincipalKind(row.kind),
+        row.name,
+        frozenset(row.queues),
+        may_refer_without_consent=row.may_refer_without_consent,
+    )
 
 
 def allow(*kinds: PrincipalKind) -> object:

@@ -1,23 +1,34 @@
 """Settings: one object, read from the environment (and `.env` when present).
 
-Secrets are `SecretStr`. Outside development and test, a placeholder secret is refused at start-up, so a
-production instance can never run with the values documented in `.env.example`.
+Secrets are `SecretStr`. `APP_ENV` defaults to `production`: `make run` and the tests say `development` or
+`test` explicitly. Outside development and test every secret must be set, long enough and not a placeholder
+(`change-me`, or a value written in this repository), or the process refuses to start with
+`InsecureSettings`, naming each setting at fault and never its value.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.kit.calendar import OpeningHours, OpeningHoursError
 
 PLACEHOLDER = "change-me"
+# The AES key a placeholder derives in development and tests: written here, so never a secret.
+DEVELOPMENT_KEY = b"development-only-key-not-secret!"[:32].ljust(32, b"0")
+# Values written in this repository (docs, `make run`'s stack, tests): refused outside development and test.
+KNOWN_PLACEHOLDERS = (PLACEHOLDER, "changeme", "development-fake-twilio-token", "test-bot-service-token")
+# The shortest secret production accepts (characters): 32 is a 256-bit token_urlsafe's 43 or a Twilio token.
+MIN_SECRET_LENGTH = 32
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,10 +38,34 @@ class Environment(StrEnum):
     production = "production"
 
 
+class InsecureSettings(RuntimeError):
+    """The settings are not safe to run with outside development and test. Not a ValueError on purpose:
+    pydantic would wrap one in a ValidationError that echoes the input values; this names settings only."""
+
+    def __init__(self, app_env: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"refusing to start with APP_ENV={app_env}: " + "; ".join(problems)
+            + " (APP_ENV=development or test allow placeholders)"
+        )  # fmt: skip
+
+
+def _secret_problem(name: str, raw: str, min_length: int = MIN_SECRET_LENGTH) -> str | None:
+    """Why a secret is not fit for production, by setting name only (never the value), or None."""
+    if not raw.strip():
+        return f"{name} is not set"
+    if any(known in raw.lower() for known in KNOWN_PLACEHOLDERS):
+        return f"{name} is a placeholder"
+    if len(raw) < min_length:
+        return f"{name} is shorter than {min_length} characters"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    app_env: Environment = Environment.development
+    # production unless said otherwise: a deployment that forgets it gets every check, not none.
+    app_env: Environment = Environment.production
     database_url: str = "sqlite+aiosqlite:///data/api.db"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 30.0
@@ -38,6 +73,12 @@ class Settings(BaseSettings):
     locales_dir: Path = REPO_ROOT / "locales"
     default_locale: str = "en"
     log_level: str = "INFO"
+    # The OpenAPI document and its pages (/openapi.json, /docs, /redoc; /docs loads third-party scripts):
+    # served only when true. Unset: on in development, off everywhere else.
+    api_docs_enabled: bool | None = None
+    # Strict-Transport-Security max-age (seconds), sent outside development (browsers ignore it over plain
+    # http, so it is harmless behind a TLS-terminating proxy and protects every later visit).
+    hsts_max_age_seconds: int = Field(default=63_072_000, ge=0, le=63_072_000)
     # The largest request body any route reads (the police feed upload has its own 10 MB): refused with 413
     # before it is read, so no request can make the api hold more than this in memory.
     max_request_bytes: int = Field(default=256 * 1024, ge=4 * 1024, le=16 * 1024 * 1024)
@@ -49,8 +90,31 @@ class Settings(BaseSettings):
     # Key for the keyed hashes (blind indexes) used to find phone numbers and e-mail addresses.
     blind_index_key: SecretStr = SecretStr(PLACEHOLDER)
 
+    # Rate limits (api/ratelimit), `limits` strings: a count per window, several separated by ';'
+    # ("10/minute;60/hour"). Counted in this process's memory, or in Redis when RATE_LIMIT_STORAGE_URL is a
+    # redis:// URL (needed as soon as more than one api process serves the same people).
+    rate_limit_storage_url: str = ""
+    # Per client address: starting a web chat; submitting the /refer form; signing in to it.
+    rate_limit_chat_start: str = "10/minute;60/hour"
+    rate_limit_form: str = "20/minute;200/hour"
+    rate_limit_sign_in: str = "10/minute;50/hour"
+    # Per conversation: chat messages (each one a bot turn).
+    rate_limit_chat_turn: str = "30/minute;300/hour"
+    # Per phone number: texts turned into bot turns. Beyond it a text is acknowledged to Twilio but not
+    # answered, and the sender gets one "slow down" text per SMS_NOTICE window. Never limited: a text
+    # matching a danger phrase, and STOP/START keywords.
+    rate_limit_sms_inbound: str = "10/minute;60/hour"
+    rate_limit_sms_notice: str = "1/10 minutes"
+    # Proxies whose X-Forwarded-For is believed for the client address (comma-separated addresses or
+    # networks, e.g. 10.0.0.0/8). Empty: the TCP peer is the client; a forwarded header is ignored.
+    trusted_proxies: str = ""
+
     # Accept Ofcom's drama ranges (07700 900xxx…) as phone numbers: synthetic data for dev and tests only.
     allow_fictional_phone_numbers: bool = False
+
+    # A provider keeps reading a case's details this long after returning or closing it (then the status
+    # only); the referring agency reads them until the person withdraws consent.
+    case_detail_grace_hours: float = Field(default=24.0, ge=0, le=24 * 30)
 
     queue_lease_seconds: int = Field(default=900, ge=30, le=86_400)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
@@ -59,6 +123,8 @@ class Settings(BaseSettings):
     # Twilio's webhooks. TWILIO_API_BASE_URL is Twilio's REST API, or the local fake in development and tests.
     twilio_account_sid: str = PLACEHOLDER
     twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER)
+    # Twilio's secondary auth token, while Twilio rotates the primary: webhooks signed with either pass.
+    twilio_auth_token_secondary: SecretStr | None = None
     twilio_from_number: str = Field(default="+447700900000", pattern=r"^\+[1-9][0-9]{6,14}$")
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
@@ -140,23 +206,68 @@ class Settings(BaseSettings):
     retention_run_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     retention_batch_size: int = Field(default=200, ge=1, le=5000)
 
+    @field_validator(
+        "rate_limit_chat_start",
+        "rate_limit_form",
+        "rate_limit_sign_in",
+        "rate_limit_chat_turn",
+        "rate_limit_sms_inbound",
+        "rate_limit_sms_notice",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            if not parse_many(value):
+                raise ValueError("empty")
+        except ValueError as exc:
+            raise ValueError("a rate limit is a count per window, e.g. 10/minute;60/hour") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        if value.strip() and not value.startswith(("redis://", "rediss://", "redis+", "async+")):
+            raise ValueError("RATE_LIMIT_STORAGE_URL is empty (in-process) or a redis:// URL")
+        return value
+
+    @field_validator("api_docs_enabled", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.app_env in (Environment.development, Environment.test):
             return self
-        for name in ("bot_service_token", "encryption_keys", "blind_index_key", "twilio_auth_token"):
-            value: SecretStr = getattr(self, name)
-            raw = value.get_secret_value()
-            if not raw or PLACEHOLDER in raw:
-                raise ValueError(f"{name.upper()} must be set to a real secret when APP_ENV={self.app_env}")
-        if PLACEHOLDER in self.twilio_account_sid:
-            raise ValueError(f"TWILIO_ACCOUNT_SID must be set when APP_ENV={self.app_env}")
+        problems = [
+            problem
+            for problem in (
+                _secret_problem("BOT_SERVICE_TOKEN", self.bot_service_token.get_secret_value()),
+                _secret_problem("BLIND_INDEX_KEY", self.blind_index_key.get_secret_value()),
+                _secret_problem("TWILIO_AUTH_TOKEN", self.twilio_auth_token.get_secret_value()),
+                _encryption_keys_problem(self.encryption_keys.get_secret_value()),
+                None
+                if len(self.twilio_auth_tokens()) < 2
+                else _secret_problem("TWILIO_AUTH_TOKEN_SECONDARY", self.twilio_auth_tokens()[1]),
+            )
+            if problem is not None
+        ]
+        if not re.fullmatch(r"AC[0-9a-fA-F]{32}", self.twilio_account_sid):
+            problems.append("TWILIO_ACCOUNT_SID is not a Twilio account SID (AC and 32 hex digits)")
         if self.twilio_from_number.startswith("+447700900"):
-            raise ValueError("TWILIO_FROM_NUMBER must be the helpline's real number (not a drama number)")
-        if len(self.bot_service_token.get_secret_value()) < 32:
-            raise ValueError("BOT_SERVICE_TOKEN must be at least 32 characters")
+            problems.append("TWILIO_FROM_NUMBER must be the helpline's real number (not a drama number)")
         if self.allow_fictional_phone_numbers:
-            raise ValueError("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
+            problems.append("ALLOW_FICTIONAL_PHONE_NUMBERS is for development and tests only")
+        if problems:
+            raise InsecureSettings(self.app_env, problems)
         return self
 
     @model_validator(mode="after")
@@ -173,6 +284,18 @@ class Settings(BaseSettings):
         except OpeningHoursError as exc:
             raise ValueError(f"OPENING_HOURS / CLOSED_DATES: {exc}") from exc
 
+    def twilio_auth_tokens(self) -> list[str]:
+        """The tokens a Twilio webhook signature may be made with: the primary, then the secondary if set."""
+        secondary = self.twilio_auth_token_secondary
+        extra = [secondary.get_secret_value()] if secondary and secondary.get_secret_value() else []
+        return [self.twilio_auth_token.get_secret_value(), *extra]
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.api_docs_enabled is None:
+            return self.app_env == Environment.development
+        return self.api_docs_enabled
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -182,11 +305,26 @@ class Settings(BaseSettings):
         return list(_key_ring(self.encryption_keys.get_secret_value()))
 
 
+def _encryption_keys_problem(raw: str) -> str | None:
+    """Why ENCRYPTION_KEYS is not fit for production (by name, never the value), or None."""
+    if not raw.strip():
+        return "ENCRYPTION_KEYS is not set"
+    if any(known in raw.lower() for known in KNOWN_PLACEHOLDERS):
+        return "ENCRYPTION_KEYS is a placeholder"
+    try:
+        ring = _key_ring(raw)
+    except ValueError as exc:
+        return str(exc)
+    if DEVELOPMENT_KEY in ring:
+        return "ENCRYPTION_KEYS holds the development key written in the source"
+    return None
+
+
 @lru_cache(maxsize=8)
 def _key_ring(raw: str) -> tuple[bytes, ...]:
     """ENCRYPTION_KEYS parsed, once per value (a copy of the settings with other keys parses them again)."""
     if PLACEHOLDER in raw:
-        return (b"development-only-key-not-secret!"[:32].ljust(32, b"0"),)
+        return (DEVELOPMENT_KEY,)
     keys = []
     for part in raw.split(","):
         try:

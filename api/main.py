@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
+from api.agency_form.endpoints import problem, sign_in_redirect
 from api.agency_form.endpoints import router as agency_form_router
-from api.agency_form.endpoints import sign_in_redirect
 from api.agency_form.sessions import SignInRequired
 from api.audit.endpoints import router as audit_router
 from api.body_limit import BodyLimit, Limit
 from api.chat.endpoints import router as chat_router
-from api.config import Settings, get_settings
+from api.config import Environment, Settings, get_settings
 from api.consent.endpoints import router as consent_router
 from api.console.endpoints import install as install_console
 from api.conversation.gateway import Gateway
@@ -32,6 +33,10 @@ from api.police_feed.endpoints import MAX_BYTES as POLICE_FEED_MAX_BYTES
 from api.police_feed.endpoints import router as police_feed_router
 from api.police_feed.errors import PoliceFeedTooLarge
 from api.queue.endpoints import router as queue_router
+from api.ratelimit import RateLimiter, Rule, parse_networks
+from api.ratelimit.middleware import MESSAGE_KEY as RATE_LIMITED_KEY
+from api.ratelimit.middleware import RateLimit
+from api.ratelimit.middleware import document as document_rate_limits
 from api.referral.endpoints import router as referral_router
 from api.retention.endpoints import router as retention_router
 from api.rights.endpoints import conversation_router as rights_conversation_router
@@ -40,6 +45,12 @@ from api.sms.endpoints import router as sms_router
 from api.stats.endpoints import router as stats_router
 from api.triage.endpoints import router as triage_router
 from api.web.endpoints import router as web_router
+from api.web.security import EdgeHeaders, hsts_value
+
+
+def rate_limited_page(request: Request, locale: str, retry_after: int) -> Response:
+    """The /refer form's pages are read by a person: a 429 there is the form's own problem page."""
+    return problem(request, locale, RATE_LIMITED_KEY, 429)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -71,6 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Errors are `{error, code, detail}`; authenticate with a bearer token."
         ),
         lifespan=lifespan,
+        # /docs loads third-party scripts on the chat's origin: off unless API_DOCS_ENABLED (development).
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     # The translator and the response catalogue are plain files, needed by error handlers even in tests
@@ -95,7 +110,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rights_conversation_router)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     install_console(app)
-    # Outermost: no body over its limit is read into memory by anything behind it.
+    app.state.rate_limiter = RateLimiter.from_settings(
+        settings.rate_limit_storage_url,
+        {rule: getattr(settings, f"rate_limit_{rule.value}") for rule in Rule},
+    )
+    document_rate_limits(app)
+    # Inside the size limit (a refused body is never counted), before any route reads a body.
+    app.add_middleware(
+        RateLimit,
+        limiter=app.state.rate_limiter,
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        html_refusal=rate_limited_page,
+    )
+    # Outside the rate limit: no body over its limit is read into memory by anything behind it.
     app.add_middleware(
         BodyLimit,
         default=settings.max_request_bytes,
@@ -105,4 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         },
     )
+    # Outside the size limit, so its 413 (and every other answer) carries them too.
+    hsts = None if settings.app_env == Environment.development else hsts_value(settings.hsts_max_age_seconds)
+    app.add_middleware(EdgeHeaders, hsts=hsts)
     return app

@@ -64,10 +64,15 @@ async def shown_consent_versions(client: httpx.AsyncClient, headers: dict[str, s
     return versions
 
 
-async def create_principal(app: FastAPI, kind: str, name: str, queues: list[str] | None = None) -> str:
+async def create_principal(
+    app: FastAPI, kind: str, name: str, queues: list[str] | None = None, **attributes: Any
+) -> str:
+    """A principal and its token; `attributes`: what an admin sets (expires_at, may_refer_without_consent)."""
     token = new_token()
     async with app.state.sessionmaker() as session, session.begin():
-        session.add(Principal(kind=kind, name=name, queues=queues or [], token_hash=hash_token(token)))
+        session.add(
+            Principal(kind=kind, name=name, queues=queues or [], token_hash=hash_token(token), **attributes)
+        )
     return token
 
 

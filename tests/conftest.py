@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
-os.environ.setdefault("APP_ENV", "test")
+os.environ["APP_ENV"] = "test"  # said explicitly: the api's own default is production
 
 from alembic import command
 from alembic.config import Config

@@ -60,6 +60,7 @@ def running_stack(
         ports=Ports.free(),
         secrets=generate(),
         database_url=database_url,
+        app_env="test",  # said explicitly: the api's own default is production
         extra_env={**closed_now(), **(extra_env or {})},
     )
     processes = running.processes

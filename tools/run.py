@@ -76,7 +76,8 @@ def main() -> int:
     started = time.monotonic()
     secrets = load_or_create(DATA / "secrets.env")
     model = ensure_model(DATA / "models")
-    stack = Stack(data_dir=DATA, model=model, ports=Ports(), secrets=secrets)
+    # Development, said explicitly: the api's own default (production) refuses stand-in secrets.
+    stack = Stack(data_dir=DATA, model=model, ports=Ports(), secrets=secrets, app_env="development")
     stack.migrate()
     stopping = False
 

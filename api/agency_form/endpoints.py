@@ -55,7 +55,12 @@ def locale_of(request: Request, lang: str | None) -> str:
 
 
 def caller_of(user: FormSession) -> Caller:
-    return Caller(user.principal_id, PrincipalKind.agency, user.name)
+    return Caller(
+        user.principal_id,
+        PrincipalKind.agency,
+        user.name,
+        may_refer_without_consent=user.may_refer_without_consent,
+    )
 
 
 def redirect(url: str) -> Response:

@@ -54,6 +54,8 @@ class FormSession:
     # Submissions already made from this session (form nonce -> reference): a double click or a refresh
     # shows the first confirmation and never makes a second referral.
     submitted: dict[str, str] = field(default_factory=dict)
+    # The principal's own attribute (set by an admin), refreshed on every request.
+    may_refer_without_consent: bool = False
 
 
 class SessionStore:
@@ -142,7 +144,7 @@ async def agency_principal(session: AsyncSession, token: str) -> Principal | Non
     row: Principal | None = await session.scalar(
         select(Principal).where(Principal.token_hash == hash_token(token.strip()))
     )
-    return row if row is not None and row.revoked_at is None else None
+    return row if row is not None and row.active(utcnow()) else None
 
 
 def signed_in(*kinds: PrincipalKind) -> Any:
@@ -155,9 +157,10 @@ def signed_in(*kinds: PrincipalKind) -> Any:
         if found is None:
             raise SignInRequired()
         row = await db.get(Principal, found.principal_id)
-        if row is None or row.revoked_at is not None or PrincipalKind(row.kind) not in kinds:
+        if row is None or not row.active(now) or PrincipalKind(row.kind) not in kinds:
             store_of(request).close(found)
             raise SignInRequired()
+        found.may_refer_without_consent = row.may_refer_without_consent  # as the admin set it now
         return found
 
     _check.allowed_kinds = frozenset(kinds)  # type: ignore[attr-defined]  # read by the access-rule test

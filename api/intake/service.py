@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +43,7 @@ from api.kit.models import utcnow
 from api.kit.time import as_london, as_utc
 from api.principal.models import PrincipalKind
 from api.queue import service as queue_service
+from api.queue.models import EntryStatus
 from api.referral import service as referral_service
 from api.referral.errors import (
     CallbackUnavailable,
@@ -55,9 +56,9 @@ from api.referral.errors import (
 )
 from api.referral.models import Referral
 from api.referral.schemas import (
-    SAFEGUARDING_ROLES,
     AgencyBasis,
     CallbackCreate,
+    DetailWithheld,
     GivenBy,
     Purpose,
     ReferralCreate,
@@ -139,7 +140,9 @@ async def create(
     if agency and (consent.referrer is None or consent.given_by == GivenBy.person):
         raise ConsentRequired()
     if agency and basis == AgencyBasis.safeguarding:
-        if consent.referrer is None or consent.referrer.role not in SAFEGUARDING_ROLES:
+        # Whether this agency may refer without consent is the principal's attribute, set by an admin; the
+        # role the body names is recorded, never trusted for this.
+        if consent.referrer is None or not caller.may_refer_without_consent:
             raise SafeguardingRoleRequired()
         triage_input = _triage_input(
             parts.triage, caller, received_at, lawful_basis=basis, consent=Consent.NOT_ASKED
@@ -289,11 +292,54 @@ async def get_for(session: AsyncSession, caller: Caller, reference: str) -> Refe
     raise ReferralNotFound()
 
 
-async def read_for(session: AsyncSession, vault: Vault, caller: Caller, reference: str) -> ReferralDetail:
-    """The case as `caller` may see it. Every read is audited, in the request's transaction."""
+async def read_for(
+    session: AsyncSession,
+    vault: Vault,
+    caller: Caller,
+    reference: str,
+    grace: timedelta = timedelta(hours=24),
+    now: datetime | None = None,
+) -> ReferralDetail:
+    """The case as `caller` may see it. Every read is audited, in the request's transaction.
+
+    A provider sees the details while one of its entries is open, and for `grace` after it returned or
+    closed its last one; the referring agency until the person withdraws. After that, the status only."""
     referral = await get_for(session, caller, reference)
+    withheld = await detail_withheld(session, caller, referral, now or utcnow(), grace)
+    if withheld is not None:
+        await audit.record(
+            session, caller, "referral.read", referral.id, f"lookup=reference status_only={withheld}"
+        )
+        return ReferralDetail(
+            **referral_service.to_read(referral).model_dump(),
+            source=referral.source,
+            language=referral.language,
+            person=None,
+            answers=None,
+            detail_withheld=withheld,
+        )
     await audit.record(session, caller, "referral.read", referral.id, "lookup=reference")
     return referral_service.detail(vault, referral)
+
+
+OPEN_ENTRY = frozenset({EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted})
+
+
+async def detail_withheld(
+    session: AsyncSession, caller: Caller, referral: Referral, now: datetime, grace: timedelta
+) -> DetailWithheld | None:
+    """Why `caller`, who may see the case, no longer sees its details; None when it does."""
+    if caller.kind == PrincipalKind.agency and referral.withdrawn_at is not None:
+        return DetailWithheld.withdrawn
+    if caller.kind != PrincipalKind.provider:
+        return None
+    entries = await queue_service.entries_in(session, referral.id, caller.queues)
+    if not entries or any(status in OPEN_ENTRY for status, _ in entries):
+        return None
+    status, changed = max(entries, key=lambda entry: entry[1])
+    if now - changed <= grace:
+        return None
+    return DetailWithheld.closed if status == EntryStatus.closed else DetailWithheld.returned
 
 
 URGENT_PRIORITY = Priority.EMERGENCY

@@ -135,6 +135,18 @@ async def visible_to(session: AsyncSession, referral_id: uuid.UUID, queues: froz
     return found is not None
 
 
+async def entries_in(
+    session: AsyncSession, referral_id: uuid.UUID, queues: frozenset[str]
+) -> list[tuple[EntryStatus, datetime]]:
+    """The case's entries in these queues: each one's status and when it last changed (closed or updated)."""
+    rows = await session.execute(
+        select(QueueEntry.status, QueueEntry.closed_at, QueueEntry.updated_at).where(
+            QueueEntry.referral_id == referral_id, QueueEntry.queue.in_(queues)
+        )
+    )
+    return [(EntryStatus(status), closed_at or updated_at) for status, closed_at, updated_at in rows]
+
+
 async def entry_for_update(session: AsyncSession, queue: str, entry_id: uuid.UUID) -> QueueEntry | None:
     """The entry with this id in this queue, its row locked until the transaction ends; else None.
 

@@ -291,6 +291,13 @@ async def visible_to(session: AsyncSession, referral_id: uuid.UUID, queues: froz
     return await repository.visible_to(session, referral_id, queues)
 
 
+async def entries_in(
+    session: AsyncSession, referral_id: uuid.UUID, queues: frozenset[str]
+) -> list[tuple[EntryStatus, datetime]]:
+    """Each of the case's entries in these queues: its status and when it last changed."""
+    return await repository.entries_in(session, referral_id, queues)
+
+
 async def withdraw_open_entries(session: AsyncSession, referral_id: uuid.UUID) -> int:
     return await repository.withdraw_open_entries(session, referral_id)
 

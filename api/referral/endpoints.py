@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
@@ -123,13 +124,16 @@ async def create_referral(
     responses=error_responses(Unauthenticated, Forbidden, ReferralNotFound, InvalidRequest),
 )
 async def read_referral(
-    reference: Reference, caller: CaseReaderCaller, session: Session, vault: AppVault
+    reference: Reference, caller: CaseReaderCaller, session: Session, vault: AppVault, settings: AppSettings
 ) -> ReferralDetail:
     """The case, for an administrator, the agency that referred it, or a provider whose queue holds it.
 
     A case the caller may not see answers exactly as one that does not exist. Every read is audited.
+    A provider that returned or closed the case sees its status only, after CASE_DETAIL_GRACE_HOURS; the
+    agency sees its status only after the person withdrew consent (`detail_withheld` says why).
     """
-    return await intake.read_for(session, vault, caller, reference)
+    grace = timedelta(hours=settings.case_detail_grace_hours)
+    return await intake.read_for(session, vault, caller, reference, grace)
 
 
 @router.post(

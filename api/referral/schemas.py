@@ -223,11 +223,28 @@ class ReferralRead(BaseModel):
     callback_until: LondonDateTime | None = None
 
 
+class DetailWithheld(StrEnum):
+    """Why a reader sees a case's status but no longer its details."""
+
+    returned = "returned"  # a provider: every entry of theirs went back to triage (beyond the grace)
+    closed = "closed"  # a provider: their work on it ended (beyond the grace)
+    withdrawn = "withdrawn"  # the referring agency: the person withdrew their consent
+
+
 class ReferralDetail(ReferralRead):
     source: str
     language: str
-    person: dict[str, Any]
-    answers: dict[str, Any]
+    person: dict[str, Any] | None = Field(
+        description="The person's details; null when `detail_withheld` says why they are no longer shown."
+    )
+    answers: dict[str, Any] | None = Field(
+        description="The answers; null when `detail_withheld` says why they are no longer shown."
+    )
+    detail_withheld: DetailWithheld | None = Field(
+        default=None,
+        description="Set when the caller still sees the case's status but no longer its details: a provider "
+        "after returning or closing it (beyond CASE_DETAIL_GRACE_HOURS), the agency after withdrawal.",
+    )
 
 
 class UrgentReason(StrEnum):

@@ -7,20 +7,27 @@ once with empty TwiML; the bot's replies go out later from the worker, through t
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import public
+from api.conversation.gateway import Gateway
 from api.deps import AppGateway, AppSettings, AppVault, Sessions
 from api.errors import error_responses
+from api.kit.crypto import Vault
+from api.ratelimit import RateLimiter, Rule
 from api.sms.errors import InvalidSignature, InvalidWebhook
+from api.sms.identity import conversation_id_for
 from api.sms.inbound import accept_inbound, parse_inbound
 from api.sms.outbox import outbound_id_of, parse_status, record_status
-from api.sms.schemas import EMPTY_TWIML, TWIML_MEDIA_TYPE, FormParams
+from api.sms.schemas import EMPTY_TWIML, TWIML_MEDIA_TYPE, FormParams, InboundSms
 from api.sms.twilio import SIGNATURE_HEADER, public_url, signature_valid
 
+logger = logging.getLogger("api.sms")
 router = APIRouter(prefix="/v1/channels/sms", tags=["SMS (Twilio webhooks)"])
 TWILIO = public(
     "Twilio's webhooks carry no token: X-Twilio-Signature, checked on every request, is the authentication"
@@ -61,8 +68,9 @@ async def signed_form(request: Request, settings: AppSettings) -> FormParams:
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidSignature() from exc
     url = public_url(request, settings)
-    token = settings.twilio_auth_token.get_secret_value()
-    if not signature_valid(url, params, request.headers.get(SIGNATURE_HEADER), token):
+    signature = request.headers.get(SIGNATURE_HEADER)
+    # The primary token, or the secondary while Twilio rotates them (TWILIO_AUTH_TOKEN_SECONDARY).
+    if not any(signature_valid(url, params, signature, t) for t in settings.twilio_auth_tokens()):
         raise InvalidSignature()
     return params
 
@@ -81,10 +89,48 @@ SignedForm = Annotated[FormParams, Depends(signed_form)]
     openapi_extra=_form(INBOUND_EXAMPLE),
 )
 async def inbound(
-    params: SignedForm, settings: AppSettings, sessions: Sessions, vault: AppVault, gateway: AppGateway
+    request: Request,
+    params: SignedForm,
+    settings: AppSettings,
+    sessions: Sessions,
+    vault: AppVault,
+    gateway: AppGateway,
 ) -> Response:
-    await accept_inbound(sessions, vault, parse_inbound(params, settings), gateway)
+    message = parse_inbound(params, settings)
+    if not await within_rate_limit(request, vault, gateway, message):
+        # Acknowledged (Twilio must not retry it) but not stored: no bot turn, no reply, no spend. The
+        # sender hears it once per window, in their words' language, and is told to send it again.
+        return await flood_reply(request, vault, gateway, message)
+    await accept_inbound(sessions, vault, message, gateway)
     return Response(EMPTY_TWIML, media_type=TWIML_MEDIA_TYPE)
+
+
+async def within_rate_limit(request: Request, vault: Vault, gateway: Gateway, message: InboundSms) -> bool:
+    """A text from this number may become a bot turn (RATE_LIMIT_SMS_INBOUND, per number). A text that
+    matches a danger phrase, and STOP/START, always may: limits slow a flood, never a person in danger."""
+    if message.opt_out_type is not None or gateway.danger.match(message.body) is not None:
+        return True
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = await limiter.hit(Rule.sms_inbound, conversation_id_for(vault, message.from_number))
+    if not decision.allowed:
+        logger.info("sms inbound rate limited", extra={"retry_after": decision.retry_after})
+    return decision.allowed
+
+
+async def flood_reply(request: Request, vault: Vault, gateway: Gateway, message: InboundSms) -> Response:
+    """Empty TwiML, or once per RATE_LIMIT_SMS_NOTICE window the "slow down" text as TwiML."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    notice = await limiter.hit(Rule.sms_notice, conversation_id_for(vault, message.from_number))
+    if not notice.allowed:
+        return Response(EMPTY_TWIML, media_type=TWIML_MEDIA_TYPE)
+    detected = gateway.detection.detect(message.body.strip())
+    language = detected.language if detected is not None else gateway.translator.default_locale
+    text = gateway.translator.t("api.sms.rate_limited", language)
+    return Response(twiml_message(text), media_type=TWIML_MEDIA_TYPE)
+
+
+def twiml_message(text: str) -> str:
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(text)}</Message></Response>'
 
 
 @router.post(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -45,3 +47,40 @@ def html_page(content: str, status_code: int = 200) -> HTMLResponse:
     response = HTMLResponse(content, status_code=status_code)
     secure(response, NO_STORE)
     return response
+
+
+class EdgeHeaders:
+    """Pure ASGI middleware, outermost: the headers every response at the edge carries, whatever made it
+    (a route, an error handler, the size or rate limit).
+
+    - `Strict-Transport-Security` outside development: the service is only ever reached over https.
+    - `Cache-Control: no-store` on every `/v1` response: the JSON api carries personal data (cases, chat
+      turns, consent), and the simplest rule that cannot miss one is all of it; so does every HTML page
+      (a form, the chat, case data). Static files (CSS, scripts) keep their own rule.
+    """
+
+    def __init__(self, app: ASGIApp, hsts: str | None) -> None:
+        self.app = app
+        self.hsts = hsts.encode() if hsts else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"].startswith("/v1/") or scope["path"] == "/v1"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if self.hsts is not None:
+                    headers["strict-transport-security"] = self.hsts.decode()
+                html = headers.get("content-type", "").startswith("text/html")
+                if no_store or html:  # an HTML page may hold a form or case data: never stored either
+                    headers["cache-control"] = NO_STORE
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def hsts_value(max_age_seconds: int) -> str:
+    return f"max-age={max_age_seconds}; includeSubDomains"

@@ -7,10 +7,7 @@ import logging
 
 import httpx
 import pytest
-from pydantic import ValidationError
 from sqlalchemy import text
-
-from api.config import Settings
 
 
 class TestHealth:
@@ -64,60 +61,6 @@ class TestErrors:
     async def test_detail_follows_accept_language_when_available(self, client: httpx.AsyncClient) -> None:
         reply = await client.get("/v1/queues/hate_crime/cases", headers={"Accept-Language": "xx, en;q=0.5"})
         assert reply.json()["detail"] == "A valid bearer token is needed."
-
-
-# Real-looking Twilio settings (production refuses the placeholders and a drama sender number).
-TWILIO = {
-    "twilio_account_sid": "AC" + "9" * 32,
-    "twilio_auth_token": "t" * 32,
-    "twilio_from_number": "+441782000000",
-}
-
-
-class TestSettings:
-    def test_placeholder_secrets_are_refused_in_production(self) -> None:
-        with pytest.raises(ValidationError, match="BOT_SERVICE_TOKEN"):
-            Settings(app_env="production", _env_file=None)
-
-    def test_real_secrets_are_accepted_in_production(self) -> None:
-        settings = Settings(
-            app_env="production",
-            bot_service_token="b" * 40,
-            encryption_keys="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
-            blind_index_key="k" * 40,
-            allow_fictional_phone_numbers=False,
-            **TWILIO,
-            _env_file=None,
-        )
-        assert len(settings.encryption_key_ring()[0]) == 32
-
-    def test_twilio_placeholders_are_refused_in_production(self) -> None:
-        real = {
-            "bot_service_token": "b" * 40,
-            "encryption_keys": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
-        }
-        with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN"):
-            Settings(app_env="production", blind_index_key="k" * 40, **real, _env_file=None)
-        with pytest.raises(ValidationError, match="TWILIO_FROM_NUMBER"):
-            Settings(
-                app_env="production", blind_index_key="k" * 40, **real,
-                **{**TWILIO, "twilio_from_number": "+447700900000"}, _env_file=None,
-            )  # fmt: skip
-
-    def test_fictional_numbers_are_refused_in_production(self) -> None:
-        with pytest.raises(ValidationError, match="ALLOW_FICTIONAL_PHONE_NUMBERS"):
-            Settings(
-                app_env="production",
-                bot_service_token="b" * 40,
-                encryption_keys="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
-                blind_index_key="k" * 40,
-                allow_fictional_phone_numbers=True,
-                **TWILIO,
-                _env_file=None,
-            )
-
-    def test_placeholders_are_allowed_in_development(self) -> None:
-        assert Settings(app_env="development", _env_file=None).bot_service_token.get_secret_value()
 
 
 class TestSqlite:

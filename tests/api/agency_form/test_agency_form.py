@@ -51,8 +51,12 @@ async def sign_in(browser: httpx.AsyncClient, token: str, lang: str = "en") -> h
     )
 
 
-async def signed_in(app: FastAPI, browser: httpx.AsyncClient) -> None:
-    token = await create_principal(app, "agency", "Synthetic housing team")
+async def signed_in(
+    app: FastAPI, browser: httpx.AsyncClient, may_refer_without_consent: bool = False
+) -> None:
+    token = await create_principal(
+        app, "agency", "Synthetic housing team", may_refer_without_consent=may_refer_without_consent
+    )
     reply = await sign_in(browser, token)
     assert (reply.status_code, reply.headers["location"]) == (303, "/refer?lang=en")
 
@@ -393,6 +397,15 @@ class TestSubmit:
         assert refused.status_code == 422
         assert "Only a designated safeguarding lead" in unescape(refused.text)
         assert await count(app, Referral) == 0
+        # The role the form names is not enough: the agency itself must be permitted (by an admin).
+        named = await send(browser, complete(attest="", safeguarding="yes", referrer_role="social_worker"))
+        assert named.status_code == 422
+        assert await count(app, Referral) == 0
+
+    async def test_a_permitted_agency_refers_on_a_safeguarding_basis(
+        self, app: FastAPI, browser: httpx.AsyncClient
+    ) -> None:
+        await signed_in(app, browser, may_refer_without_consent=True)
         allowed = await send(browser, complete(attest="", safeguarding="yes", referrer_role="social_worker"))
         assert allowed.status_code == 303, unescape(allowed.text)
         async with app.state.sessionmaker() as session:

@@ -31,9 +31,17 @@ async def count(app: FastAPI, model: type) -> int:
 
 
 async def post(
-    app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str], payload: dict[str, Any]
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    bot_headers: dict[str, str],
+    payload: dict[str, Any],
+    may_refer_without_consent: bool = False,
 ) -> httpx.Response:
-    agency = bearer(await create_principal(app, "agency", "Synthetic housing team"))
+    agency = bearer(
+        await create_principal(
+            app, "agency", "Synthetic housing team", may_refer_without_consent=may_refer_without_consent
+        )
+    )
     payload["consent"]["wording_versions"] = await shown_consent_versions(client, bot_headers)
     return await client.post("/v1/referrals", json=payload, headers=agency)
 
@@ -188,13 +196,14 @@ class TestInvalidAnswers:
 
 
 class TestSafeguardingBasis:
-    async def test_a_permitted_role_refers_without_consent(
+    """Whether an agency may refer without consent is the principal's attribute, set by an admin."""
+
+    async def test_a_permitted_principal_refers_without_consent(
         self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
     ) -> None:
         payload = agency_referral_payload()
         payload["consent"].update(lawful_basis="safeguarding", purposes=[])
-        payload["consent"]["referrer"]["role"] = "designated_safeguarding_lead"
-        reply = await post(app, client, bot_headers, payload)
+        reply = await post(app, client, bot_headers, payload, may_refer_without_consent=True)
         assert reply.status_code == 201, reply.text
         assert "consent_to_seek" in reply.json()["flags"]
         async with app.state.sessionmaker() as session:
@@ -202,11 +211,15 @@ class TestSafeguardingBasis:
         assert receipt is not None
         assert (receipt.lawful_basis, receipt.purposes) == ("safeguarding", [])
 
-    async def test_another_role_may_not(
-        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    @pytest.mark.parametrize(
+        "role", ["designated_safeguarding_lead", "social_worker", "police_officer", None]
+    )
+    async def test_a_body_asserting_a_role_does_not_make_it_so(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str], role: str | None
     ) -> None:
         payload = agency_referral_payload()
         payload["consent"].update(lawful_basis="safeguarding", purposes=[])
+        payload["consent"]["referrer"]["role"] = role
         reply = await post(app, client, bot_headers, payload)
         assert (reply.status_code, reply.json()["error"]) == (422, "safeguarding_role_required")
         assert await count(app, Referral) == 0

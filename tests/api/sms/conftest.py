@@ -95,6 +95,8 @@ def settings(settings: Settings) -> Settings:
             "sms_retry_base_seconds": 0.01,
             "sms_retry_max_seconds": 0.05,
             "sms_send_max_attempts": 4,
+            # Many texts from one number, quickly: tests/api/sms/test_rate_limit.py tightens it.
+            "rate_limit_sms_inbound": "10000/minute",
         }
     )
 
