@@ -434,8 +434,8 @@ async def render_case(
         except DecryptionError:
             return problem(request, locale, signed, "console.error.not_found", 404)
         view = case_view.build(
-            person=detail.person,
-            answers_=detail.answers,
+            person=detail.person or {},
+            answers_=detail.answers or {},
             decision=decision,
             purposes=await purposes_of(db, referral),
             callback=(referral.callback_from, referral.callback_until),

@@ -72,7 +72,11 @@ class QueueEntry(IdMixin, CreatedAtMixin, Base):
     # the deadline the person was promised was met.
     first_contact_at: Mapped[datetime | None] = mapped_column(default=None)
     # The entry this one came from (a transfer or a re-route), so the case's path through queues is kept.
-    transferred_from: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_entry.id"), default=None)
+    # Indexed: every queue entry deleted (disposal, erasure) checks this foreign key, and without an index
+    # SQLite scans the whole table for each row (load/bench_retention.py).
+    transferred_from: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("queue_entry.id"), default=None, index=True
+    )
 
 
 class ActivityKind(StrEnum):
@@ -115,7 +119,7 @@ class CaseActivity(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "case_activity"
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
-    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queue_entry.id"))
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queue_entry.id"), index=True)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principal.id"))
     kind: Mapped[ActivityKind] = mapped_column(EnumText(ActivityKind, 16))
     at: Mapped[datetime]

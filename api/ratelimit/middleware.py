@@ -47,6 +47,7 @@ ROUTES: tuple[Route, ...] = (
         by_conversation=True,
     ),
     Route("POST", re.compile(r"^/refer/sign-in/?$"), Rule.sign_in, html=True),
+    Route("POST", re.compile(r"^/console/sign-in/?$"), Rule.sign_in, html=True),
     Route("POST", re.compile(r"^/refer/form/?$"), Rule.form, html=True),
 )
 

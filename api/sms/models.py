@@ -75,7 +75,7 @@ class SmsInbound(CreatedAtMixin, Base):
 
     id: Mapped[int] = mapped_column(Sequence, primary_key=True, autoincrement=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    conversation_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     sender_number: Mapped[str] = mapped_column(String(32))  # our number the person texted (not personal)
     body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     num_media: Mapped[int] = mapped_column(default=0)
@@ -154,7 +154,7 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
     )
 
     seq: Mapped[int] = mapped_column(BigInteger)  # order within the conversation
-    conversation_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     inbound_id: Mapped[int | None] = mapped_column(Sequence, default=None)
     sender_number: Mapped[str] = mapped_column(String(32))
     body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)

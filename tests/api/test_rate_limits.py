@@ -117,6 +117,14 @@ class TestSignIn:
         assert over.headers["content-type"].startswith("text/html")
         assert TRANSLATOR.t("error.generic.rate_limited", "ro") in over.text
 
+    async def test_the_console_sign_in_is_limited_per_address_too(self, client: httpx.AsyncClient) -> None:
+        for _ in range(2):  # wrong or missing fields: refused by the console itself, and counted
+            reply = await client.post("/console/sign-in", data={"username": "nobody", "password": "x"})
+            assert reply.status_code != 429
+        over = await client.post("/console/sign-in", data={"username": "nobody", "password": "x"})
+        assert_refused(over)
+        assert over.headers["content-type"].startswith("text/html")
+
 
 class TestClientAddress:
     TRUSTED = parse_networks("10.0.0.0/8,127.0.0.1")
