@@ -16,13 +16,16 @@ the language, the menu state), so nobody reads the conversation again to find ou
 
 from __future__ import annotations
 
+import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth import Caller
 from api.conversation.errors import ConversationEnded, ConversationNotFound
 from api.conversation.gateway import CHOOSE_LANGUAGE, Gateway
 from api.conversation.models import Channel, Conversation, LanguageSource
@@ -30,6 +33,13 @@ from api.conversation.relay import BotTurn, RasaRelay
 from api.conversation.schemas import BotMessage
 from api.conversation.tracker import TrackerStore
 from api.kit.models import utcnow
+from api.principal.models import PrincipalKind
+
+logger = logging.getLogger("api.conversation")
+
+
+# The chat's gateway marking a conversation's cases urgent acts as the bot would (only this conversation's).
+CHAT_GATEWAY = Caller(uuid.UUID(int=5), PrincipalKind.bot, "chat gateway (danger matched)")
 
 
 def new_conversation_id() -> str:
@@ -185,6 +195,18 @@ async def record(session: AsyncSession, turn: Turn) -> None:
     )
 
 
+async def mark_open_cases_urgent(session: AsyncSession, conversation_id: str) -> int:
+    """Danger matched in a message of a conversation that already made a referral: its open cases become
+    urgent in the transaction that takes the message, before the bot is asked (idempotent and audited, as
+    `POST /v1/conversations/{id}/urgent`). So the mark depends on no bot action and no background task."""
+    from api.rights import service as rights_service  # the rights service imports this package
+
+    marked = await rights_service.urgent_for_conversation(session, CHAT_GATEWAY, conversation_id)
+    if marked.references:
+        logger.info("chat danger: cases marked urgent", extra={"count": len(marked.references)})
+    return len(marked.references)
+
+
 async def send(
     sessionmaker: async_sessionmaker[AsyncSession],
     relay: RasaRelay,
@@ -197,6 +219,8 @@ async def send(
     bot's turn, and one after it only when the turn changed the conversation."""
     async with sessionmaker() as session, session.begin():
         prepared = prepare(await open_existing(session, conversation_id), text, gateway)
+        if prepared.danger:
+            await mark_open_cases_urgent(session, conversation_id)
     turn = conclude(prepared, await exchange(relay, prepared), gateway)
     if turn.changed:
         async with sessionmaker() as session, session.begin():

@@ -148,3 +148,28 @@ class TestOnlyTheBot:
         assert anonymous.status_code == 401
         row = await referral_row(app, reference)
         assert row is not None and row.withdrawn_at is None and row.priority == "normal"
+
+
+class TestWebChatDangerMarksUrgentDurably:
+    async def test_danger_typed_in_the_chat_makes_its_open_case_urgent_before_the_bot_is_asked(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        started = await client.post("/v1/chat/conversations", json={"language": "en"})
+        assert started.status_code == 201, started.text
+        conversation = started.json()["id"]
+        reference, _ = await bot_case(client, bot_headers, conversation_id=conversation)
+        other, _ = await bot_case(client, bot_headers)
+        calm = await client.post(f"/v1/chat/conversations/{conversation}/messages", json={"text": "hello"})
+        assert calm.status_code == 503  # no bot in these tests
+        row = await referral_row(app, reference)
+        assert row is not None and not row.emergency
+
+        said = await client.post(
+            f"/v1/chat/conversations/{conversation}/messages", json={"text": "he's here now"}
+        )
+        assert said.status_code == 503  # the bot is down, and still the case was marked
+        row = await referral_row(app, reference)
+        assert row is not None and (row.priority, row.emergency) == ("emergency", True)
+        untouched = await referral_row(app, other)
+        assert untouched is not None and not untouched.emergency
+        assert [e.action for e in await audit_events(app)].count("referral.urgent") == 1
