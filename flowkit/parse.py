@@ -32,7 +32,18 @@ from flowkit.phone import allow_fictional_from_environment, phone_in
 from flowkit.postcode import postcode_guess, postcode_in
 from flowkit.spec import AnswerType, Question, Strictness
 from flowkit.text import fold_letters
-from flowkit.understand import STRONG, WEAK, Match, best, find, general, listed, negated, words_of
+from flowkit.understand import (
+    STRONG,
+    WEAK,
+    Match,
+    best,
+    find,
+    general,
+    listed,
+    negated,
+    negations_after,
+    words_of,
+)
 from flowkit.words import alternatives, text
 
 YES_INTENTS = {"affirm"}
@@ -50,6 +61,7 @@ DURATION_CHOICES = {
 }
 # A choice named by a single word in an answer longer than this is confirmed, not stored.
 LONG_ANSWER_WORDS = 10
+NONE_CHOICE = "none"  # the value of a choice that means "none of these" (support_need, unsure_closest)
 UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}
 
 
@@ -269,6 +281,7 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
         # are the safe_times question's (a plain or leading no is read below, and stored: the safe side).
         return to_confirm(question, True, language)
     negations = [m for m in kept if m.meaning == "negation"]
+    after = negations_after(words, language)
     hedged = any(m.meaning == "hedge" for m in kept)
     votes: list[tuple[bool, int]] = []
     wary = careful(question)
@@ -276,7 +289,7 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
         if match.meaning in ("affirm", "happened"):
             # "once last year" answers "has he ever…?"; "sometimes" is no clear yes to "is it safe to text?"
             strength = WEAK if match.meaning == "happened" and wary else match.strength
-            votes.append((False, WEAK) if negated(match, negations) else (True, strength))
+            votes.append((False, WEAK) if negated(match, negations, after) else (True, strength))
         elif match.meaning == "deny":
             votes.append((False, match.strength))
     if not votes and negations and not hedged:
@@ -292,6 +305,9 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
     if len(values) == 1:
         value = values.pop()
         sure = all(strength == STRONG for _, strength in votes)
+        if not value and question.strict != Strictness.consent:
+            # "no, he has no weapon": a plain no said surely, and the yes-word after it turned round, is a no
+            sure = sure or any(m.meaning == "deny" and m.strength == STRONG for m in kept)
         # A hedged or long answer to a careful question is confirmed: any consent, and a yes to "is it safe
         # to…?" (a no there is the safe side: it is stored).
         doubt = wary and (hedged or len(words) > 6) and (value or question.strict == Strictness.consent)
@@ -459,9 +475,17 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     for value, extra in _label_words(question, language).items():
         meanings[value] = meanings.get(value, []) + extra
     meanings["negation"] = general("negation", language)
+    meanings["hedge"] = general("hedge", language)  # "pata ni", "I don't know": no misspelt choice ("patka")
     kept = best(find(meanings, words))
     negations = [m for m in kept if m.meaning == "negation"]
-    named: list[Match] = [m for m in kept if m.meaning != "negation" and not negated(m, negations)]
+    after = negations_after(words, language)
+    named: list[Match] = [
+        m
+        for m in kept
+        if m.meaning not in ("negation", "hedge")
+        # "no, nothing" ("لا ما في شي", "nahi koi nahi"): a negation before "none" repeats it, never undoes it
+        and (m.meaning == NONE_CHOICE or not negated(m, negations, after))
+    ]
     if any(m.strength == STRONG for m in named):
         named = [
             m for m in named if m.strength == STRONG

@@ -175,8 +175,18 @@ def best(matches: list[Match]) -> list[Match]:
     return sorted(kept, key=lambda m: m.start)
 
 
-def negated(match: Match, negations: list[Match]) -> bool:
-    return any(0 <= match.start - n.end <= NEGATION_REACH - 1 for n in negations)
+def negated(match: Match, negations: list[Match], after: list[Match] | None = None) -> bool:
+    """A negation just before the match ("not my religion"), or one of `after` right behind it."""
+    before = any(0 <= match.start - n.end <= NEGATION_REACH - 1 for n in negations)
+    return before or any(n.start == match.end for n in after or ())
+
+
+def negations_after(words: list[str], language: str) -> list[Match]:
+    """`bot.answers.any.negation_after`: where a language puts the negation after what it denies (Urdu
+    "koi hathiyar nahi", Bengali "কোনো অস্ত্র নেই", "no weapon"), these words right after a match turn it
+    round. Found apart from the answer's other meanings, so the same word can also be a plain "no"."""
+    entries = general("negation_after", language)
+    return best(find({"negation": entries}, words)) if entries else []
 
 
 def general(name: str, language: str) -> list[str]:
