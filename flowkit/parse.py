@@ -41,7 +41,7 @@ from flowkit.understand import (
     general,
     listed,
     negated,
-    negations_after,
+    negations_around,
     words_of,
 )
 from flowkit.words import alternatives, text
@@ -280,8 +280,7 @@ def parse_yes_no(question: Question, raw: Any, intent: str | None, language: str
         # "only after 6", "yes, when he's at work": safe at some times only, a yes to confirm; the times
         # are the safe_times question's (a plain or leading no is read below, and stored: the safe side).
         return to_confirm(question, True, language)
-    negations = [m for m in kept if m.meaning == "negation"]
-    after = negations_after(words, language)
+    negations, after = negations_around(kept, words, language)
     hedged = any(m.meaning == "hedge" for m in kept)
     votes: list[tuple[bool, int]] = []
     wary = careful(question)
@@ -477,8 +476,7 @@ def parse_choice(question: Question, answer: str, language: str, today: date) ->
     meanings["negation"] = general("negation", language)
     meanings["hedge"] = general("hedge", language)  # "pata ni", "I don't know": no misspelt choice ("patka")
     kept = best(find(meanings, words))
-    negations = [m for m in kept if m.meaning == "negation"]
-    after = negations_after(words, language)
+    negations, after = negations_around(kept, words, language)
     named: list[Match] = [
         m
         for m in kept

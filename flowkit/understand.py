@@ -189,6 +189,16 @@ def negations_after(words: list[str], language: str) -> list[Match]:
     return best(find({"negation": entries}, words)) if entries else []
 
 
+def negations_around(kept: list[Match], words: list[str], language: str) -> tuple[list[Match], list[Match]]:
+    """The negations before a match and those after one (see negations_after). A negation that turns round
+    the word before it is spent: "mera shohar nahi, mera bhai" ("not my husband, my brother") is the brother."""
+    after = negations_after(words, language)
+    ends = {m.end for m in kept if m.meaning not in ("negation", "hedge")}
+    spent = {a.start for a in after if a.start in ends}
+    before = [m for m in kept if m.meaning == "negation" and m.start not in spent]
+    return before, after
+
+
 def general(name: str, language: str) -> list[str]:
     """`bot.answers.any.<name>` in the language."""
     return listed(f"bot.answers.any.{name}", language)

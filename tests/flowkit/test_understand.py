@@ -156,3 +156,53 @@ class TestHintsAndWholeAnswers:
 
     def test_a_no_inside_a_sentence_is_not_the_none_choice(self) -> None:
         assert parse("support_need", "ami kane shuni na", "bn").value == "physical_disability"
+
+
+class TestHeldOutRules:
+    """The general rules added for the held-out answers of session 6 (ar, ur, pa, bn)."""
+
+    def test_a_hedge_alone_is_no_misspelt_choice(self) -> None:
+        # "pata ni" ("don't know") is near "patka" (a Sikh head covering, a religion word): not a guess to offer
+        parsed = parse("hate_strand", "pata ni", "pa")
+        assert not parsed.ok and not parsed.confirm and parsed.value is None
+        assert parse("hate_strand", "patka", "pa").value == "religion"  # the word itself still names it
+
+    @pytest.mark.parametrize(
+        ("said", "language"),
+        [("لا ما في شي", "ar"), ("nahi koi nahi", "ur"), ("না কিছু না", "bn"), ("no, nothing", "en")],
+    )
+    def test_no_before_none_repeats_it(self, said: str, language: str) -> None:
+        parsed = parse("support_need", said, language)
+        assert parsed.ok and parsed.value == "none"
+
+    def test_a_negation_before_another_choice_still_turns_it_round(self) -> None:
+        parsed = parse("da_relationship", "not my husband, my brother", "en")
+        assert parsed.ok and parsed.value == "family"
+
+    @pytest.mark.parametrize(
+        ("question_id", "said", "language", "expected"),
+        [
+            ("da_relationship", "mera shohar nahi, mera bhai", "ur", "family"),
+            ("da_relationship", "আমার স্বামী না, আমার ভাই", "bn", "family"),
+            ("da_weapon", "না ওর কাছে কোনো অস্ত্র নেই", "bn", False),
+            ("da_weapon", "nahi ohde kol koi hathiyar ni", "pa", False),
+        ],
+    )
+    def test_a_negation_after_what_it_denies(
+        self, question_id: str, said: str, language: str, expected: Any
+    ) -> None:
+        parsed = parse(question_id, said, language)
+        assert parsed.ok and parsed.value == expected
+
+    def test_the_negation_after_is_per_language(self) -> None:
+        # English puts its negation first: a "no" after a word is a new answer, not its negation
+        parsed = parse("da_weapon", "a knife no", "en")
+        assert not parsed.ok
+
+    def test_a_turned_round_yes_on_consent_is_still_confirmed(self) -> None:
+        parsed = parse("consent_store", "nahi, share karna theek nahi", "ur")
+        assert not parsed.ok and parsed.confirm and parsed.value is False
+
+    def test_a_no_with_a_yes_word_not_turned_round_is_still_confirmed(self) -> None:
+        parsed = parse("da_weapon", "nahi, chaku tha", "ur")
+        assert not parsed.ok and parsed.confirm
