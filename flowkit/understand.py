@@ -181,12 +181,18 @@ def negated(match: Match, negations: list[Match], after: list[Match] | None = No
     return before or any(n.start == match.end for n in after or ())
 
 
+# Languages that put the negation after what it denies (Urdu "koi hathiyar nahi", Punjabi "hathiyar ni",
+# Bengali "কোনো অস্ত্র নেই", "no weapon"): there a word of `bot.answers.any.negation` right after a match also
+# turns it round. Word order is the language's grammar, not a word list, so it is named here.
+NEGATION_FOLLOWS = frozenset({"ur", "pa", "bn"})
+
+
 def negations_after(words: list[str], language: str) -> list[Match]:
-    """`bot.answers.any.negation_after`: where a language puts the negation after what it denies (Urdu
-    "koi hathiyar nahi", Bengali "কোনো অস্ত্র নেই", "no weapon"), these words right after a match turn it
-    round. Found apart from the answer's other meanings, so the same word can also be a plain "no"."""
-    entries = general("negation_after", language)
-    return best(find({"negation": entries}, words)) if entries else []
+    """The negation words that stand right after what they deny (NEGATION_FOLLOWS), found apart from the
+    answer's other meanings, so the same word can also be a plain "no"."""
+    if language not in NEGATION_FOLLOWS:
+        return []
+    return best(find({"negation": general("negation", language)}, words))
 
 
 def negations_around(kept: list[Match], words: list[str], language: str) -> tuple[list[Match], list[Match]]:
