@@ -141,6 +141,12 @@ def parse_answer(
     ):
         return _skip(question)
     if isinstance(raw, str) and question.type != AnswerType.free_text and said_skip(raw, language):
+        if not question.optional and question.type == AnswerType.yes_no:
+            # A question that cannot be skipped (consent): "rather not" there is the no its words say, put to
+            # the person to confirm ("no comment" is no clear no to keeping their details), never re-asked.
+            worded = parse_yes_no(question, raw, intent, language)
+            if worded.ok or worded.confirm:
+                return to_confirm(question, worded.value, language)
         return _skip(question)  # the whole answer is "skip", "rather not say", "wolę nie mówić"
     parsed = _parse_by_type(question, raw, intent, language, today)
     if not parsed.ok and skipping:

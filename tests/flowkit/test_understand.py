@@ -122,6 +122,17 @@ class TestButtonsAndSkip:
     def test_skip_on_a_required_question_says_it_is_needed(self) -> None:
         assert parse("asb_violence", "skip").error == "utter_validation_not_optional"
 
+    @pytest.mark.parametrize(
+        ("said", "language"), [("rather not", "en"), ("no comment", "en"), ("wolę nie mówić", "pl")]
+    )
+    def test_a_skip_phrase_to_consent_is_a_no_to_confirm(self, said: str, language: str) -> None:
+        # Consent cannot be skipped: "rather not" there is the no it says, put to the person, not re-asked.
+        parsed = parse("consent_store", said, language)
+        assert (parsed.ok, parsed.confirm, parsed.value) == (False, True, False)
+
+    def test_a_bare_skip_to_consent_still_says_it_is_needed(self) -> None:
+        assert parse("consent_store", "skip").error == "utter_validation_not_optional"
+
 
 class TestWords:
     @pytest.mark.parametrize(
