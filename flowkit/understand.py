@@ -26,7 +26,8 @@ A phrase written "~wife" is a hint only (a guess to confirm: "I shout at my wife
 me"); "=no" counts only as the whole answer (the "na" of "kane shuni na", "I can't hear", is not "no").
 
 Overlapping matches keep the longest ("my ex husband" is ex-partner, not partner); a match right after a
-negation word ("not my religion") is dropped.
+negation word ("not my religion") is dropped, and in Urdu, Punjabi and Bengali one right before it too
+("koi hathiyar nahi", NEGATION_FOLLOWS).
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def negations_after(words: list[str], language: str) -> list[Match]:
 
 def negations_around(kept: list[Match], words: list[str], language: str) -> tuple[list[Match], list[Match]]:
     """The negations before a match and those after one (see negations_after). A negation that turns round
-    the word before it is spent: "mera shohar nahi, mera bhai" ("not my husband, my brother") is the brother."""
+    the word before it is spent: "mera shohar nahi, mera bhai" ("not my husband, my brother") is a brother."""
     after = negations_after(words, language)
     ends = {m.end for m in kept if m.meaning not in ("negation", "hedge")}
     spent = {a.start for a in after if a.start in ends}

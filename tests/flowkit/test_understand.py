@@ -173,7 +173,7 @@ class TestHeldOutRules:
     """The general rules added for the held-out answers of session 6 (ar, ur, pa, bn)."""
 
     def test_a_hedge_alone_is_no_misspelt_choice(self) -> None:
-        # "pata ni" ("don't know") is near "patka" (a Sikh head covering, a religion word): not a guess to offer
+        # "pata ni" ("don't know") is near "patka" (a Sikh head covering, a religion word): no guess to offer
         parsed = parse("hate_strand", "pata ni", "pa")
         assert not parsed.ok and not parsed.confirm and parsed.value is None
         assert parse("hate_strand", "patka", "pa").value == "religion"  # the word itself still names it
