@@ -32,9 +32,16 @@ def environment() -> Environment:
     )
 
 
+# The console looks like the agency form: its stylesheet is the form's, then the console's own rules.
+SHARED_CSS = HERE.parent / "agency_form" / "static" / "form.css"
+
+
 @lru_cache(maxsize=len(STATIC_FILES))
 def static_file(name: str) -> tuple[bytes, str]:
-    return (STATIC_DIR / name).read_bytes(), STATIC_FILES[name]
+    body = (STATIC_DIR / name).read_bytes()
+    if name == "console.css":
+        body = SHARED_CSS.read_bytes() + b"\n" + body
+    return body, STATIC_FILES[name]
 
 
 def static_url(name: str) -> str:
