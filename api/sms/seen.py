@@ -1,6 +1,8 @@
 """Did Rasa see this SMS? Asked before a turn is replayed after a crash (issue 15, exactly-once).
 
-Each SMS goes to Rasa with its MessageSid in the message's metadata (`message_id`), and the worker marks the
+Each SMS goes to Rasa with a key made from its MessageSid in the message's metadata (`message_id`: `turn_key`,
+a hash, so Twilio's id never enters the bot's tracker, whose retention is not the SMS metadata's), and the
+worker marks the
 inbound row (`bot_asked_at`, committed) before it asks. A row found with that mark was sent to Rasa by an
 attempt that never recorded the answer (the worker died, or the bot's answer was lost). Rasa saves a turn's
 tracker once, at the end of the turn (`MessageProcessor.handle_message` → `save_tracker`: the user event and
@@ -15,6 +17,7 @@ The tracker store is Rasa's (`events`: one row per event, `data` the event as JS
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -54,6 +57,12 @@ def _bot_message(event: dict[str, Any], turn: BotTurn) -> None:
         if isinstance(b, dict)
     ]
     turn.messages.append(BotMessage(text=str(event["text"]), buttons=buttons))
+
+
+def turn_key(message_sid: str) -> str:
+    """The id an SMS's turn carries to Rasa: derived from the MessageSid (unique per message, the same on
+    every attempt) but not the MessageSid itself."""
+    return "sms-" + hashlib.sha256(message_sid.encode()).hexdigest()[:32]
 
 
 def answer_in(events: list[tuple[str, str]], message_id: str) -> BotTurn | None:

@@ -9,8 +9,8 @@ One turn is short transactions around the bot's turn, which holds none:
 2. the preparation (`_prepare`): its body opened, the conversation opened (started on a number's first
    message, started again when it was ended), the message prepared for the bot (`prepare`), and the row
    marked `bot_asked_at` before the bot is asked;
-3. the bot's turn (with the MessageSid in its metadata; a row already marked is first looked up in Rasa's
-   tracker, api/sms/seen.py, so a turn Rasa took is never replayed), then `conclude`;
+3. the bot's turn (with a key made from the MessageSid in its metadata; a row already marked is first
+   looked up in Rasa's tracker, api/sms/seen.py, so a turn Rasa took is never replayed), then `conclude`;
 4. the finish: the replies go into the outbox, the conversation's changed state (`record`) and the
    numbered choices are kept, and the message is marked answered with its body wiped.
 
@@ -35,6 +35,7 @@ from api.sms import repository
 from api.sms.context import SmsContext
 from api.sms.identity import inbound_aad, outbound_aad
 from api.sms.models import OutboxState, SmsOutbound, new_claim
+from api.sms.seen import turn_key
 from api.sms.segments import segments
 from api.sms.wording import compose, render
 from flowkit.choices import nth_option
@@ -175,12 +176,12 @@ async def _ask_bot(ctx: SmsContext, claimed: _Claimed) -> BotTurn:
     tracker is asked first and the answer it kept is used (api/sms/seen.py)."""
     assert claimed.prepared is not None
     if claimed.bot_asked and ctx.seen is not None:
-        kept = await ctx.seen.answer(claimed.conversation_id, claimed.message_sid)
+        kept = await ctx.seen.answer(claimed.conversation_id, turn_key(claimed.message_sid))
         if kept is not None:
             logger.info("sms turn recovered from the tracker", extra={"message_sid": claimed.message_sid})
             return kept
     prepared = claimed.prepared
-    metadata = {**prepared.metadata, "message_id": claimed.message_sid}
+    metadata = {**prepared.metadata, "message_id": turn_key(claimed.message_sid)}
     return await ctx.relay.exchange(prepared.conversation_id, prepared.text, metadata)
 
 

@@ -118,6 +118,7 @@ class ScriptedRasa:
     """Rasa's REST channel, scripted: records each turn; answers `reply(text)` (default: an echo)."""
 
     turns: list[tuple[str, str]] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)
     reply: Callable[[str], list[dict[str, Any]]] = lambda text: [{"text": f"Noted: {len(text)} characters."}]
     delay: float = 0.0
     down: bool = False
@@ -127,6 +128,7 @@ class ScriptedRasa:
             return httpx.Response(503)
         body = json.loads(request.content)
         self.turns.append((body["sender"], body["message"]))
+        self.metadata.append(body.get("metadata") or {})
         if self.delay:
             await asyncio.sleep(self.delay)
         return httpx.Response(200, json=self.reply(body["message"]))

@@ -27,7 +27,7 @@ from api.sms.context import SmsContext
 from api.sms.identity import conversation_id_for
 from api.sms.models import SmsInbound, SmsOutbound
 from api.sms.runner import SmsRunner
-from api.sms.seen import SeenByBot, answer_in
+from api.sms.seen import SeenByBot, answer_in, turn_key
 from tests.api.rights.helpers import audit_events, referral_row
 from tests.api.sms.conftest import (
     ACCOUNT_SID,
@@ -242,6 +242,10 @@ class TestExactlyOnceTurns:
         assert [text for _, text in rasa.turns] == ["hello"]
         [row] = await inbound_rows(app)
         assert row.status == "processed"
+        # The turn carries a key made from the MessageSid, never Twilio's id itself (the tracker's
+        # retention is not the SMS metadata's).
+        assert rasa.metadata[-1]["message_id"] == turn_key(row.message_sid)
+        assert row.message_sid not in json.dumps(rasa.metadata)
 
     def test_the_answer_is_the_bot_events_between_that_message_and_the_next(self) -> None:
         def user(mid: str) -> tuple[str, str]:
