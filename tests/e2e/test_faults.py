@@ -39,6 +39,7 @@ from twilio.request_validator import RequestValidator
 from api.db import create_engine, create_sessionmaker
 from api.referral.models import Referral
 from api.sms.models import SmsInbound, SmsOutbound
+from api.sms.seen import turn_key
 from tests.builders import referral_payload
 from tests.stacks import running_stack
 from tools.model import rasa_env
@@ -183,7 +184,8 @@ async def database_state(stack: Stack, sids: list[str], conversations: list[str]
 
 
 def tracker_turns(stack: Stack) -> Counter[str]:
-    """How many user events in Rasa's tracker carry each MessageSid."""
+    """How many user events in Rasa's tracker carry each turn key (api/sms/seen.py `turn_key`: made from the
+    MessageSid, which itself never enters the tracker)."""
     with sqlite3.connect(stack.env()["RASA_TRACKER_DB"], timeout=15) as db:
         rows = db.execute("SELECT data FROM events WHERE type_name = 'user'").fetchall()
     seen: Counter[str] = Counter()
@@ -283,7 +285,9 @@ def test_traffic_survives_every_process_being_killed(stack: Stack) -> None:
         "inbound acknowledged": len(acknowledged),
         "inbound not acknowledged (api down)": unacknowledged,
         "inbound answered": sum(1 for r in state["inbound"] if r.id in answered),
-        "rasa turns per acknowledged sms (1 each)": dict(Counter(turns[sid] for sid in acknowledged)),
+        "rasa turns per acknowledged sms (1 each)": dict(
+            Counter(turns[turn_key(sid)] for sid in acknowledged)
+        ),
         "outbound rows": len(state["outbound"]),
         "outbound sent to twilio": len(sent),
         "outbound sent twice": sum(1 for c in per_outbox_row.values() if c > 1),
@@ -299,7 +303,9 @@ def test_traffic_survives_every_process_being_killed(stack: Stack) -> None:
     assert len(kills) == len(VICTIMS) and restarts >= len(VICTIMS)
     assert acknowledged and unacknowledged <= len(NUMBERS)
     assert counts["inbound answered"] == len(acknowledged)
-    assert all(turns[sid] == 1 for sid in acknowledged), counts["rasa turns per acknowledged sms (1 each)"]
+    assert all(turns[turn_key(sid)] == 1 for sid in acknowledged), counts[
+        "rasa turns per acknowledged sms (1 each)"
+    ]
     assert counts["outbound sent twice"] == 0
     submitted = [r for r in state["outbound"] if r.state == "submitted"]
     assert {r.twilio_sid for r in submitted} <= {m["sid"] for m in sent}
