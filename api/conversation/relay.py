@@ -19,6 +19,20 @@ class BotTurn:
     messages: list[BotMessage] = field(default_factory=list)
     language: str | None = None
 
+    def add(self, text: Any, custom: Any, buttons: Any) -> None:
+        """One bot message as Rasa gives it (the REST channel's reply, or a tracker's bot event): a custom
+        `{"set_language": …}` switches the language and is not shown; a message without text is not shown."""
+        if isinstance(custom, dict) and isinstance(custom.get("set_language"), str):
+            self.language = custom["set_language"]
+        if not text:
+            return
+        shown = [
+            Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+            for b in buttons or []
+            if isinstance(b, dict)
+        ]
+        self.messages.append(BotMessage(text=str(text), buttons=shown))
+
 
 class RasaRelay:
     def __init__(
@@ -45,19 +59,8 @@ class RasaRelay:
             raise BotUnavailable() from exc
         turn = BotTurn()
         for item in payload if isinstance(payload, list) else []:
-            if not isinstance(item, dict):
-                continue
-            custom = item.get("custom")
-            if isinstance(custom, dict) and isinstance(custom.get("set_language"), str):
-                turn.language = custom["set_language"]
-            if not item.get("text"):
-                continue
-            buttons = [
-                Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-                for b in item.get("buttons") or []
-                if isinstance(b, dict)
-            ]
-            turn.messages.append(BotMessage(text=str(item["text"]), buttons=buttons))
+            if isinstance(item, dict):
+                turn.add(item.get("text"), item.get("custom"), item.get("buttons"))
         return turn
 
     async def ready(self) -> bool:

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from api.conversation.relay import BotTurn
-from api.conversation.schemas import BotMessage, Button
 
 logger = logging.getLogger("api.sms")
 
@@ -46,17 +45,7 @@ _events = Table(
 def _bot_message(event: dict[str, Any], turn: BotTurn) -> None:
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     assert isinstance(data, dict)
-    custom = data.get("custom")
-    if isinstance(custom, dict) and isinstance(custom.get("set_language"), str):
-        turn.language = custom["set_language"]
-    if not event.get("text"):
-        return
-    buttons = [
-        Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-        for b in data.get("buttons") or []
-        if isinstance(b, dict)
-    ]
-    turn.messages.append(BotMessage(text=str(event["text"]), buttons=buttons))
+    turn.add(event.get("text"), data.get("custom"), data.get("buttons"))
 
 
 def turn_key(message_sid: str) -> str:
