@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from api.config import REPO_ROOT, Settings, get_settings
 from api.main import create_app
 from tests.pg import postgres_cluster  # noqa: F401  (a throwaway PostgreSQL server: see tests/pg.py)
+from tests.redis_server import redis_server, redis_url  # noqa: F401  (a throwaway Redis server: see tests/redis_server.py)
 from tests.stacks import running_stack, serving_neutral_site
 from tools.stack import Stack
 

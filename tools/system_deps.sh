@@ -4,7 +4,9 @@
 #   tools/system_deps.sh python   creating .venvs/api: Python 3.11 with venv/ensurepip (the Makefile passes $PY311)
 #   tools/system_deps.sh test     `make test`: PostgreSQL server binaries (tests/pg.py starts a throwaway
 #                                 server), Debian's Chromium (the browser tests; never a downloaded browser)
-#                                 and Noto fonts (the chat must render Urdu, Arabic, Bengali and Gurmukhi)
+#                                 and Noto fonts (the chat must render Urdu, Arabic, Bengali and Gurmukhi),
+#                                 Redis (tests/redis_server.py starts a throwaway server: rate limits, Rasa's
+#                                 lock store, shared sessions) and nginx (the scaled-out stack's load balancer)
 #
 # Checks only the files each package provides, so it is fast and changes nothing when all is there (no
 # `apt-get update` then). When something is missing: as root it runs `apt-get update` once and installs
@@ -29,6 +31,8 @@ for group in "$@"; do
       # tests/pg.py finds initdb and pg_ctl under /usr/lib/postgresql/*/bin (or PG_BINDIR, or PATH).
       checks+=("postgresql|compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { [ -n \"\${PG_BINDIR:-}\" ] && [ -x \"\$PG_BINDIR/initdb\" ]; } || command -v initdb >/dev/null 2>&1")
       checks+=("chromium|[ -x /usr/bin/chromium ]")
+      checks+=("redis-server|command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]")
+      checks+=("nginx|command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]")
       # Every script the service speaks: Urdu (Nastaliq), Arabic, Bengali, Gurmukhi (Punjabi).
       checks+=("fonts-noto-core|compgen -G '/usr/share/fonts/truetype/noto/NotoNastaliqUrdu-*' >/dev/null && compgen -G '/usr/share/fonts/truetype/noto/NotoNaskhArabic-*' >/dev/null && compgen -G '/usr/share/fonts/truetype/noto/NotoSansBengali-*' >/dev/null && compgen -G '/usr/share/fonts/truetype/noto/NotoSansGurmukhi-*' >/dev/null")
       ;;
@@ -58,6 +62,14 @@ fi
 
 echo "system packages missing: ${need[*]}: installing them with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Packages with a service (redis-server, nginx, postgresql) must not start it system-wide on install: the tests
+# start their own throwaway servers on free ports. policy-rc.d answering 101 is Debian's way to say so.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
+fi
+trap 'if [ -n "$made_policy" ]; then rm -f "$policy"; fi' EXIT
 apt-get update -qq
 apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need[@]}"
 
