@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -88,10 +89,20 @@ async def destroy(session: AsyncSession, referral_id: uuid.UUID) -> bool:
     """Delete the case's key: everything sealed with it (the consent receipt's referrer) is unreadable from
     now on. True when a key was destroyed, False when there was none (already destroyed: idempotent). In the
     caller's transaction; the caller commits (and audits)."""
+    return bool(await destroy_many(session, [referral_id]))
+
+
+async def destroy_many(session: AsyncSession, referral_ids: Sequence[uuid.UUID]) -> int:
+    """`destroy` for many cases in one statement (disposal's batches): how many keys were destroyed. Cases
+    whose key is already gone count nothing (idempotent)."""
+    if not referral_ids:
+        return 0
     result = await session.execute(
-        delete(CaseKey).where(CaseKey.referral_id == referral_id).execution_options(synchronize_session=False)
+        delete(CaseKey)
+        .where(CaseKey.referral_id.in_(list(referral_ids)))
+        .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def seal_json(key: bytes, value: Any, aad: str) -> bytes:

@@ -130,12 +130,12 @@ class TrackerPurger:
 # ---- erasing cases ----
 
 
-async def _shred_receipts(session: AsyncSession, referral_id: uuid.UUID) -> int:
-    """Make the case's consent receipts unreadable without breaking their append-only rule: destroy the
-    case's own key (api/encryption/case_keys.py), which sealed the receipt's personal field. The receipts
-    keep their non-personal facts (kind, basis, purposes, wording versions, times). 1 when a key was
-    destroyed, 0 when there was none left (a repeat: idempotent)."""
-    return int(await case_keys.destroy(session, referral_id))
+async def _shred_receipts(session: AsyncSession, referral_ids: Sequence[uuid.UUID]) -> int:
+    """Make the cases' consent receipts unreadable without breaking their append-only rule: destroy each
+    case's own key (api/encryption/case_keys.py), which sealed the receipt's personal field, in one
+    statement for the batch. The receipts keep their non-personal facts (kind, basis, purposes, wording
+    versions, times). The number of keys destroyed: a case whose key is already gone (a repeat) counts 0."""
+    return await case_keys.destroy_many(session, referral_ids)
 
 
 async def _erase_rows(
@@ -155,8 +155,7 @@ async def _erase_rows(
     counts["queue_entry"] += _rows(
         await session.execute(delete(QueueEntry).where(QueueEntry.referral_id.in_(ids)))
     )
-    for referral_id in ids:
-        counts["consent_receipt_shredded"] += await _shred_receipts(session, referral_id)
+    counts["consent_receipt_shredded"] += await _shred_receipts(session, ids)
     conversations = {r[1] for r in referrals if r[1]}
     if conversations:
         still_used = set(
