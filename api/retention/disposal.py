@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -278,6 +279,10 @@ class RunReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     batches: int = 0
     longest_batch_seconds: float = 0.0
+    # Each batch's wall time (how long it held the SQLite write lock) and the process's CPU time in it (on a
+    # busy machine the wall time includes waiting for a core; the CPU time does not): for benchmarks.
+    batch_seconds: list[float] = field(default_factory=list)
+    batch_cpu_seconds: list[float] = field(default_factory=list)
 
     def add(self, step: str, counts: Counter[str] | dict[str, int]) -> None:
         self.counts.setdefault(step, Counter()).update(counts)
@@ -328,13 +333,16 @@ class Disposal:
     # A batch: one short transaction. Returns how many records it handled (a full batch means: go on).
     async def _batch(self, report: RunReport, work: Any) -> int:
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started, cpu_started = loop.time(), time.process_time()
         async with self.sessionmaker() as session, session.begin():
             if session.get_bind().dialect.name == "sqlite":
                 await session.execute(text("PRAGMA secure_delete=ON"))
             handled: int = await work(session)
+        took = loop.time() - started
         report.batches += 1
-        report.longest_batch_seconds = max(report.longest_batch_seconds, loop.time() - started)
+        report.longest_batch_seconds = max(report.longest_batch_seconds, took)
+        report.batch_seconds.append(took)
+        report.batch_cpu_seconds.append(time.process_time() - cpu_started)
         await asyncio.sleep(self.pause)
         return handled
 
