@@ -11,8 +11,13 @@ load/run_doors.py, sets them all).
 
 from __future__ import annotations
 
+from typing import Any
+
+import gevent
+from locust import events
 from scenarios.agency import AgencyApiUser, AgencyFormUser
 from scenarios.chat_free_text import FreeTextChatUser
+from scenarios.journeys import journeys
 from scenarios.police_feed import PoliceFeedUser
 from scenarios.provider_claims import ProviderClaimUser
 from scenarios.sms_conversation import SmsConversationUser
@@ -37,3 +42,12 @@ MIXED_WEIGHTS = {
         PoliceFeedUser,
     )
 }
+
+
+@events.init.add_listener
+def _prepare(**_kwargs: Any) -> None:
+    """Build the free-text scripts before any user starts (seconds of CPU that would otherwise stall every
+    user at the first conversation), then refresh gevent's cached clock: the imports and this took
+    seconds, and locust's --run-time timer, armed next, would otherwise count them against the run."""
+    journeys()
+    gevent.get_hub().loop.update_now()

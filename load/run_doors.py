@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import os
 import platform
 import shutil
@@ -62,7 +63,7 @@ from runkit import (
     table,
 )
 from scenarios.journeys import Journey, journeys
-from scenarios.payloads import api_payload
+from scenarios.payloads import api_payload, consent_versions
 from scenarios.police_feed import feed_rows
 
 from tools.model import ensure_model
@@ -194,12 +195,12 @@ def warm_up(api_url: str, scripts: tuple[Journey, ...]) -> None:
             http.delete(f"/v1/chat/conversations/{conversation_id}")
 
 
-def fill_queue(api_url: str, agency_token: str, cases: int) -> None:
+def fill_queue(api_url: str, agency_token: str, versions: dict[str, list[str]], cases: int) -> None:
     """Agency hate crime referrals, so the caseworkers have `cases` more to claim."""
     headers = {"Authorization": f"Bearer {agency_token}"}
 
     def refer(n: int) -> None:
-        body = api_payload(2 * n)  # even: the hate crime journey
+        body = api_payload(2 * n, versions)  # even: the hate crime journey
         with httpx.Client(base_url=api_url, timeout=60) as http:
             reply = http.post("/v1/referrals", json=body, headers=headers)
         if reply.status_code != 201:
@@ -343,8 +344,11 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(most)
             ),
         }
+        with httpx.Client(base_url=stack.api_url, timeout=60) as http:
+            versions = consent_versions(http, stack.secrets["BOT_SERVICE_TOKEN"])
         env = {
             **tokens,
+            "CONSENT_VERSIONS": json.dumps(versions),
             "TWILIO_AUTH_TOKEN": stack.secrets["TWILIO_AUTH_TOKEN"],
             "TWILIO_ACCOUNT_SID": stack.secrets["TWILIO_ACCOUNT_SID"],
             "SMS_SIGNED_BASE_URL": stack.api_url,
@@ -361,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             if door.name in ("claims", "mixed"):
                 cases = int(min(3000, max(200, 30 * args.seconds)))
                 print(f"filling the hate crime queue with {cases} referrals …", file=sys.stderr, flush=True)
-                fill_queue(stack.api_url, tokens["AGENCY_TOKEN"], cases)
+                fill_queue(stack.api_url, tokens["AGENCY_TOKEN"], versions, cases)
             load_before = os.getloadavg()[0]
             print(
                 f"{door.name}: baseline {HEALTHZ} at {users} users for {args.seconds:g} s …",

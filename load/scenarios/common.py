@@ -4,7 +4,7 @@ and a cookie policy for the agency form on loopback. No locust import, so the sm
 from __future__ import annotations
 
 import os
-from http.cookiejar import DefaultCookiePolicy
+from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,12 +47,25 @@ def loopback_only(url: str) -> str:
     return url.rstrip("/")
 
 
-class LoopbackSecureCookies(DefaultCookiePolicy):
-    """The agency form's cookies are `Secure`, as they must be in production, behind TLS. On loopback over
-    plain HTTP (the benchmark, like a browser treating 127.0.0.1 as a secure context) they are sent back
-    too; to any other host over HTTP they are not."""
+class LoopbackCookies:
+    """The agency form's cookies are `Secure`, as they must be in production, behind TLS, so requests (and
+    locust) keep them but send them back only over HTTPS. On loopback over plain HTTP (the benchmark, as a
+    browser treats 127.0.0.1 as a secure context) the user carries them itself: kept from each answer's
+    Set-Cookie headers (a Max-Age of 0 removes one), sent as a Cookie header. Never for another host."""
 
-    def return_ok_secure(self, cookie: Any, request: Any) -> bool:
-        if cookie.secure and urlsplit(request.get_full_url()).hostname in LOOPBACK:
-            return True
-        return bool(super().return_ok_secure(cookie, request))
+    def __init__(self, url: str) -> None:
+        loopback_only(url)
+        self.values: dict[str, str] = {}
+
+    def keep(self, set_cookie_headers: list[str]) -> None:
+        for header in set_cookie_headers:
+            parsed = SimpleCookie()
+            parsed.load(header)
+            for name, morsel in parsed.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.values.pop(name, None)
+                else:
+                    self.values[name] = morsel.value
+
+    def header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.values.items())} if self.values else {}

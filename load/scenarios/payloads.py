@@ -5,6 +5,7 @@ Every name, number and event is synthetic; phone numbers are Ofcom's drama range
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import os
@@ -17,6 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for api.*, tests.*
 
+import httpx
 from twilio.request_validator import RequestValidator
 
 from api.police_feed.csv_format import COLUMNS
@@ -26,13 +28,43 @@ from tests.builders import agency_referral_payload
 # --- the agency door ------------------------------------------------------------------------------------
 
 FLOWS = ("hate_crime", "asb")
+# The consent questions whose wording an agency's system quotes (by version) with the consent it attests.
+CONSENT_QUESTIONS = ("utter_ask_consent_store", "utter_ask_consent_share")
 
 
-def api_payload(n: int) -> dict[str, Any]:
-    """The n-th agency referral: journeys alternate, the person's language walks through all 8."""
+def consent_nlg_request(response: str, language: str) -> dict[str, Any]:
+    """The bot's NLG request for a consent question in `language`: rendering it registers its wording."""
+    return {"response": response, "tracker": {"slots": {"language": language, "journey": "hate_crime"}}}
+
+
+def wording_version(text: str) -> str:
+    """A consent wording's version, as the api keys it: the SHA-256 of the text shown."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def consent_versions(http: httpx.Client, bot_token: str) -> dict[str, list[str]]:
+    """Every language's consent wording versions, rendered through the api's NLG endpoint as the bot would
+    (which registers them): what an agency's system quotes with the consent it attests."""
+    versions: dict[str, list[str]] = {}
+    for language in LANGUAGES:
+        for response in CONSENT_QUESTIONS:
+            reply = http.post(
+                "/v1/nlg",
+                json=consent_nlg_request(response, language),
+                headers={"Authorization": f"Bearer {bot_token}"},
+            )
+            reply.raise_for_status()
+            versions.setdefault(language, []).append(wording_version(reply.json()["text"]))
+    return versions
+
+
+def api_payload(n: int, versions: dict[str, list[str]]) -> dict[str, Any]:
+    """The n-th agency referral: journeys alternate, the person's language walks through all 8; consent
+    quoting the wording versions of that language (`versions`: language -> versions)."""
     language = LANGUAGES[n % len(LANGUAGES)]
     payload = agency_referral_payload(FLOWS[n % len(FLOWS)], language=language)
     payload["consent"]["language"] = language
+    payload["consent"]["wording_versions"] = versions[language]
     return payload
 
 
