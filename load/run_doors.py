@@ -10,10 +10,10 @@ Run from the repository root:
 It starts the whole service (api, worker, action server, Rasa, the local fake Twilio; tools.stack) on free
 127.0.0.1 ports with a temporary SQLite database and fresh development secrets, makes the tokens the doors
 need (an agency, an administrator, one caseworker per provider user: `python -m api principal create`),
-plays every free-text journey once outside the measurement (a warm-up, and a check that the scripts still
-match the bot: it stops with the failing turn if not), then for each door in turn runs locust headless
-(load/doors.py): first the baseline (load/scenarios/healthz.py) at the door's number of users for the same
-time, then the door. The doors (load/README.md says what each models):
+plays a free-text journey in each language outside the measurement (a warm-up, and a check that the scripts
+still match the bot: it stops with the failing turn if not; `--warm-up-all` plays all 24), then for each
+door in turn runs locust headless (load/doors.py): first the baseline (load/scenarios/healthz.py) at the
+door's number of users for the same time, then the door. The doors (load/README.md says what each models):
 
     chat         FreeTextChatUser: whole free-text journeys in all 8 languages (10 users)
     sms          SmsConversationUser: signed webhook -> worker -> bot -> fake Twilio reply (5 users, a text
@@ -62,7 +62,7 @@ from runkit import (
     stack_log_problems,
     table,
 )
-from scenarios.journeys import Journey, journeys
+from scenarios.journeys import LANGUAGES, RUNS, Journey, journeys
 from scenarios.payloads import api_payload, consent_versions
 from scenarios.police_feed import feed_rows
 
@@ -155,6 +155,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the outbox's SMS per second from the helpline number (SMS_SEND_PER_SECOND; default 20: a "
         "short code's pace; a UK long code manages about 1, and replies would queue behind it)",
     )
+    parser.add_argument(
+        "--warm-up-all",
+        action="store_true",
+        help="check all 24 free-text scripts in the warm-up (default: one per language)",
+    )
     parser.add_argument("--out", type=Path, help="keep locust's files and the stack's logs here")
     args = parser.parse_args(argv)
     known = doors(feed_rows())
@@ -193,6 +198,18 @@ def warm_up(api_url: str, scripts: tuple[Journey, ...]) -> None:
                 if problem is not None:
                     raise RunError(f"warm-up: {journey.language} {journey.journey} turn {number}: {problem}")
             http.delete(f"/v1/chat/conversations/{conversation_id}")
+
+
+def warm_up_scripts(every: bool) -> tuple[Journey, ...]:
+    """Every journey in every language, or (the default, quicker) one per language, journeys rotating."""
+    scripts = journeys()
+    if every:
+        return scripts
+    kinds = list(RUNS)
+    return tuple(
+        next(j for j in scripts if (j.language, j.journey) == (lang, kinds[i % len(kinds)]))
+        for i, lang in enumerate(LANGUAGES)
+    )
 
 
 def fill_queue(api_url: str, agency_token: str, versions: dict[str, list[str]], cases: int) -> None:
@@ -355,8 +372,8 @@ def main(argv: list[str] | None = None) -> int:
             "FAKE_TWILIO_URL": stack.twilio_url,
         }
         if any(d.name in ("chat", "sms", "mixed") for d in chosen):
-            print("warm-up: every free-text journey once …", file=sys.stderr, flush=True)
-            warm_up(stack.api_url, journeys())
+            print("warm-up: a free-text journey in each language …", file=sys.stderr, flush=True)
+            warm_up(stack.api_url, warm_up_scripts(args.warm_up_all))
         for number, door in enumerate(chosen):
             users = args.users or door.users
             door_env = {**env, "SMS_SENDER_OFFSET": str(number * MAX_USERS)}
