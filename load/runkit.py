@@ -100,6 +100,14 @@ def bounded(value: str, low: float, high: float, what: str) -> float:
     return number
 
 
+def parse_levels(value: str, max_levels: int = 4, max_users: int = 50) -> list[int]:
+    """Comma-separated concurrency levels ("1,10")."""
+    levels = [int(part) for part in value.split(",") if part.strip()]
+    if not 1 <= len(levels) <= max_levels or any(not 1 <= n <= max_users for n in levels):
+        raise argparse.ArgumentTypeError(f"1 to {max_levels} levels, each 1 to {max_users} users")
+    return levels
+
+
 def interrupt_on_signals() -> None:
     def _interrupt(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
