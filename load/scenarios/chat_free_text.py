@@ -41,7 +41,7 @@ class FreeTextChatUser(HttpUser):
     @task
     def conversation(self) -> None:
         journey = next(self.scripts)
-        conversation_id = self.start()
+        conversation_id = self.start_conversation()
         if conversation_id is None:
             return
         for number in range(len(journey.steps)):
@@ -49,9 +49,9 @@ class FreeTextChatUser(HttpUser):
                 gevent.sleep(self.think)
             if not self.turn(conversation_id, journey, number):
                 break
-        self.end(conversation_id)
+        self.end_conversation(conversation_id)
 
-    def start(self) -> str | None:
+    def start_conversation(self) -> str | None:
         with self.client.post(
             "/v1/chat/conversations",
             json={},
@@ -94,7 +94,7 @@ class FreeTextChatUser(HttpUser):
             response.success()
             return True
 
-    def end(self, conversation_id: str) -> None:
+    def end_conversation(self, conversation_id: str) -> None:
         with self.client.delete(
             f"/v1/chat/conversations/{conversation_id}",
             name=END_NAME,
