@@ -302,8 +302,10 @@ def test_the_rasa_free_doors_run_under_locust_without_a_failure(tmp_path: Path) 
         api.wait(timeout=15)
     assert Path(f"{prefix}.json").exists(), (run.stdout[-3000:], run.stderr[-3000:])
     stats = {s["name"]: s for s in json.loads(Path(f"{prefix}.json").read_text())}
+    counts = sorted((s["name"], s["num_requests"], s["num_failures"]) for s in stats.values())
     failures = {name: s["num_failures"] for name, s in stats.items() if s["num_failures"]}
     assert not failures, (failures, run.stdout[-3000:], run.stderr[-3000:])
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
     for name in (
         "agency api referral",
         "form sign-in",
@@ -313,4 +315,4 @@ def test_the_rasa_free_doors_run_under_locust_without_a_failure(tmp_path: Path) 
         "queue claim",
         "queue close",
     ):
-        assert stats.get(name, {}).get("num_requests", 0) > 0, (name, sorted(stats), run.stderr[-3000:])
+        assert stats.get(name, {}).get("num_requests", 0) > 0, (name, counts, run.stderr[-3000:])
