@@ -116,12 +116,14 @@ test-fast: $(API_STAMP) ## unit and integration tests: all but tests/e2e and tes
 test-e2e: env ## end-to-end and browser tests through the real processes (api, worker, Rasa, action server, Chromium)
 	$(API)/python -m pytest $(E2E_TESTS)
 
-bench: env ## benchmarks in load/ (see load/README.md)
+# BENCH_SECONDS=10 make bench: a quick run (each locust measurement 10 s instead of the runners' defaults).
+bench: env ## benchmarks in load/ (see load/README.md); BENCH_SECONDS=10 for a quick run
 	$(API)/python load/bench_triage.py
 	$(API)/python load/bench_queue.py
 	$(API)/python load/bench_hub.py
-	$(API)/python load/run_chat_slice.py
-	$(API)/python load/run_sms_inbound.py
+	$(API)/python load/run_chat_slice.py $(if $(BENCH_SECONDS),--seconds $(BENCH_SECONDS))
+	$(API)/python load/run_sms_inbound.py $(if $(BENCH_SECONDS),--seconds $(BENCH_SECONDS))
+	$(API)/python load/run_doors.py $(if $(BENCH_SECONDS),--seconds $(BENCH_SECONDS))
 
 lock-api: ## re-resolve requirements/api.in into requirements/api.lock
 	rm -rf $(TMP)/lock && mkdir -p $(TMP) && $(PY311) -m venv $(TMP)/lock && $(TMP)/lock/bin/pip install --quiet -r requirements/api.in

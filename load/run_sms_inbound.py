@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools.*; load/ is [0]
 
-from run_chat_slice import (
+from runkit import (
     Level,
     RunError,
     bounded,
@@ -141,12 +141,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"baseline {HEALTHZ} at {users} user(s) for {args.seconds:g} s …", file=sys.stderr, flush=True
             )
             baseline = run_locust(
-                LOAD / "scenarios" / "healthz.py", "HealthzUser", users, args.seconds, stack.api_url, out,
+                LOAD / "scenarios" / "healthz.py", ["HealthzUser"], users, args.seconds, stack.api_url, out,
                 f"healthz-{users}",
             )  # fmt: skip
             print(f"signed inbound at {users} user(s) for {args.seconds:g} s …", file=sys.stderr, flush=True)
             inbound = run_locust(
-                LOAD / "scenarios" / "sms_inbound.py", "SignedInboundUser", users, args.seconds,
+                LOAD / "scenarios" / "sms_inbound.py", ["SignedInboundUser"], users, args.seconds,
                 stack.api_url, out, f"sms-inbound-{users}",
             )  # fmt: skip
             b = stats(baseline, HEALTHZ)
