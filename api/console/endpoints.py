@@ -797,7 +797,10 @@ async def console_static(request: Request, name: str) -> Response:
 
 def install(app: FastAPI) -> None:
     """The console's routes and the two answers of its session rule (sign in; not for your role)."""
+    from api.console.team import router as team_router  # imports this module's page helpers
+
     app.include_router(router)
+    app.include_router(team_router)
     app.include_router(agency_status_router)
     app.add_exception_handler(sessions.ConsoleSignInRequired, sign_in_redirect)
     app.add_exception_handler(sessions.ConsoleForbidden, forbidden_page)
