@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import InvalidRequestError
 
 from api import deps
 from api.agency_form import sessions
@@ -288,7 +289,10 @@ async def send_referral(
     # Another api process may be handling the same submission (a double click): the session's row is
     # locked until this request commits, so the second sees the first's reference (PostgreSQL; SQLite's
     # write transactions are serial already).
-    await db.refresh(user.row, with_for_update=True)
+    try:
+        await db.refresh(user.row, with_for_update=True)
+    except InvalidRequestError:  # signed out (the row deleted) since this request began
+        raise SignInRequired() from None
     done = dict((user.row.data or {}).get("submitted") or {})
     if nonce and nonce in done:
         return redirect(f"/refer/done/{done[nonce]}?{urlencode({'lang': locale})}")
