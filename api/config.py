@@ -206,6 +206,13 @@ class Settings(BaseSettings):
     retention_run_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     retention_batch_size: int = Field(default=200, ge=1, le=5000)
 
+    # Signed-in browser sessions (api/web/sessions.py, kept in the database): the console's idle limit and
+    # absolute lifetime, and the agency form's.
+    console_idle_minutes: int = Field(default=20, ge=1, le=240)
+    console_session_hours: float = Field(default=10.0, gt=0, le=24)
+    agency_form_idle_minutes: int = Field(default=30, ge=1, le=240)
+    agency_form_session_hours: float = Field(default=8.0, gt=0, le=24)
+
     @field_validator(
         "rate_limit_chat_start",
         "rate_limit_form",

@@ -12,6 +12,7 @@ from api.queue.models import CaseActivity, QueueEntry
 from api.referral.models import IdempotencyRecord, Referral
 from api.sms.models import SmsContact, SmsInbound, SmsOutbound, SmsSenderPace
 from api.stats.models import StatsCount
+from api.web.models import WebSession
 from api.worker.models import WorkerHeartbeat
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "SmsSenderPace",
     "StatsCount",
     "TeamAddress",
+    "WebSession",
     "WorkerHeartbeat",
 ]

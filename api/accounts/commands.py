@@ -70,8 +70,17 @@ def _print_issued(issued: Issued) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "team-address":
-        asyncio.run(_with_session(lambda s, _v: alerts.set_team_address(s, Queue(args.queue), args.email)))
-        print(f"{args.queue}: alerts go to the team address")
+        if args.email.strip() and alerts.team_address(args.email) is None:
+            print("not one e-mail address (for example team@example.org)")
+            return 2
+        asyncio.run(
+            _with_session(lambda s, _v: alerts.set_team_address(s, Queue(args.queue), args.email, OPERATOR))
+        )
+        print(
+            f"{args.queue}: alerts go to the team address"
+            if args.email.strip()
+            else f"{args.queue}: no e-mail"
+        )
         return 0
     if args.action == "create":
         role = AccountRole(args.role)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import InvalidRequestError
 
 from api import deps
 from api.agency_form import sessions
@@ -129,7 +130,7 @@ def sign_in_page(
         problem=t.t(problem_key, locale) if problem_key else None,
         notice=t.t(notice, locale) if notice else None,
     )
-    sessions.set_cookie(response, sessions.PRE_COOKIE, store.sign(pre), sessions.PRE_MAX_AGE)
+    sessions.set_cookie(request, response, sessions.PRE_COOKIE, store.sign(pre), sessions.PRE_MAX_AGE)
     return response
 
 
@@ -153,22 +154,22 @@ async def sign_in(request: Request, db: Db) -> Response:
         return sign_in_page(request, locale, 401, "form.sign_in.bad_token")
     if principal.kind != PrincipalKind.agency:
         return sign_in_page(request, locale, 403, "form.sign_in.not_agency")
-    opened = store.open(principal, utcnow())
+    opened = await store.open(db, principal.id, utcnow())
     response = redirect(f"/refer?{urlencode({'lang': locale})}")
-    sessions.set_cookie(response, sessions.COOKIE, store.sign(opened.id), sessions.MAX_AGE)
-    sessions.clear_cookie(response, sessions.PRE_COOKIE)
+    sessions.set_cookie(request, response, sessions.COOKIE, opened.cookie, store.policy.max_age)
+    sessions.clear_cookie(request, response, sessions.PRE_COOKIE)
     return response
 
 
 @router.post("/refer/sign-out")
-async def sign_out(request: Request, user: AgencyUser) -> Response:
+async def sign_out(request: Request, user: AgencyUser, db: Db) -> Response:
     form = await read_form(request) or {}
     locale = locale_of(request, form.get("lang"))
     if not sessions.csrf_ok(user.csrf, form.get("csrf_token")):
         return problem(request, locale, "form.error.csrf", 403)
-    sessions.store_of(request).close(user)
+    await sessions.store_of(request).close(db, user.row)
     response = redirect(f"/refer/sign-in?{urlencode({'lang': locale, 'signed_out': 'true'})}")
-    sessions.clear_cookie(response, sessions.COOKIE)
+    sessions.clear_cookie(request, response, sessions.COOKIE)
     return response
 
 
@@ -285,8 +286,16 @@ async def send_referral(
     if journey not in journeys():
         return journeys_page(request, user, locale, missing=True)
     nonce = form.get("nonce", "")[:64]
-    if nonce and nonce in user.submitted:
-        return redirect(f"/refer/done/{user.submitted[nonce]}?{urlencode({'lang': locale})}")
+    # Another api process may be handling the same submission (a double click): the session's row is
+    # locked until this request commits, so the second sees the first's reference (PostgreSQL; SQLite's
+    # write transactions are serial already).
+    try:
+        await db.refresh(user.row, with_for_update=True)
+    except InvalidRequestError:  # signed out (the row deleted) since this request began
+        raise SignInRequired() from None
+    done = dict((user.row.data or {}).get("submitted") or {})
+    if nonce and nonce in done:
+        return redirect(f"/refer/done/{done[nonce]}?{urlencode({'lang': locale})}")
     outcome = await submit(
         db,
         vault,
@@ -301,7 +310,7 @@ async def send_referral(
         values = {k: v for k, v in form.items() if k not in ("csrf_token", "nonce")}
         return form_page(request, user, locale, journey, values, outcome.errors, 422)
     if nonce:
-        user.submitted[nonce] = outcome.reference
+        user.remember(nonce, outcome.reference)
     return redirect(f"/refer/done/{outcome.reference}?{urlencode({'lang': locale})}")
 
 

@@ -1,27 +1,20 @@
-"""Signed-in sessions of the agency form: server-side, short-lived, in this process's memory.
+"""Signed-in sessions of the agency form: the shared browser sessions (api/web/sessions.py, in the
+database) with the form's own rule on top.
 
 An agency user pastes their agency token once; the server checks it (an agency principal, not revoked) and
-keeps a session: an opaque random id in an HttpOnly, Secure, SameSite=Strict cookie scoped to /refer,
-signed with a key derived from BLIND_INDEX_KEY, so a forged or altered cookie is refused before any
-lookup. A session ends after IDLE minutes without a request, after MAX_AGE in any case, at sign-out, and
-when its principal's token is revoked (checked on every request). The token itself is never kept.
+opens a session whose cookie is scoped to /refer, always Secure. It ends after AGENCY_FORM_IDLE_MINUTES
+without a request, after AGENCY_FORM_SESSION_HOURS in any case, at sign-out, and when its principal's token
+is revoked or expires (checked on every request). The token itself is never kept.
 
 Every POST carries the session's CSRF token (a hidden field) and is refused without it; the sign-in page,
 which has no session yet, uses a short-lived double-submit cookie instead.
-
-Kept in memory: one api process (`make run`) or sticky sessions behind a load balancer. Several api
-processes without stickiness need a shared store (a table) — a later change; a lost session only means
-signing in again.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -30,109 +23,77 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import hash_token
+from api.config import Settings
 from api.deps import Session
 from api.kit.models import utcnow
 from api.principal.models import Principal, PrincipalKind
+from api.web import sessions as web_sessions
+from api.web.models import Surface, WebSession
+from api.web.sessions import SessionStore
 
 COOKIE = "refer_session"
 PRE_COOKIE = "refer_sign_in"
 COOKIE_PATH = "/refer"
-IDLE = timedelta(minutes=30)
-MAX_AGE = timedelta(hours=8)
 PRE_MAX_AGE = timedelta(minutes=15)
-MAX_SESSIONS = 10_000
+# Submissions remembered per session (form nonce -> reference), newest kept.
+MAX_SUBMITTED = 50
 
 
-@dataclass
+@dataclass(frozen=True)
 class FormSession:
-    id: str
+    """A live form session and its principal as read at the start of this request. Plain values, so a
+    page can still be rendered after the request's transaction rolled back (a refused submission)."""
+
+    row: WebSession
     principal_id: uuid.UUID
     name: str
     csrf: str
-    created_at: datetime
-    seen_at: datetime
     # Submissions already made from this session (form nonce -> reference): a double click or a refresh
     # shows the first confirmation and never makes a second referral.
-    submitted: dict[str, str] = field(default_factory=dict)
-    # The principal's own attribute (set by an admin), refreshed on every request.
+    submitted: dict[str, str]
+    # The principal's own attribute (set by an admin), as it is now.
     may_refer_without_consent: bool = False
 
-
-class SessionStore:
-    def __init__(self, secret: bytes) -> None:
-        self._key = hmac.new(secret, b"agency-form-session-v1", hashlib.sha256).digest()
-        self._sessions: dict[str, FormSession] = {}
-
-    def sign(self, value: str) -> str:
-        mac = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{value}.{mac}"
-
-    def unsign(self, signed: str | None) -> str | None:
-        if not signed or "." not in signed:
-            return None
-        value, _ = signed.rsplit(".", 1)
-        return value if hmac.compare_digest(self.sign(value), signed) else None
-
-    def open(self, principal: Principal, now: datetime) -> FormSession:
-        self._expire(now)
-        if len(self._sessions) >= MAX_SESSIONS:
-            oldest = min(self._sessions.values(), key=lambda s: s.seen_at)
-            self._sessions.pop(oldest.id, None)
-        session = FormSession(
-            id=secrets.token_urlsafe(32),
-            principal_id=principal.id,
-            name=principal.name,
-            csrf=secrets.token_urlsafe(32),
-            created_at=now,
-            seen_at=now,
+    @classmethod
+    def of(cls, row: WebSession, principal: Principal) -> FormSession:
+        return cls(
+            row,
+            row.subject_id,
+            principal.name,
+            row.csrf,
+            dict((row.data or {}).get("submitted") or {}),
+            principal.may_refer_without_consent,
         )
-        self._sessions[session.id] = session
-        return session
 
-    def find(self, cookie: str | None, now: datetime) -> FormSession | None:
-        session_id = self.unsign(cookie)
-        session = self._sessions.get(session_id) if session_id else None
-        if session is None:
-            return None
-        if now - session.seen_at > IDLE or now - session.created_at > MAX_AGE:
-            self._sessions.pop(session.id, None)
-            return None
-        session.seen_at = now
-        return session
-
-    def close(self, session: FormSession) -> None:
-        self._sessions.pop(session.id, None)
-
-    def _expire(self, now: datetime) -> None:
-        for stale in [
-            s for s in self._sessions.values() if now - s.seen_at > IDLE or now - s.created_at > MAX_AGE
-        ]:
-            self._sessions.pop(stale.id, None)
+    def remember(self, nonce: str, reference: str) -> None:
+        """Record a submission on the session's row (in the request's transaction)."""
+        submitted = dict((self.row.data or {}).get("submitted") or {})
+        kept = list(submitted.items())[-(MAX_SUBMITTED - 1) :]
+        self.row.data = {**(self.row.data or {}), "submitted": {**dict(kept), nonce: reference}}
+        self.submitted[nonce] = reference
 
 
-def store_of(request: Request) -> SessionStore:
-    store: SessionStore | None = getattr(request.app.state, "agency_form_sessions", None)
-    if store is None:
-        secret = request.app.state.settings.blind_index_key.get_secret_value().encode()
-        store = SessionStore(secret)
-        request.app.state.agency_form_sessions = store
-    return store
-
-
-def set_cookie(response: Response, name: str, value: str, max_age: timedelta) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=int(max_age.total_seconds()),
+def policy_of(settings: Settings) -> web_sessions.Policy:
+    return web_sessions.Policy(
+        surface=Surface.agency_form,
+        cookie=COOKIE,
+        pre_cookie=PRE_COOKIE,
         path=COOKIE_PATH,
+        idle=timedelta(minutes=settings.agency_form_idle_minutes),
+        max_age=timedelta(hours=settings.agency_form_session_hours),
         secure=True,
-        httponly=True,
-        samesite="strict",
+        pre_max_age=PRE_MAX_AGE,
     )
 
 
-def clear_cookie(response: Response, name: str) -> None:
-    response.delete_cookie(name, path=COOKIE_PATH, secure=True, httponly=True, samesite="strict")
+def _make(settings: Settings) -> SessionStore:
+    return SessionStore(
+        settings.blind_index_key.get_secret_value().encode(), b"agency-form-session-v1", policy_of(settings)
+    )
+
+
+def store_of(request: Request) -> SessionStore:
+    return web_sessions.store_of(request, "agency_form_sessions", _make)
 
 
 class SignInRequired(Exception):
@@ -153,15 +114,17 @@ def signed_in(*kinds: PrincipalKind) -> Any:
 
     async def _check(request: Request, db: Session) -> FormSession:
         now = utcnow()
-        found = store_of(request).find(request.cookies.get(COOKIE), now)
-        if found is None:
+        store = store_of(request)
+        found = await store.find(db, request.cookies.get(COOKIE), now)
+        row = None if found is None else await db.get(Principal, found.subject_id)
+        if found is None or row is None or not row.active(now) or PrincipalKind(row.kind) not in kinds:
+            if found is not None:
+                await store.close(db, found)
+            # The redirect is raised, which rolls the request back: keep the expired or closed row's
+            # deletion (nothing else has happened in this request yet).
+            await db.commit()
             raise SignInRequired()
-        row = await db.get(Principal, found.principal_id)
-        if row is None or not row.active(now) or PrincipalKind(row.kind) not in kinds:
-            store_of(request).close(found)
-            raise SignInRequired()
-        found.may_refer_without_consent = row.may_refer_without_consent  # as the admin set it now
-        return found
+        return FormSession.of(found, row)
 
     _check.allowed_kinds = frozenset(kinds)  # type: ignore[attr-defined]  # read by the access-rule test
     return Depends(_check)
@@ -170,5 +133,12 @@ def signed_in(*kinds: PrincipalKind) -> Any:
 AgencyUser = Annotated[FormSession, signed_in(PrincipalKind.agency)]
 
 
-def csrf_ok(expected: str, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(expected.encode(), (sent or "").encode())
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: timedelta) -> None:
+    store_of(request).set_cookie(response, name, value, max_age)
+
+
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    store_of(request).clear_cookie(response, name)
+
+
+csrf_ok = web_sessions.csrf_ok

@@ -33,7 +33,10 @@ class Alert(IdMixin, CreatedAtMixin, Base):
     # The moment it is about (the window's start, the deadline); None for emergency and safeguarding.
     due_at: Mapped[datetime | None] = mapped_column(default=None)
     emailed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Acknowledged by a caseworker or team lead of the queue (who and when; audited too): the alert leaves
+    # the "needs attention" list, and is never e-mailed (again).
     cleared_at: Mapped[datetime | None] = mapped_column(default=None)
+    cleared_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"), default=None)
 
 
 class TeamAddress(Base):

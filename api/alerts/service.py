@@ -1,6 +1,7 @@
 """Raising alerts (the worker, every round), listing them (the console), e-mailing them (the worker).
 
-An alert is raised once per (queue entry, kind) and stays until the case leaves the queue or is reached:
+An alert is raised once per (queue entry, kind) and stays until the case leaves the queue or is reached,
+or someone of the team acknowledges it (`acknowledge`: who and when kept, audited, never e-mailed after):
 - emergency: the case is an emergency (at triage, or marked urgent since);
 - safeguarding: the decision carries the safeguarding flag;
 - callback_window: a call-back window opens within the lead time, and nobody has reached the person yet;
@@ -20,13 +21,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 
-from sqlalchemy import String, and_, cast, or_, select
+from sqlalchemy import String, and_, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.alerts.models import Alert, AlertKind, TeamAddress
 from api.alerts.settings import AlertSettings
+from api.audit import service as audit
+from api.auth import Caller
 from api.kit.sql import upsert
 from api.queue.models import EntryStatus, QueueEntry
 from api.referral.models import Referral
@@ -119,6 +124,7 @@ async def raise_due(session: AsyncSession, now: datetime, settings: AlertSetting
 
 @dataclass(frozen=True)
 class ShownAlert:
+    id: uuid.UUID
     entry_id: uuid.UUID
     reference: str
     queue: Queue
@@ -149,14 +155,73 @@ async def for_queues(session: AsyncSession, queues: frozenset[str], limit: int =
             continue
         shown.append(
             ShownAlert(
-                entry.id, reference, Queue(alert.queue), AlertKind(alert.kind), alert.due_at, alert.created_at
+                alert.id,
+                entry.id,
+                reference,
+                Queue(alert.queue),
+                AlertKind(alert.kind),
+                alert.due_at,
+                alert.created_at,
             )
         )
     return sorted(shown, key=lambda a: (order.index(a.kind), a.raised_at))
 
 
-async def set_team_address(session: AsyncSession, queue: Queue, email: str) -> None:
-    await upsert(session, TeamAddress, {"queue": queue.value, "email": email.strip()}, ["queue"])
+async def acknowledge(session: AsyncSession, caller: Caller, alert_id: uuid.UUID, now: datetime) -> bool:
+    """A caseworker or team lead of the alert's queue acknowledges it: who and when are kept on the alert
+    and in the audit trail; it leaves the "needs attention" list and is never e-mailed (again: it is not
+    raised a second time for the same case and kind). False when there is no such alert in the caller's
+    queues (another team's alert looks like a missing one). Acknowledging twice keeps the first."""
+    alert = await session.scalar(
+        select(Alert).where(Alert.id == alert_id, Alert.queue.in_(caller.queues)).with_for_update()
+    )
+    if alert is None:
+        return False
+    if alert.cleared_at is None:
+        alert.cleared_at = now
+        alert.cleared_by = caller.id
+        await audit.record(
+            session, caller, "alert.acknowledge", alert.referral_id, f"kind={alert.kind} queue={alert.queue}"
+        )
+        await session.flush()
+    return True
+
+
+def team_address(value: str) -> str | None:
+    """One plain address (`team@example.org`), as the standard library's parser reads it; None when it is
+    not one (a display name, a list, no domain, too long)."""
+    value = value.strip()
+    if not value or len(value) > 254 or any(c in value for c in ' ,;<>"\r\n'):
+        return None
+    try:
+        address = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    if not address.username or "." not in address.domain or address.domain.startswith("."):
+        return None
+    return address.addr_spec
+
+
+async def set_team_address(
+    session: AsyncSession, queue: Queue, email: str, actor: Caller | None = None
+) -> None:
+    """Where the queue's alerts go (one team mailbox); an empty value stops its e-mails. Audited when a
+    person sets it (the queue only: the address stays out of the trail). ValueError for a bad address."""
+    if not email.strip():
+        await session.execute(delete(TeamAddress).where(TeamAddress.queue == queue.value))
+    else:
+        address = team_address(email)
+        if address is None:
+            raise ValueError("not one e-mail address")
+        await upsert(session, TeamAddress, {"queue": queue.value, "email": address}, ["queue"])
+    if actor is not None:
+        await audit.record(
+            session, actor, "alerts.team_address", None, f"queue={queue.value} set={bool(email.strip())}"
+        )
+
+
+async def team_addresses(session: AsyncSession) -> dict[Queue, str]:
+    return {Queue(row.queue): row.email for row in await session.scalars(select(TeamAddress))}
 
 
 @dataclass(frozen=True)

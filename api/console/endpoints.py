@@ -231,20 +231,19 @@ async def sign_in(request: Request, db: Session, vault: AppVault) -> Response:
     result, person = await accounts.sign_in(db, vault, username, password, code, utcnow())
     if result != accounts.SignInResult.ok or person is None:
         return sign_in_page(request, locale, 401, "console.sign_in.refused")
-    opened = store.open(person.account_id, utcnow())
-    opened.locale = locale
+    opened = await store.open(db, person.account_id, utcnow(), {"locale": locale})
     response = redirect(landing(person.role))
-    sessions.set_cookie(request, response, sessions.COOKIE, store.sign(opened.id), sessions.MAX_AGE)
+    sessions.set_cookie(request, response, sessions.COOKIE, opened.cookie, store.policy.max_age)
     sessions.clear_cookie(request, response, sessions.PRE_COOKIE)
     return response
 
 
 @router.post("/console/sign-out")
-async def sign_out(request: Request, signed: AnyPerson) -> Response:
+async def sign_out(request: Request, signed: AnyPerson, db: Session) -> Response:
     if await checked_form(request, signed) is None:
         return problem(request, locale_of(request, None, signed), signed, "console.error.csrf", 403)
     locale = locale_of(request, None, signed)
-    sessions.store_of(request).close(signed.session)
+    await sessions.store_of(request).close(db, signed.session)
     response = redirect(f"/console/sign-in?{urlencode({'lang': locale, 'signed_out': 'true'})}")
     sessions.clear_cookie(request, response, sessions.COOKIE)
     return response
@@ -764,10 +763,10 @@ async def _account_change(
         return problem(request, locale, signed, "console.error.not_found", 404)
     if reset:
         issued = await accounts.reset(db, vault, signed.person.caller, account)
-        sessions.store_of(request).close_account(account.id)
+        await sessions.store_of(request).close_subject(db, account.id)
         return await accounts_page(request, locale, signed, db, issued)
     await accounts.disable(db, signed.person.caller, account, utcnow())
-    sessions.store_of(request).close_account(account.id)
+    await sessions.store_of(request).close_subject(db, account.id)
     return redirect("/console/admin/accounts")
 
 
@@ -798,7 +797,10 @@ async def console_static(request: Request, name: str) -> Response:
 
 def install(app: FastAPI) -> None:
     """The console's routes and the two answers of its session rule (sign in; not for your role)."""
+    from api.console.team import router as team_router  # imports this module's page helpers
+
     app.include_router(router)
+    app.include_router(team_router)
     app.include_router(agency_status_router)
     app.add_exception_handler(sessions.ConsoleSignInRequired, sign_in_redirect)
     app.add_exception_handler(sessions.ConsoleForbidden, forbidden_page)

@@ -2,7 +2,9 @@
 
 Covered (SEALED_COLUMNS): the referral's person, answers, triage input, decision and crime reference; the
 wrapped per-case keys (api/encryption/case_keys.py); the SMS contact's number and the inbound and outbound
-message bodies (one SMS that no longer opens stops its conversation, so they are rotated like the rest).
+message bodies (one SMS that no longer opens stops its conversation, so they are rotated like the rest);
+the console's TOTP secrets (`account.totp_sealed`: a secret that no longer opens locks its person out) and
+the notes, contact attempts and first contacts on cases (`case_activity.text_sealed`).
 Each column is walked by its key in batches of one transaction each.
 
 How to rotate:
@@ -35,12 +37,16 @@ from typing import Any
 from sqlalchemy import LargeBinary, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.accounts.models import Account
+from api.accounts.service import totp_aad
 from api.audit import service as audit
 from api.auth import Caller
 from api.consent.models import ConsentReceipt
 from api.encryption.case_keys import case_key_aad
 from api.encryption.models import CaseKey
 from api.kit.crypto import DecryptionError, FieldCipher
+from api.queue.activity import text_aad
+from api.queue.models import CaseActivity
 from api.referral.models import Referral
 from api.referral.service import (
     answers_aad,
@@ -126,6 +132,10 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     ),
     SealedColumn("sms_inbound.body_sealed", SmsInbound, "id", "body_sealed", ("message_sid",), inbound_aad),
     SealedColumn("sms_outbound.body_sealed", SmsOutbound, "id", "body_sealed", ("id",), outbound_aad),
+    SealedColumn("account.totp_sealed", Account, "id", "totp_sealed", ("id",), totp_aad),
+    SealedColumn(
+        "case_activity.text_sealed", CaseActivity, "id", "text_sealed", ("id", "referral_id"), text_aad
+    ),
 )
 
 

@@ -162,8 +162,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "agency-form session",
         "last request",
-        "(api/agency_form/sessions.py: 30 min idle, 8 h max)",
-        "kept in process memory only, never stored",
+        "agency_form_idle_minutes",
+        "signed in to /refer (web_session, ids only; AGENCY_FORM_SESSION_HOURS at most); then deleted",
+    ),
+    Rule(
+        "console session",
+        "last request",
+        "console_idle_minutes",
+        "signed in to /console (web_session, ids only; CONSOLE_SESSION_HOURS at most); then deleted",
     ),
 )
 

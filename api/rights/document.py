@@ -92,6 +92,11 @@ def render(translator: Translator, data: dict[str, Any], language: str) -> str:
             lines.append("- " + say(key, date=_date(translator, receipt["given_at"], language)))
         if case["withdrawn_at"]:
             lines.append(say("withdrawn", date=_date(translator, case["withdrawn_at"], language)))
+        if case.get("case_activity"):
+            lines += ["", say("activity")]
+            for done in case["case_activity"]:
+                line = f"- {_date(translator, done['at'], language)}: {say('activity_' + done['kind'])}"
+                lines.append(line + (f"\n  {done['text']}" if done["text"] else ""))
         lines.append("")
     sms = data["sms"]
     for contact in sms["contacts"]:

@@ -37,6 +37,7 @@ from api.intake import service as intake
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
 from api.kit.phone import InvalidPhoneNumber, normalise
+from api.queue import activity
 from api.queue.models import QueueEntry
 from api.referral.errors import ReferralNotFound
 from api.referral.models import Referral
@@ -230,8 +231,26 @@ async def referrers(session: AsyncSession, vault: Vault, held: Holdings) -> dict
     return opened
 
 
+def _activity(shown: activity.ShownActivity) -> dict[str, Any]:
+    """A note, contact attempt or first contact on the case, as the service recorded it (the text opened;
+    who wrote it is the provider's staff, not the person's data, and is left out)."""
+    return {
+        "kind": str(shown.kind),
+        "at": _iso(shown.at),
+        "channel": str(shown.channel) if shown.channel else None,
+        "outcome": shown.outcome,
+        "identity_checked": shown.identity_checked,
+        "consent_given": shown.consent_given,
+        "text": shown.text,
+    }
+
+
 def export_data(
-    vault: Vault, held: Holdings, now: datetime, referrer_of: dict[uuid.UUID, Any]
+    vault: Vault,
+    held: Holdings,
+    now: datetime,
+    referrer_of: dict[uuid.UUID, Any],
+    activity_of: dict[uuid.UUID, list[activity.ShownActivity]] | None = None,
 ) -> dict[str, Any]:
     """Everything held, opened, as JSON-ready data (the machine-readable half of a subject access)."""
     cases = []
@@ -275,6 +294,7 @@ def export_data(
                 "callback": {"from": _iso(referral.callback_from), "until": _iso(referral.callback_until)},
                 "consent_receipts": receipts,
                 "queue_entries": entries,
+                "case_activity": [_activity(a) for a in (activity_of or {}).get(referral.id, [])],
             }
         )
     return {
@@ -332,7 +352,8 @@ async def export(
     if held.empty:
         await _audit_each(session, caller, "rights.find", held, f"lookup={subject.kind} found=0")
         raise NothingHeld()
-    data = export_data(vault, held, utcnow(), await referrers(session, vault, held))
+    notes = {r.id: await activity.of_referral(session, vault, r.id) for r in held.referrals}
+    data = export_data(vault, held, utcnow(), await referrers(session, vault, held), notes)
     await _audit_each(session, caller, "rights.export", held, f"lookup={subject.kind}")
     return held, data
 

@@ -1,10 +1,10 @@
 """The worker: `python -m api.worker`. Background jobs that must not run inside a request.
 
-Now: puts lapsed queue leases back, raises the console's alerts and e-mails them to team addresses
-(api/alerts), beats a heartbeat that readiness checks read, runs the SMS
-helpline's bot turns and outbox (api/sms/runner.py), and every RETENTION_RUN_MINUTES disposes of what the
-retention policy says is due (api/retention/disposal.py). Stops cleanly on SIGINT/SIGTERM, finishing the
-job in hand.
+Now: puts lapsed queue leases back, deletes expired browser sessions (api/web/sessions.py), raises the
+console's alerts and e-mails them to team addresses (api/alerts), beats a heartbeat that readiness checks
+read, runs the SMS helpline's bot turns and outbox (api/sms/runner.py), and every RETENTION_RUN_MINUTES
+disposes of what the retention policy says is due (api/retention/disposal.py). Stops cleanly on
+SIGINT/SIGTERM, finishing the job in hand.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from api.observability import configure_logging
 from api.queue import service as queue_service
 from api.retention.disposal import Disposal
 from api.sms.runner import SmsRunner
+from api.web import sessions as web_sessions
 from api.worker.models import WorkerHeartbeat
 
 logger = logging.getLogger("api.worker")
@@ -37,6 +38,7 @@ async def run_once(
         now = utcnow()
         released = await queue_service.release_lapsed_leases(session, now)
         raised = await alerts.raise_due(session, now, alert_settings or AlertSettings())
+        await web_sessions.purge(session, now)
         await upsert(session, WorkerHeartbeat, {"name": "worker", "seen_at": now}, ["name"])
     if released:
         logger.info("released lapsed leases", extra={"count": released})

@@ -202,6 +202,10 @@ class TestCaseworkersMorning:
         rows = page.locator("table.cases tbody tr")
         assert urgent in rows.nth(0).inner_text() and normal in rows.nth(1).inner_text()  # triage order
         shoot(shoot_page, "queues-en")
+        # Seen: the caseworker acknowledges it, and it leaves the list (the case stays first in the queue).
+        page.get_by_role("button", name=f"Acknowledge {urgent}").click()
+        assert page.locator(".alert-emergency").count() == 0
+        assert urgent in page.locator("table.cases tbody tr").nth(0).inner_text()
 
         page.get_by_role("button", name="Claim the next case").click()
         assert urgent in page.locator("h1").inner_text()
@@ -275,6 +279,15 @@ class TestCaseworkersMorning:
         sign_in(admin_page, api, admin)
         assert "synthetic-cw" in admin_page.locator("table.cases").inner_text()
         shoot(admin_page, "accounts-en")
+        admin_page.get_by_role("link", name="Queues").click()
+        overview = admin_page.locator("table.cases").inner_text()
+        # The ASB caseworker holds the agency's case (and the re-routed one, when it came first).
+        assert re.search(r"Synthetic synthetic-asb: [12]\b", overview), overview
+        assert urgent not in admin_page.content() and agency_ref not in admin_page.content()  # counts only
+        admin_page.locator("#address-hate_crime").fill("hate-crime-team@example.org")
+        admin_page.locator("form[action='/console/admin/queues/hate_crime/team-address'] button").click()
+        assert admin_page.locator("#address-hate_crime").input_value() == "hate-crime-team@example.org"
+        shoot(admin_page, "admin-queues-en")
 
         # --- the same pages in Urdu (right to left) ---
         for context_page, path, name in (
@@ -282,6 +295,7 @@ class TestCaseworkersMorning:
             (page, "/console/search?q=" + urgent, "search"),
             (lead_page, "/console/inbox", "inbox"),
             (admin_page, "/console/admin/accounts", "accounts"),
+            (admin_page, "/console/admin/queues", "admin-queues"),
         ):
             context_page.goto(f"{api.url}{path}{'&' if '?' in path else '?'}lang=ur")
             assert context_page.locator("html").get_attribute("dir") == "rtl"

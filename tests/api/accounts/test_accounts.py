@@ -13,14 +13,16 @@ import httpx
 import pyotp
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.__main__ import main
 from api.accounts import credentials
 from api.accounts.models import Account
 from api.config import Settings, get_settings
 from api.db import create_engine, create_sessionmaker
+from api.kit.models import utcnow
 from api.principal.models import Principal
+from api.web.models import WebSession
 from tests.api.console.conftest import make_account, post_form, sign_in
 
 
@@ -110,15 +112,21 @@ class TestSessions:
         assert disabled.status_code == 303
         assert (await browser.get("/console")).status_code == 303  # back to sign-in
 
-    async def test_idle_timeout(self, app: FastAPI, browser: httpx.AsyncClient) -> None:
+    async def test_idle_timeout(
+        self, app: FastAPI, browser: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """CONSOLE_IDLE_MINUTES is 20: each request within it keeps the session; 20 minutes idle ends it."""
         caseworker = await make_account(app, "caseworker", ["hate_crime"])
         await sign_in(browser, caseworker)
-        assert (await browser.get("/console")).status_code == 200
-        store = app.state.console_sessions
-        for session in store._sessions.values():
-            session.seen_at -= store.idle + timedelta(seconds=1)
+        start = utcnow()
+        for minutes in (19, 38):
+            monkeypatch.setattr("api.console.sessions.utcnow", lambda m=minutes: start + timedelta(minutes=m))
+            assert (await browser.get("/console")).status_code == 200
+        monkeypatch.setattr("api.console.sessions.utcnow", lambda: start + timedelta(minutes=58, seconds=1))
         reply = await browser.get("/console")
         assert reply.status_code == 303 and reply.headers["location"] == "/console/sign-in"
+        async with app.state.sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(WebSession)) == 0
 
     async def test_sign_out(self, app: FastAPI, browser: httpx.AsyncClient) -> None:
         caseworker = await make_account(app, "caseworker", ["hate_crime"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +26,11 @@ from sqlalchemy import select
 
 from api.accounts import service as accounts
 from api.accounts.models import Account
+from api.alerts.models import Alert, AlertKind
 from api.config import Settings
 from api.main import create_app
 from api.queue import service as queue_service
+from api.queue.models import QueueEntry
 from api.triage.schemas import Queue
 from tests.api.console.conftest import Login, csrf_of, make_account, sign_in
 from tests.builders import bearer, create_referral
@@ -144,6 +147,26 @@ CONSOLE_ROWS: list[ConsoleRow] = [
     ),
     ConsoleRow("POST", "/console/admin/accounts/{account_id}/disable", signed_in(admin=303)),
     ConsoleRow("POST", "/console/admin/accounts/{account_id}/reset", signed_in(admin=200)),
+    # An alert on the caseworker's claimed case (hate crime): its team acknowledges; another team's is 404.
+    ConsoleRow(
+        "POST",
+        "/console/alerts/{alert_id}/acknowledge",
+        signed_in(caseworker=303, team_lead=303, other_team=404),
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/alerts/{alert_id}/acknowledge",
+        signed_in(caseworker=404, team_lead=404, other_team=404),
+        path=f"/console/alerts/{MISSING}/acknowledge",
+    ),
+    ConsoleRow("GET", "/console/admin/queues", signed_in(admin=200)),
+    ConsoleRow(
+        "POST",
+        "/console/admin/queues/{queue}/team-address",
+        signed_in(admin=303),
+        path="/console/admin/queues/hate_crime/team-address",
+        data={"email": "team@example.org"},
+    ),
 ]
 CONSOLE_ROUTES = {(row.method, row.route) for row in CONSOLE_ROWS}
 LANDING = {CASEWORKER: "/console", LEAD: "/console", OTHER_TEAM: "/console", ADMIN: "/console/admin/accounts"}
@@ -174,7 +197,14 @@ async def build(app: FastAPI, client: httpx.AsyncClient) -> ConsoleWorld:
         assert person is not None
         claimed = await queue_service.claim(session, app.state.vault, person.caller, Queue.HATE_CRIME, 900)
         other = await session.scalar(select(Account.id).where(Account.username == "synthetic-asb"))
-    return ConsoleWorld(logins, {"entry_id": claimed.entry_id, "account_id": str(other)})
+        entry = await session.get_one(QueueEntry, uuid.UUID(claimed.entry_id))
+        alert = Alert(
+            referral_id=entry.referral_id, entry_id=entry.id, queue=entry.queue, kind=AlertKind.emergency
+        )
+        session.add(alert)
+        await session.flush()
+    values = {"entry_id": claimed.entry_id, "account_id": str(other), "alert_id": str(alert.id)}
+    return ConsoleWorld(logins, values)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Key rotation: data written under key A, ring [B, A], rotate, then A removed and every sealed value still
 opens (referrals, triage input and decision, crime references, case keys and the receipts they open, SMS
-numbers and bodies), on SQLite and PostgreSQL.
+numbers and bodies, a caseworker's TOTP secret and the notes on a case: after rotation the caseworker
+still signs in with a code and reads them), on SQLite and PostgreSQL.
 
 The commands run their own event loop (`asyncio.run`), so these tests are synchronous and drive the app
 through `asyncio.run` too.
@@ -22,6 +23,10 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from api.__main__ import main
+from api.accounts import service as accounts
+from api.accounts.models import Account, AccountRole
+from api.accounts.service import totp_aad
+from api.auth import OPERATOR
 from api.config import Settings, get_settings
 from api.consent.models import ConsentReceipt
 from api.db import create_engine
@@ -29,6 +34,10 @@ from api.encryption.case_keys import case_key_aad
 from api.encryption.service import generate_key
 from api.kit.crypto import FieldCipher, Vault
 from api.main import create_app
+from api.queue import activity
+from api.queue import service as queue_service
+from api.queue.activity import text_aad
+from api.queue.models import AttemptOutcome, ContactChannel, QueueEntry
 from api.referral.models import Referral
 from api.referral.service import (
     answers_aad,
@@ -45,6 +54,8 @@ from api.sms.identity import contact_aad, conversation_id_for, inbound_aad, outb
 from api.sms.inbound import accept_inbound
 from api.sms.models import SmsOutbound
 from api.sms.schemas import InboundSms
+from api.triage.schemas import Queue
+from tests.api.console.conftest import Login, sign_in
 from tests.builders import agency_referral_payload, bearer, create_principal, create_referral
 from tests.conftest import BOT_TOKEN
 from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
@@ -152,7 +163,35 @@ async def write_every_kind_of_case(app: FastAPI, client: httpx.AsyncClient) -> d
     )
     assert imported.json()["imported"] == 4
     await write_sms(app)
-    return {"admin": admin, "bot": bot_case, "agency": agency_case}
+    console = await write_console(app)
+    return {"admin": admin, "bot": bot_case, "agency": agency_case, "console": console}
+
+
+NOTE = "Synthetic note: rang twice, no answer"
+ATTEMPT = "Synthetic attempt: left no message"
+
+
+async def write_console(app: FastAPI) -> dict[str, Any]:
+    """A caseworker's account (its TOTP secret sealed) holding the bot's case, with a note and a contact
+    attempt on it (their text sealed)."""
+    vault: Vault = app.state.vault
+    async with app.state.sessionmaker() as session, session.begin():
+        issued = await accounts.create(
+            session, vault, OPERATOR, username="synthetic-cw", name="Synthetic caseworker",
+            role=AccountRole.caseworker, queues=["hate_crime"],
+        )  # fmt: skip
+        account = await session.scalar(select(Account).where(Account.username == "synthetic-cw"))
+        assert account is not None
+        person = await accounts.person_of(session, account.id)
+        assert person is not None
+        claimed = await queue_service.claim(session, vault, person.caller, Queue.HATE_CRIME, 900)
+        entry = await session.get_one(QueueEntry, uuid.UUID(claimed.entry_id))
+        await activity.add_note(session, vault, person.caller, entry, NOTE)
+        await activity.record_attempt(
+            session, vault, person.caller, entry, ContactChannel.phone, AttemptOutcome.no_answer, ATTEMPT
+        )
+    login = Login(issued.username, issued.password, issued.totp_secret)
+    return {"login": login, "entry_id": claimed.entry_id}
 
 
 # How many values each sealed column holds after write_every_kind_of_case: six referrals (the bot's, an
@@ -168,6 +207,8 @@ EXPECTED = {
     "sms_contact.phone_sealed": 2,
     "sms_inbound.body_sealed": 3,
     "sms_outbound.body_sealed": 2,
+    "account.totp_sealed": 1,
+    "case_activity.text_sealed": 2,
 }
 
 
@@ -208,6 +249,12 @@ def open_everything_with(database_url: str, only: FieldCipher) -> dict[str, int]
         check("sms_inbound.body_sealed", body, inbound_aad(sid))
     for outbound_id, body in raw(database_url, "SELECT id, body_sealed FROM sms_outbound"):
         check("sms_outbound.body_sealed", body, outbound_aad(as_uuid(outbound_id)))
+    for account_id, totp in raw(database_url, "SELECT id, totp_sealed FROM account"):
+        check("account.totp_sealed", totp, totp_aad(as_uuid(account_id)))
+    for activity_id, referral_id, text_sealed in raw(
+        database_url, "SELECT id, referral_id, text_sealed FROM case_activity WHERE text_sealed IS NOT NULL"
+    ):
+        check("case_activity.text_sealed", text_sealed, text_aad(as_uuid(activity_id), as_uuid(referral_id)))
     return opened
 
 
@@ -280,6 +327,16 @@ class TestRotate:
             # The phone blind index is keyed separately and is untouched by rotation.
             found = vault.index.of("phone", "+447700900123")
             assert found in phone_indexes
+            # The caseworker signs in with a TOTP code (the secret opened with B alone) and reads the
+            # case's note and contact attempt.
+            console = written["console"]
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as browser:
+                signed = await sign_in(browser, console["login"])
+                assert (signed.status_code, signed.headers["location"]) == (303, "/console")
+                case = await browser.get(f"/console/cases/{console['entry_id']}")
+                assert case.status_code == 200
+                assert NOTE in case.text and ATTEMPT in case.text
 
         with_client(settings_with(database_url, key_b), read_everything)
 

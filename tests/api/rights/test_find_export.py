@@ -5,13 +5,18 @@ export holds every canary of that person and none of another's; every act is aud
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from api.auth import Caller
+from api.principal.models import Principal, PrincipalKind
+from api.queue import activity
+from api.queue.models import AttemptOutcome, ContactChannel, EntryStatus, QueueEntry
 from api.referral.models import Referral
 from api.referral.service import external_ref_index
 from flowkit.flows import question_by_id
@@ -120,6 +125,56 @@ class TestExport:
             assert canary not in whole, canary
         assert [case["reference"] for case in reply.json()["data"]["referrals"]] == alpha.references
         assert reply.json()["data"]["sms"]["contacts"][0]["phone"] == "+447700900111"
+
+    async def test_holds_the_notes_and_contact_attempts_on_the_persons_case(
+        self, app: FastAPI, client: httpx.AsyncClient, people: tuple[Person, Person]
+    ) -> None:
+        alpha, bravo = people
+        note, attempt = "Synthetic: Alphacanary-note", "Synthetic: Alphacanary-attempt"
+        async with app.state.sessionmaker() as session, session.begin():
+            caseworker = Caller(uuid.uuid4(), PrincipalKind.provider, "Synthetic Caseworker", frozenset())
+            session.add(
+                Principal(
+                    id=caseworker.id, kind="provider", name=caseworker.name, queues=[], token_hash="0" * 64
+                )
+            )
+            for reference, text in ((alpha.references[0], note), (bravo.references[0], "Bravocanary-note")):
+                entry = await session.scalar(
+                    select(QueueEntry).join(Referral).where(Referral.reference == reference).limit(1)
+                )
+                assert entry is not None
+                entry.status, entry.claimed_by = EntryStatus.accepted, caseworker.id
+                await activity.add_note(session, app.state.vault, caseworker, entry, text)
+            alpha_entry = await session.scalar(
+                select(QueueEntry).join(Referral).where(Referral.reference == alpha.references[0]).limit(1)
+            )
+            assert alpha_entry is not None
+            await activity.record_attempt(
+                session,
+                app.state.vault,
+                caseworker,
+                alpha_entry,
+                ContactChannel.phone,
+                AttemptOutcome.no_answer,
+                attempt,
+            )
+        reply = await client.post(
+            "/v1/rights/export", json={"phone": ALPHA_PHONE, "language": "en"}, headers=await dpo_headers(app)
+        )
+        assert reply.status_code == 200, reply.text
+        [case] = [c for c in reply.json()["data"]["referrals"] if c["reference"] == alpha.references[0]]
+        assert [(a["kind"], a["text"]) for a in case["case_activity"]] == [
+            ("note", note),
+            ("attempt", attempt),
+        ]
+        assert case["case_activity"][1]["channel"] == "phone"
+        assert case["case_activity"][1]["outcome"] == "no_answer"
+        whole = json.dumps(reply.json(), ensure_ascii=False)
+        assert "Synthetic Caseworker" not in whole  # staff, not the person's data
+        assert "Bravocanary-note" not in whole
+        document = reply.json()["document"]
+        assert "Notes and contact by the service that took your case:" in document
+        assert f": Note\n  {note}" in document and f": Attempt to contact you\n  {attempt}" in document
 
     async def test_the_document_is_in_the_persons_language(
         self, app: FastAPI, client: httpx.AsyncClient, people: tuple[Person, Person]
