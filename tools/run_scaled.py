@@ -135,11 +135,11 @@ class LocalPostgres:
 
 
 @contextmanager
-def local_postgres(fresh: bool) -> Iterator[LocalPostgres]:
+def local_postgres(base: Path, fresh: bool = False) -> Iterator[LocalPostgres]:
+    """A local server with the api's and the tracker's databases, its data in `base` (kept unless `fresh`)."""
     bindir = find_pg_bindir()
     if bindir is None:
         raise StackError("PostgreSQL's initdb/pg_ctl not found (tools/system_deps.sh scaled installs them)")
-    base = SCALED / "postgres"
     if fresh:
         shutil.rmtree(base, ignore_errors=True)
     server = LocalPostgres(base=base, bindir=bindir)
@@ -152,11 +152,11 @@ def local_postgres(fresh: bool) -> Iterator[LocalPostgres]:
 
 
 @contextmanager
-def local_redis() -> Iterator[str]:
+def local_redis(folder: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free port (no persistence): its URL."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(binary).exists():
         raise StackError("redis-server not found (tools/system_deps.sh scaled installs it)")
-    folder = SCALED / "redis"
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     process = subprocess.Popen(
@@ -207,10 +207,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.database_url:
                 database_url, tracker_url = args.database_url, args.tracker_url
             else:
-                postgres = services.enter_context(local_postgres(args.fresh))
+                postgres = services.enter_context(local_postgres(SCALED / "postgres", args.fresh))
                 database_url = postgres.url(API_DATABASE)
                 tracker_url = postgres.url(TRACKER_DATABASE, driver="postgresql")
-            redis_url = args.redis_url or services.enter_context(local_redis())
+            redis_url = args.redis_url or services.enter_context(local_redis(SCALED / "redis"))
             ports = Ports(
                 api=args.port or free_port(), rasa=free_port(), actions=free_port(), twilio=free_port()
             )
