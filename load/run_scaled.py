@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -97,8 +98,7 @@ def scaled(out: Path, scale: Scale) -> Iterator[Stack]:
 
 
 def problem(turn: Turn, messages: Any) -> str | None:
-    """Why a reply is not this turn's: its words, and the button it must offer (the bot's buttons carry the
-    question asked after the intent, `/affirm{"asked":…}`, so a payload starting with it counts)."""
+    """Why a reply is not this turn's: its words, and the button it must offer (`offers`)."""
     if not isinstance(messages, list):
         return "messages is not a list"
     joined = " ".join(str(m.get("text", "")) for m in messages if isinstance(m, dict))
@@ -106,9 +106,24 @@ def problem(turn: Turn, messages: Any) -> str | None:
     if missing:
         return f"missing {missing[0]!r}"
     payloads = [str(b.get("payload", "")) for m in messages for b in (m.get("buttons") or [])]
-    if turn.expect_button is not None and not any(p.startswith(turn.expect_button) for p in payloads):
+    if turn.expect_button is not None and not any(offers(turn.expect_button, p) for p in payloads):
         return f"no {turn.expect_button!r} button"
     return None
+
+
+def offers(expected: str, payload: str) -> bool:
+    """A button payload `/intent{…}` is the expected one: the same intent, and every expected entity in it
+    (the bot adds the question asked: `/affirm{"asked":"safe_to_talk"}` offers `/affirm`)."""
+    want_intent, _, want = expected.partition("{")
+    got_intent, _, got = payload.partition("{")
+    if want_intent != got_intent:
+        return False
+    try:
+        wanted = json.loads("{" + want) if want else {}
+        given = json.loads("{" + got) if got else {}
+    except ValueError:
+        return False
+    return all(given.get(key) == value for key, value in wanted.items())
 
 
 @dataclass
