@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    stack: ScaledStack | None = None
     with ExitStack() as services:
         try:
             scale = Scale(api=args.api, rasa=args.rasa, actions=args.actions, workers=args.workers)
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         except (StackError, ValueError, subprocess.CalledProcessError) as exc:
             detail = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else ""
             print(f"error: {exc} {detail or ''}", file=sys.stderr)
-            if "stack" in locals():
+            if stack is not None:
                 print(stack.log_tail(), file=sys.stderr)
             return 1
         supervisor = Supervisor(stack.processes, stack.respawn, say=lambda line: print(line, flush=True))
