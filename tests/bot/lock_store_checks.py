@@ -94,7 +94,7 @@ def test_a_url_puts_the_locks_in_redis_shared_by_every_store() -> None:
 def test_processes_taking_tickets_at_once_never_get_the_same_number() -> None:
     conversation_id = uuid.uuid4().hex
     out: multiprocessing.Queue[list[int]] = multiprocessing.get_context("fork").Queue()
-    count = 150
+    count = 50
     processes = _start(_take_tickets, conversation_id, count, out)
     numbers = [number for _ in processes for number in out.get(timeout=120)]
     for process in processes:
