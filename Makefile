@@ -24,7 +24,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PYTEST_WORKERS ?= auto
 E2E_TESTS := tests/e2e tests/browser
 
-.PHONY: help env run test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report answers-stack-report
+.PHONY: help env run run-scaled test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report answers-stack-report
 
 help: ## list the commands
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ env: $(API_STAMP) $(BOT_STAMP) ## create both environments (idempotent: does not
 
 run: env ## run the whole service on 127.0.0.1 (SQLite under data/); Ctrl-C stops it
 	APP_ENV=development $(API)/python -m tools.run
+
+run-scaled: env ## the scaled-out stack (README "Scaled out"): PostgreSQL, Redis, 2 api, 2 Rasa, 2 action servers and the worker behind nginx on 127.0.0.1:8080
+	@tools/system_deps.sh scaled
+	APP_ENV=development $(API)/python -m tools.run_scaled
 
 system-deps: ## the Debian packages `make test` needs (PostgreSQL, Chromium, Noto): installs them as root, else says what to run
 	@tools/system_deps.sh python test

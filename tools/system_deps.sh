@@ -2,6 +2,7 @@
 # The system packages (Debian) the commands need beyond the two Python environments, by what needs them:
 #
 #   tools/system_deps.sh python   creating .venvs/api: Python 3.11 with venv/ensurepip (the Makefile passes $PY311)
+#   tools/system_deps.sh scaled   `make run-scaled`: PostgreSQL, Redis and nginx (the scaled-out stack)
 #   tools/system_deps.sh test     `make test`: PostgreSQL server binaries (tests/pg.py starts a throwaway
 #                                 server), Debian's Chromium (the browser tests; never a downloaded browser)
 #                                 and Noto fonts (the chat must render Urdu, Arabic, Bengali and Gurmukhi),
@@ -14,7 +15,7 @@
 # the command to run and exits 1. Python 3.10 for the bot is not a Debian 12 package: the Makefile says so.
 set -euo pipefail
 
-usage() { echo "usage: $0 python|test [...]" >&2; exit 2; }
+usage() { echo "usage: $0 python|scaled|test [...]" >&2; exit 2; }
 [ $# -gt 0 ] || usage
 
 # Each check: "package|test that succeeds when what the tests use is there".
@@ -26,6 +27,11 @@ for group in "$@"; do
       checks+=("python3.11|command -v '$py' >/dev/null 2>&1")
       # Debian ships ensurepip (which `python -m venv` needs) separately, in python3.X-venv.
       checks+=("python3.11-venv|'$py' -c 'import ensurepip, venv' >/dev/null 2>&1")
+      ;;
+    scaled)
+      checks+=("postgresql|compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { [ -n \"\${PG_BINDIR:-}\" ] && [ -x \"\$PG_BINDIR/initdb\" ]; } || command -v initdb >/dev/null 2>&1")
+      checks+=("redis-server|command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]")
+      checks+=("nginx|command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]")
       ;;
     test)
       # tests/pg.py finds initdb and pg_ctl under /usr/lib/postgresql/*/bin (or PG_BINDIR, or PATH).
