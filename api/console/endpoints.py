@@ -42,6 +42,7 @@ from api.console.sessions import Admin, AnyPerson, CaseworkerOrLead, SignedIn, T
 from api.deps import AppSettings, AppVault, Session
 from api.errors import AppError
 from api.i18n import Translator
+from api.intake import first_contact
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
 from api.queue import activity
@@ -58,6 +59,7 @@ from api.queue.models import (
 from api.queue.schemas import ReturnToTriage
 from api.referral import service as referral_service
 from api.referral.models import Referral
+from api.referral.schemas import GivenBy, Purpose
 from api.triage.deadlines import LONDON
 from api.triage.schemas import Flag, Queue
 from api.web.page import language_name
@@ -166,6 +168,8 @@ ERROR_PAGES: dict[str, tuple[str, int]] = {
     "case_not_found": ("console.error.not_found", 404),
     "queue_forbidden": ("console.error.not_found", 404),
     "queue_empty": ("console.error.queue_empty", 404),
+    "consent_giver_invalid": ("console.consent.giver_invalid", 422),
+    "consent_not_sought": ("console.consent.not_sought", 409),
 }
 
 
@@ -397,6 +401,16 @@ async def purposes_of(db: AsyncSession, referral: Referral) -> list[str]:
     return list(receipt.purposes) if receipt is not None else []
 
 
+async def consent_at_first_contact(
+    db: AsyncSession, referral: Referral, shown: list[activity.ShownActivity]
+) -> activity.ShownActivity | None:
+    """The first contact at which the case's consent was recorded, when it was (its receipt's source)."""
+    receipt = await db.get(ConsentReceipt, referral.consent_receipt_id)
+    if receipt is None or receipt.channel != first_contact.CHANNEL:
+        return None
+    return next((a for a in shown if a.kind == "first_contact" and a.consent_given), None)
+
+
 @router.get("/console/cases/{entry_id}", response_class=HTMLResponse)
 async def case_page(
     request: Request,
@@ -426,6 +440,7 @@ async def render_case(
     translator = translator_of(request)
     view = None
     shown_activity: list[activity.ShownActivity] = []
+    consent_source: activity.ShownActivity | None = None
     warnings: list[str] = []
     if may_read(signed, entry):
         try:
@@ -443,6 +458,7 @@ async def render_case(
             locale=locale,
         )
         shown_activity = await activity.of_referral(db, vault, referral.id)
+        consent_source = await consent_at_first_contact(db, referral, shown_activity)
         warnings = contact_warnings(referral, bool(view.phone))
         if view.phone and await queue_service.phone_on_perpetrator_referral(db, referral):
             warnings.append("perpetrator_number")
@@ -471,12 +487,15 @@ async def render_case(
         deadline_met=entry.deadline is None
         or (entry.first_contact_at is not None and entry.first_contact_at <= entry.deadline),
         actions=actions_for(signed, entry),
-        consent_to_seek=Flag.CONSENT_TO_SEEK.value in (referral.flags or []),
+        consent_to_seek=first_contact.seeks_consent(referral),
+        consent_source=consent_source,
+        consent_purposes=[p.value for p in Purpose],
+        consent_givers=[g.value for g in CONSENT_GIVERS],
         now=utcnow(),
         channels=[c.value for c in ContactChannel],
         attempt_outcomes=[o.value for o in AttemptOutcome],
         first_outcomes=[o.value for o in FirstContactOutcome],
-        close_outcomes=[o.value for o in CloseOutcome],
+        close_outcomes=[o.value for o in CloseOutcome if o != CloseOutcome.consent_declined],
         return_reasons=[r.value for r in ReturnReason],
         targets=[q.value for q in Queue if q.value != entry.queue],
     )
@@ -567,25 +586,74 @@ async def act(
                 if at is None or form.get("identity_checked") != "yes":
                     return problem(request, locale, signed, "console.error.invalid", 422)
                 consent = None
-                if Flag.CONSENT_TO_SEEK.value in (_referral.flags or []):
-                    consent = form.get("consent_given") == "yes"
-                await activity.record_first_contact(
-                    db,
-                    vault,
-                    caller,
-                    locked,
-                    at=at,
-                    channel=ContactChannel(form.get("channel", "")),
-                    outcome=FirstContactOutcome(form.get("outcome", "")),
-                    identity_checked=True,
-                    consent_given=consent,
-                    text=form.get("text"),
-                )
+                if first_contact.seeks_consent(_referral):
+                    answer = form.get("consent", "")
+                    if answer not in ("agreed", "declined"):
+                        return problem(request, locale, signed, "console.error.invalid", 422)
+                    consent = answer == "agreed"
+                channel = ContactChannel(form.get("channel", ""))
+                outcome = FirstContactOutcome(form.get("outcome", ""))
+                try:
+                    if consent is True:  # checked and stored first: a refusal leaves nothing behind
+                        await record_consent(request, form, signed, db, vault, _referral, at)
+                    await activity.record_first_contact(
+                        db,
+                        vault,
+                        caller,
+                        locked,
+                        at=at,
+                        channel=channel,
+                        outcome=outcome,
+                        identity_checked=True,
+                        consent_given=consent,
+                        text=form.get("text"),
+                    )
+                    if consent is False:
+                        await first_contact.decline(db, caller, _referral, queue, entry.id, utcnow())
+                        after = "/console"
+                except (AppError, ValueError):
+                    await db.rollback()  # nothing of a refused first contact is kept
+                    raise
     except AppError as error:
         return app_error_page(request, locale, signed, error)
     except (ValueError, ValidationError):
         return problem(request, locale, signed, "console.error.invalid", 422)
     return redirect(after)
+
+
+# Who may give consent at first contact (api/consent/giver.py decides against the person's age).
+CONSENT_GIVERS = (GivenBy.person, GivenBy.young_person_gillick, GivenBy.parent_guardian)
+CONSENT_SCRIPT = "console.consent.script"
+
+
+async def record_consent(
+    request: Request,
+    form: dict[str, str],
+    signed: SignedIn,
+    db: AsyncSession,
+    vault: Vault,
+    referral: Referral,
+    at: datetime,
+) -> None:
+    """The person agreed at first contact: what to, who gave it, and the words read out in their language."""
+    translator = translator_of(request)
+    language = form.get("consent_language", "")
+    if language not in translator.locales:
+        raise ValueError("consent language")
+    given_by = GivenBy(form.get("given_by", ""))
+    if given_by not in CONSENT_GIVERS:
+        raise ValueError("consent giver")
+    await first_contact.record_consent(
+        db,
+        vault,
+        signed.person.caller,
+        referral,
+        purposes=[p for p in Purpose if form.get(f"purpose_{p.value}") == "yes"],
+        given_by=given_by,
+        wording=first_contact.Wording(CONSENT_SCRIPT, language, translator.t(CONSENT_SCRIPT, language)),
+        at=min(at, utcnow()),
+        recorded_by=signed.person.name,
+    )
 
 
 def _action_route(action: str) -> None:
