@@ -155,6 +155,7 @@ async def gather(session: AsyncSession, vault: Vault, settings: Settings, subjec
     if earlier:
         known = {r.id for r in receipts}
         receipts += [r for r in await repository.receipts(session, earlier) if r.id not in known]
+        receipts.sort(key=lambda r: r.given_at)
     return Holdings(
         referrals=referrals,
         receipts=receipts,
