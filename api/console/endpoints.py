@@ -42,9 +42,10 @@ from api.console.sessions import Admin, AnyPerson, CaseworkerOrLead, SignedIn, T
 from api.deps import AppSettings, AppVault, Session
 from api.errors import AppError
 from api.i18n import Translator
-from api.intake import first_contact
+from api.intake import first_contact, retriage
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
+from api.principal.models import Principal
 from api.queue import activity
 from api.queue import service as queue_service
 from api.queue.models import (
@@ -170,6 +171,8 @@ ERROR_PAGES: dict[str, tuple[str, int]] = {
     "queue_empty": ("console.error.queue_empty", 404),
     "consent_giver_invalid": ("console.consent.giver_invalid", 422),
     "consent_not_sought": ("console.consent.not_sought", 409),
+    "retriage_unchanged": ("console.retriage.unchanged", 422),
+    "retriage_not_routable": ("console.retriage.not_routable", 409),
 }
 
 
@@ -441,6 +444,8 @@ async def render_case(
     view = None
     shown_activity: list[activity.ShownActivity] = []
     consent_source: activity.ShownActivity | None = None
+    shown_decisions: list[DecisionRow] = []
+    retriage_form: list[RetriageField] = []
     warnings: list[str] = []
     if may_read(signed, entry):
         try:
@@ -459,6 +464,12 @@ async def render_case(
         )
         shown_activity = await activity.of_referral(db, vault, referral.id)
         consent_source = await consent_at_first_contact(db, referral, shown_activity)
+        try:
+            made = await referral_service.decisions(db, vault, referral)
+        except DecryptionError:
+            return problem(request, locale, signed, "console.error.not_found", 404)
+        shown_decisions = await decision_rows(db, made, translator, locale)
+        retriage_form = retriage_form_of(signed, entry, made[-1].triage_input)
         warnings = contact_warnings(referral, bool(view.phone))
         if view.phone and await queue_service.phone_on_perpetrator_referral(db, referral):
             warnings.append("perpetrator_number")
@@ -489,6 +500,8 @@ async def render_case(
         actions=actions_for(signed, entry),
         consent_to_seek=first_contact.seeks_consent(referral),
         consent_source=consent_source,
+        decisions=shown_decisions,
+        retriage=retriage_form,
         consent_purposes=[p.value for p in Purpose],
         consent_givers=[g.value for g in CONSENT_GIVERS],
         now=utcnow(),
@@ -689,6 +702,92 @@ async def inbox(request: Request, signed: TeamLead, db: Session, lang: Lang = No
         here="/console/inbox",
         rows=[row_of(translator, locale, e, r, now) for e, r in rows],
     )
+
+
+# --- versioned re-triage (the team lead's inbox) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One triage decision of the case, in words: who made it, when, why, where it sent the case."""
+
+    version: int
+    at: datetime
+    by: str | None  # None: triage when the case arrived
+    reason: str | None
+    changed: list[str]
+    queue: str | None
+    priority: str
+    reasons: list[str]
+
+
+async def decision_rows(
+    db: AsyncSession, made: list[referral_service.ShownDecision], translator: Translator, locale: str
+) -> list[DecisionRow]:
+    """Every decision of the case in words, oldest first (the first as triage made it, then each
+    re-triage)."""
+    rows = []
+    for shown in made:
+        author = await db.get(Principal, shown.decided_by) if shown.decided_by else None
+        rows.append(
+            DecisionRow(
+                shown.version,
+                shown.decided_at,
+                author.name if author else None,
+                translator.t(f"console.return_reason.{shown.reason}", locale) if shown.reason else None,
+                [translator.t(f"console.retriage.field.{name}", locale) for name in shown.changed],
+                shown.queue,
+                shown.priority,
+                [translator.t(r["key"], locale) for r in shown.decision.get("reasons", []) if "key" in r],
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RetriageField:
+    name: str
+    kind: str
+    values: tuple[str, ...]
+    current: Any
+
+
+def retriage_form_of(signed: SignedIn, entry: QueueEntry, current: dict[str, Any]) -> list[RetriageField]:
+    """The answers a team lead may change on a returned case: those its return reason concerns, filled
+    in from the case's newest triage input."""
+    if signed.person.role != AccountRole.team_lead or EntryStatus(entry.status) != EntryStatus.returned:
+        return []
+    return [
+        RetriageField(f.name, str(f.kind), f.values, current.get(f.name))
+        for f in retriage.fields_for(entry.return_reason)
+    ]
+
+
+@router.post("/console/cases/{entry_id}/retriage")
+async def case_retriage(
+    request: Request, entry_id: uuid.UUID, signed: TeamLead, db: Session, vault: AppVault
+) -> Response:
+    """Re-triage a returned case with changed answers: a new decision version, the case in its queue."""
+    locale = locale_of(request, None, signed)
+    form = await checked_form(request, signed)
+    if form is None:
+        return problem(request, locale, signed, "console.error.csrf", 403)
+    found = await entry_of(db, signed, entry_id)
+    if found is None:
+        return problem(request, locale, signed, "console.error.not_found", 404)
+    entry, _referral = found
+    try:
+        answers = retriage.parse(retriage.fields_for(entry.return_reason), form)
+        moved = await retriage.retriage(db, vault, signed.person.caller, entry.id, answers, utcnow())
+    except AppError as error:
+        await db.rollback()
+        return app_error_page(request, locale, signed, error)
+    except ValueError:
+        await db.rollback()
+        return problem(request, locale, signed, "console.error.invalid", 422)
+    if moved.queue in signed.person.caller.queues:
+        return redirect(f"/console/cases/{moved.id}")
+    return redirect("/console/inbox")
 
 
 # --- search ---------------------------------------------------------------------------------------------

@@ -301,6 +301,53 @@ async def transfer(
     return moved
 
 
+async def reroute_retriaged(
+    session: AsyncSession,
+    caller: Caller,
+    queue: Queue,
+    entry_id: uuid.UUID,
+    target: Queue,
+    *,
+    priority_rank: int,
+    deadline: datetime | None,
+    detail: str,
+) -> QueueEntry:
+    """A team lead re-triaged a returned case (api/intake/retriage.py): the returned entry is marked
+    transferred and a new queued entry in the new decision's queue (which may be the same queue) carries
+    the case on, with the new decision's priority and deadline, pointing back. Returns the new entry."""
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.transfer, now)
+    if EntryStatus(entry.status) != EntryStatus.returned:
+        raise InvalidTransition(status=EntryStatus(entry.status))
+    if target != queue and await repository.open_entry_exists(session, entry.referral_id, target):
+        raise InvalidTransition(status=EntryStatus(entry.status))
+    entry.status = EntryStatus.transferred
+    moved = QueueEntry(
+        referral_id=entry.referral_id,
+        queue=target,
+        is_secondary=False,
+        status=EntryStatus.queued,
+        priority_rank=priority_rank,
+        deadline=deadline,
+        received_at=entry.received_at,
+        transferred_from=entry.id,
+    )
+    session.add(moved)
+    await repository.save(session)
+    await audit.record(
+        session,
+        caller,
+        "queue.retriage",
+        entry.referral_id,
+        _audit_reason(entry, f"to={target} new_entry={moved.id} {detail}"),
+    )
+    return moved
+
+
+async def open_entry_exists(session: AsyncSession, referral_id: uuid.UUID, queue: str) -> bool:
+    return await repository.open_entry_exists(session, referral_id, queue)
+
+
 # ---- what other features ask of the queues (api/intake, the worker) ----
 
 

@@ -124,6 +124,8 @@ CONSOLE_ROWS: list[ConsoleRow] = [
     # Claimed, not accepted: closing is a conflict even for the holder.
     ConsoleRow("POST", CASE + "/close", case_rule(409), data={"outcome": "supported"}),
     ConsoleRow("GET", "/console/inbox", signed_in(team_lead=200)),
+    # Re-triage is the team lead's, of a returned case: the world's case is claimed, so a conflict.
+    ConsoleRow("POST", CASE + "/retriage", signed_in(team_lead=409), data={"incident_type": "asb"}),
     ConsoleRow(
         "GET",
         "/console/search",
