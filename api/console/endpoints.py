@@ -219,6 +219,8 @@ async def sign_in_form(request: Request, lang: Lang = None, signed_out: bool = F
 
 
 def landing(role: AccountRole) -> str:
+    if role == AccountRole.data_protection:
+        return "/console/rights"
     return "/console/admin/accounts" if role == AccountRole.admin else "/console"
 
 
@@ -965,7 +967,11 @@ async def console_static(request: Request, name: str) -> Response:
 
 def install(app: FastAPI) -> None:
     """The console's routes and the two answers of its session rule (sign in; not for your role)."""
+    # The data-protection pages use this module's page helpers, so they are imported here, not above.
+    from api.console.rights_pages import router as rights_router
+
     app.include_router(router)
     app.include_router(agency_status_router)
+    app.include_router(rights_router)
     app.add_exception_handler(sessions.ConsoleSignInRequired, sign_in_redirect)
     app.add_exception_handler(sessions.ConsoleForbidden, forbidden_page)

@@ -132,6 +132,32 @@ CONSOLE_ROWS: list[ConsoleRow] = [
         signed_in(caseworker=200, team_lead=200, other_team=200),
         path="/console/search?q=SR-2345-6789",
     ),
+    # The data-protection officer's pages: the world's references are not the one looked up (nothing held).
+    ConsoleRow("GET", "/console/rights", signed_in(data_protection=200)),
+    ConsoleRow(
+        "POST",
+        "/console/rights/find",
+        signed_in(data_protection=200),
+        data={"kind": "reference", "value": "SR-2345-6789"},
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/rights/export",
+        signed_in(data_protection=404),
+        data={"kind": "reference", "value": "SR-2345-6789", "format": "page"},
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/rights/rectify",
+        signed_in(data_protection=404),
+        data={"reference": "SR-2345-6789", "field": "phone", "value": "07700 900999"},
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/rights/erase",
+        signed_in(data_protection=404),
+        data={"reference": "SR-2345-6789", "confirm": "yes"},
+    ),
     ConsoleRow("GET", "/console/admin/accounts", signed_in(admin=200)),
     ConsoleRow(
         "POST",
@@ -148,7 +174,13 @@ CONSOLE_ROWS: list[ConsoleRow] = [
     ConsoleRow("POST", "/console/admin/accounts/{account_id}/reset", signed_in(admin=200)),
 ]
 CONSOLE_ROUTES = {(row.method, row.route) for row in CONSOLE_ROWS}
-LANDING = {CASEWORKER: "/console", LEAD: "/console", OTHER_TEAM: "/console", ADMIN: "/console/admin/accounts"}
+LANDING = {
+    CASEWORKER: "/console",
+    LEAD: "/console",
+    OTHER_TEAM: "/console",
+    ADMIN: "/console/admin/accounts",
+    DPO: "/console/rights",
+}
 
 
 @dataclass
