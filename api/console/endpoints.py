@@ -8,9 +8,11 @@ security headers (no script at all, no inline style, no framing, no referrer, ne
 checks the session's CSRF token. The queue rules are api/queue's: the console calls the same service.
 
 Pages: sign-in; my queues (alerts, cases in triage order with time left and badges, claim next); the case
-(safe-contact plan first, decision in words, answers, consent purposes, notes and contact, actions); the
-team lead's triage inbox (returned cases, re-routed by transfer); search (reference, crime reference,
-phone through the blind index); accounts (admin).
+(safe-contact plan first, decision in words, answers, consent purposes, notes and contact, actions; consent
+asked at first contact for a `consent_to_seek` case, api/intake/first_contact.py); the team lead's triage
+inbox (returned cases, re-routed by transfer or re-triaged with changed answers into a new decision version,
+api/intake/retriage.py); search (reference, crime reference, phone through the blind index); accounts
+(admin); subject rights (data protection, api/console/rights_pages.py).
 """
 
 from __future__ import annotations
