@@ -170,6 +170,6 @@ async def decline(
     await stats.count(session, stats.Event.closed, referral, now, outcome="consent_declined")
     await session.flush()
     await audit.record(
-        session, caller, "consent.declined_at_first_contact", referral.id, f"entries_closed={closed}"
+        session, caller, "consent.first_contact_declined", referral.id, f"entries_closed={closed}"
     )
     return closed

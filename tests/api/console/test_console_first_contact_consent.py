@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from api.referral.models import Referral
 from api.retention.policy import RetentionClass
 from tests.api.console.conftest import Login, make_account, post_form, sign_in
 from tests.builders import bearer, create_principal, create_referral
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
 
 CRIME_REFERENCE = "SP/26/000917"
 
@@ -91,6 +93,12 @@ AGREED = {
     "purpose_share_with_provider": "yes",
     "purpose_contact_phone": "yes",
 }
+
+
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """Every test here on SQLite and on PostgreSQL (tests/pg.py)."""
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 @pytest.fixture
@@ -213,7 +221,7 @@ class TestConsentDeclinedAtFirstContact:
         assert [r.channel for r in await receipts(app)] == ["police_feed"]  # no consent, no new receipt
         assert "consent_to_seek" in after.flags
         events = await actions(app)
-        assert "consent.declined_at_first_contact" in events and "queue.close_declined" in events
+        assert "consent.first_contact_declined" in events and "queue.close_declined" in events
         home = await browser.get("/console")
         assert referral.reference not in home.text
 

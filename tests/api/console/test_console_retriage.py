@@ -5,6 +5,8 @@ argon2 and TOTP. Synthetic data only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,6 +18,7 @@ from api.referral import service as referral_service
 from api.referral.models import DecisionVersion, Referral
 from tests.api.console.conftest import Login, make_account, post_form, sign_in
 from tests.builders import create_referral
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
 
 # The answers a "wrong service" return concerns, as the form sends them: now anti-social behaviour by a
 # neighbour, no hate strand ticked.
@@ -26,6 +29,12 @@ TO_ASB = {
     "lives_in_area": "yes",
     "mediation_requested": "no",
 }
+
+
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """Every test here on SQLite and on PostgreSQL (tests/pg.py)."""
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 @pytest.fixture
