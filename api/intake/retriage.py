@@ -14,7 +14,8 @@ triage engine again on the case's newest input with those changes:
 - the returned entry is marked transferred and a new entry waits in the new decision's queue (the same
   queue again is allowed: the input changed), pointing back; a new secondary queue gets its own entry;
 - the case's retention class follows the new routing while it is not yet taken up;
-- audited with ids and codes (the names of the changed fields, never their values).
+- audited with ids and codes (how many answers changed; their names are on the version, never their
+  values).
 
 A decision that routes to no service queue (signposted, or no consent) is refused: the lead transfers or
 the case is closed instead. Services flush; the request's session commits.
@@ -229,7 +230,8 @@ async def retriage(
         caller,
         "triage.retriage",
         referral.id,
-        f"version={version} from={was} to={decision.queue} reason={reason} changed={','.join(changed)} "
+        # Codes only, within the audit's 200 characters: which answers changed is on the decision version.
+        f"version={version} from={was} to={decision.queue} reason={reason} changed={len(changed)} "
         f"rules={decision.rules_version}",
     )
     return moved

@@ -125,7 +125,11 @@ class TestRetriage:
             events = list(
                 await session.scalars(select(AuditEvent).where(AuditEvent.action == "triage.retriage"))
             )
-        assert len(events) == 1 and "changed=incident_type,relationship,hate_strands" in events[0].reason
+        assert (
+            len(events) == 1
+            and "version=2 from=hate_crime to=asb_mediation reason=wrong_service changed=3"
+            in events[0].reason
+        )
         assert "neighbour" not in events[0].reason
 
         # The new queue's caseworker sees both decisions, with who, when and why.
