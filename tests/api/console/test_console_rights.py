@@ -6,6 +6,7 @@ only in POST bodies. Real SQLite, real argon2 and TOTP. Synthetic data only."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,8 +17,15 @@ from api.audit.models import AuditEvent
 from api.referral.models import Referral
 from tests.api.console.conftest import Login, csrf_of, make_account, sign_in
 from tests.builders import bearer, create_principal, create_referral, referral_payload
+from tests.pg import BOTH_DIALECTS, sqlite_or_postgresql
 
 PHONE = "07700 900123"  # the builders' default number
+
+
+@pytest.fixture(params=BOTH_DIALECTS)
+def database_url(request: pytest.FixtureRequest, database_url: str) -> Iterator[str]:
+    """Every test here on SQLite and on PostgreSQL (tests/pg.py)."""
+    yield from sqlite_or_postgresql(request, database_url)
 
 
 @pytest.fixture
