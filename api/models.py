@@ -9,7 +9,7 @@ from api.encryption.models import CaseKey
 from api.kit.models import Base
 from api.principal.models import Principal
 from api.queue.models import CaseActivity, QueueEntry
-from api.referral.models import IdempotencyRecord, Referral
+from api.referral.models import DecisionVersion, IdempotencyRecord, Referral
 from api.sms.models import SmsContact, SmsInbound, SmsOutbound, SmsSenderPace
 from api.stats.models import StatsCount
 from api.web.models import WebSession
@@ -25,6 +25,7 @@ __all__ = [
     "ConsentReceipt",
     "ConsentWording",
     "Conversation",
+    "DecisionVersion",
     "IdempotencyRecord",
     "Principal",
     "QueueEntry",

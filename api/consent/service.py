@@ -2,7 +2,9 @@
 
 Receipts are append-only (the database refuses UPDATE and DELETE on `consent_receipt`): a withdrawal is a new
 receipt of kind `withdrawal` whose `supersedes_id` is the grant, and whose `purposes` are the purposes it
-withdraws (all of the grant's). The withdrawal and its cascade (referrals, queues, the SMS outbox) are
+withdraws (all of the grant's). A grant recorded at first contact (api/intake/first_contact.py) supersedes
+the receipt the case arrived with (the police feed's, or a safeguarding basis): the case is held on it from
+then on (`grant_id_of`). The withdrawal and its cascade (referrals, queues, the SMS outbox) are
 api/intake/withdrawal.py's; the rules about receipts are here.
 
 Who may withdraw: an administrator, any receipt; an agency, the receipts of referrals it created; the bot
@@ -44,6 +46,15 @@ class Withdrawal:
     created: bool  # False when the grant was already withdrawn and this is that earlier withdrawal
 
 
+def grant_id_of(receipt: ConsentReceipt) -> uuid.UUID:
+    """The grant a receipt belongs to: a grant itself, a withdrawal's the one it withdraws. (A grant may
+    supersede an earlier grant too: consent recorded at first contact supersedes the police feed's
+    receipt. Its referrals and case key are its own, never the earlier one's.)"""
+    if receipt.kind == WITHDRAWAL and receipt.supersedes_id is not None:
+        return receipt.supersedes_id
+    return receipt.id
+
+
 def may_withdraw(
     caller: Caller, grant: ConsentReceipt, referrals: list[Referral], conversation_id: str | None
 ) -> bool:
@@ -82,7 +93,7 @@ async def detail(session: AsyncSession, vault: Vault, caller: Caller, receipt_id
     if receipt is None:
         raise ConsentNotFound()
     # A withdrawal stands beside its grant: the referrals are the grant's.
-    referrals = await referral_service.by_consent_receipt(session, receipt.supersedes_id or receipt.id)
+    referrals = await referral_service.by_consent_receipt(session, grant_id_of(receipt))
     referrer, erased = await open_referrer(session, vault, receipt, referrals)
     withdrawal = None if receipt.kind == WITHDRAWAL else await repository.withdrawal_of(session, receipt.id)
     await audit_receipt(session, caller, "consent.read", referrals, "admin read")
@@ -109,7 +120,7 @@ async def open_referrer(
     stay in the append-only receipt but nothing opens them: the answer is (None, True), never an error.
     A referrer sealed by the vault itself (a receipt stored before per-case keys, left unconverted) still
     opens with the vault while its referral exists."""
-    found = await case_keys.for_receipt(session, vault, receipt.supersedes_id or receipt.id)
+    found = await case_keys.for_receipt(session, vault, grant_id_of(receipt))
     if found is not None:
         if receipt.referrer_sealed is None:
             return None, False

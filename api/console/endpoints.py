@@ -8,9 +8,11 @@ security headers (no script at all, no inline style, no framing, no referrer, ne
 checks the session's CSRF token. The queue rules are api/queue's: the console calls the same service.
 
 Pages: sign-in; my queues (alerts, cases in triage order with time left and badges, claim next); the case
-(safe-contact plan first, decision in words, answers, consent purposes, notes and contact, actions); the
-team lead's triage inbox (returned cases, re-routed by transfer); search (reference, crime reference,
-phone through the blind index); accounts (admin).
+(safe-contact plan first, decision in words, answers, consent purposes, notes and contact, actions; consent
+asked at first contact for a `consent_to_seek` case, api/intake/first_contact.py); the team lead's triage
+inbox (returned cases, re-routed by transfer or re-triaged with changed answers into a new decision version,
+api/intake/retriage.py); search (reference, crime reference, phone through the blind index); accounts
+(admin); subject rights (data protection, api/console/rights_pages.py).
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from api.console.sessions import Admin, AnyPerson, CaseworkerOrLead, SignedIn, T
 from api.deps import AppSettings, AppVault, Session
 from api.errors import AppError
 from api.i18n import Translator
+from api.intake import first_contact, retriage
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
+from api.principal.models import Principal
 from api.queue import activity
 from api.queue import service as queue_service
 from api.queue.models import (
@@ -58,6 +62,7 @@ from api.queue.models import (
 from api.queue.schemas import ReturnToTriage
 from api.referral import service as referral_service
 from api.referral.models import Referral
+from api.referral.schemas import GivenBy, Purpose
 from api.triage.deadlines import LONDON
 from api.triage.schemas import Flag, Queue
 from api.web.page import language_name
@@ -166,6 +171,10 @@ ERROR_PAGES: dict[str, tuple[str, int]] = {
     "case_not_found": ("console.error.not_found", 404),
     "queue_forbidden": ("console.error.not_found", 404),
     "queue_empty": ("console.error.queue_empty", 404),
+    "consent_giver_invalid": ("console.consent.giver_invalid", 422),
+    "consent_not_sought": ("console.consent.not_sought", 409),
+    "retriage_unchanged": ("console.retriage.unchanged", 422),
+    "retriage_not_routable": ("console.retriage.not_routable", 409),
 }
 
 
@@ -212,6 +221,8 @@ async def sign_in_form(request: Request, lang: Lang = None, signed_out: bool = F
 
 
 def landing(role: AccountRole) -> str:
+    if role == AccountRole.data_protection:
+        return "/console/rights"
     return "/console/admin/accounts" if role == AccountRole.admin else "/console"
 
 
@@ -396,6 +407,16 @@ async def purposes_of(db: AsyncSession, referral: Referral) -> list[str]:
     return list(receipt.purposes) if receipt is not None else []
 
 
+async def consent_at_first_contact(
+    db: AsyncSession, referral: Referral, shown: list[activity.ShownActivity]
+) -> activity.ShownActivity | None:
+    """The first contact at which the case's consent was recorded, when it was (its receipt's source)."""
+    receipt = await db.get(ConsentReceipt, referral.consent_receipt_id)
+    if receipt is None or receipt.channel != first_contact.CHANNEL:
+        return None
+    return next((a for a in shown if a.kind == "first_contact" and a.consent_given), None)
+
+
 @router.get("/console/cases/{entry_id}", response_class=HTMLResponse)
 async def case_page(
     request: Request,
@@ -425,6 +446,9 @@ async def render_case(
     translator = translator_of(request)
     view = None
     shown_activity: list[activity.ShownActivity] = []
+    consent_source: activity.ShownActivity | None = None
+    shown_decisions: list[DecisionRow] = []
+    retriage_form: list[RetriageField] = []
     warnings: list[str] = []
     if may_read(signed, entry):
         try:
@@ -442,6 +466,13 @@ async def render_case(
             locale=locale,
         )
         shown_activity = await activity.of_referral(db, vault, referral.id)
+        consent_source = await consent_at_first_contact(db, referral, shown_activity)
+        try:
+            made = await referral_service.decisions(db, vault, referral)
+        except DecryptionError:
+            return problem(request, locale, signed, "console.error.not_found", 404)
+        shown_decisions = await decision_rows(db, made, translator, locale)
+        retriage_form = retriage_form_of(signed, entry, made[-1].triage_input)
         warnings = contact_warnings(referral, bool(view.phone))
         if view.phone and await queue_service.phone_on_perpetrator_referral(db, referral):
             warnings.append("perpetrator_number")
@@ -470,12 +501,17 @@ async def render_case(
         deadline_met=entry.deadline is None
         or (entry.first_contact_at is not None and entry.first_contact_at <= entry.deadline),
         actions=actions_for(signed, entry),
-        consent_to_seek=Flag.CONSENT_TO_SEEK.value in (referral.flags or []),
+        consent_to_seek=first_contact.seeks_consent(referral),
+        consent_source=consent_source,
+        decisions=shown_decisions,
+        retriage=retriage_form,
+        consent_purposes=[p.value for p in Purpose],
+        consent_givers=[g.value for g in CONSENT_GIVERS],
         now=utcnow(),
         channels=[c.value for c in ContactChannel],
         attempt_outcomes=[o.value for o in AttemptOutcome],
         first_outcomes=[o.value for o in FirstContactOutcome],
-        close_outcomes=[o.value for o in CloseOutcome],
+        close_outcomes=[o.value for o in CloseOutcome if o != CloseOutcome.consent_declined],
         return_reasons=[r.value for r in ReturnReason],
         targets=[q.value for q in Queue if q.value != entry.queue],
     )
@@ -566,25 +602,74 @@ async def act(
                 if at is None or form.get("identity_checked") != "yes":
                     return problem(request, locale, signed, "console.error.invalid", 422)
                 consent = None
-                if Flag.CONSENT_TO_SEEK.value in (_referral.flags or []):
-                    consent = form.get("consent_given") == "yes"
-                await activity.record_first_contact(
-                    db,
-                    vault,
-                    caller,
-                    locked,
-                    at=at,
-                    channel=ContactChannel(form.get("channel", "")),
-                    outcome=FirstContactOutcome(form.get("outcome", "")),
-                    identity_checked=True,
-                    consent_given=consent,
-                    text=form.get("text"),
-                )
+                if first_contact.seeks_consent(_referral):
+                    answer = form.get("consent", "")
+                    if answer not in ("agreed", "declined"):
+                        return problem(request, locale, signed, "console.error.invalid", 422)
+                    consent = answer == "agreed"
+                channel = ContactChannel(form.get("channel", ""))
+                outcome = FirstContactOutcome(form.get("outcome", ""))
+                try:
+                    if consent is True:  # checked and stored first: a refusal leaves nothing behind
+                        await record_consent(request, form, signed, db, vault, _referral, at)
+                    await activity.record_first_contact(
+                        db,
+                        vault,
+                        caller,
+                        locked,
+                        at=at,
+                        channel=channel,
+                        outcome=outcome,
+                        identity_checked=True,
+                        consent_given=consent,
+                        text=form.get("text"),
+                    )
+                    if consent is False:
+                        await first_contact.decline(db, caller, _referral, queue, entry.id, utcnow())
+                        after = "/console"
+                except (AppError, ValueError):
+                    await db.rollback()  # nothing of a refused first contact is kept
+                    raise
     except AppError as error:
         return app_error_page(request, locale, signed, error)
     except (ValueError, ValidationError):
         return problem(request, locale, signed, "console.error.invalid", 422)
     return redirect(after)
+
+
+# Who may give consent at first contact (api/consent/giver.py decides against the person's age).
+CONSENT_GIVERS = (GivenBy.person, GivenBy.young_person_gillick, GivenBy.parent_guardian)
+CONSENT_SCRIPT = "console.consent.script"
+
+
+async def record_consent(
+    request: Request,
+    form: dict[str, str],
+    signed: SignedIn,
+    db: AsyncSession,
+    vault: Vault,
+    referral: Referral,
+    at: datetime,
+) -> None:
+    """The person agreed at first contact: what to, who gave it, and the words read out in their language."""
+    translator = translator_of(request)
+    language = form.get("consent_language", "")
+    if language not in translator.locales:
+        raise ValueError("consent language")
+    given_by = GivenBy(form.get("given_by", ""))
+    if given_by not in CONSENT_GIVERS:
+        raise ValueError("consent giver")
+    await first_contact.record_consent(
+        db,
+        vault,
+        signed.person.caller,
+        referral,
+        purposes=[p for p in Purpose if form.get(f"purpose_{p.value}") == "yes"],
+        given_by=given_by,
+        wording=first_contact.Wording(CONSENT_SCRIPT, language, translator.t(CONSENT_SCRIPT, language)),
+        at=min(at, utcnow()),
+        recorded_by=signed.person.name,
+    )
 
 
 def _action_route(action: str) -> None:
@@ -620,6 +705,92 @@ async def inbox(request: Request, signed: TeamLead, db: Session, lang: Lang = No
         here="/console/inbox",
         rows=[row_of(translator, locale, e, r, now) for e, r in rows],
     )
+
+
+# --- versioned re-triage (the team lead's inbox) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One triage decision of the case, in words: who made it, when, why, where it sent the case."""
+
+    version: int
+    at: datetime
+    by: str | None  # None: triage when the case arrived
+    reason: str | None
+    changed: list[str]
+    queue: str | None
+    priority: str
+    reasons: list[str]
+
+
+async def decision_rows(
+    db: AsyncSession, made: list[referral_service.ShownDecision], translator: Translator, locale: str
+) -> list[DecisionRow]:
+    """Every decision of the case in words, oldest first (the first as triage made it, then each
+    re-triage)."""
+    rows = []
+    for shown in made:
+        author = await db.get(Principal, shown.decided_by) if shown.decided_by else None
+        rows.append(
+            DecisionRow(
+                shown.version,
+                shown.decided_at,
+                author.name if author else None,
+                translator.t(f"console.return_reason.{shown.reason}", locale) if shown.reason else None,
+                [translator.t(f"console.retriage.field.{name}", locale) for name in shown.changed],
+                shown.queue,
+                shown.priority,
+                [translator.t(r["key"], locale) for r in shown.decision.get("reasons", []) if "key" in r],
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RetriageField:
+    name: str
+    kind: str
+    values: tuple[str, ...]
+    current: Any
+
+
+def retriage_form_of(signed: SignedIn, entry: QueueEntry, current: dict[str, Any]) -> list[RetriageField]:
+    """The answers a team lead may change on a returned case: those its return reason concerns, filled
+    in from the case's newest triage input."""
+    if signed.person.role != AccountRole.team_lead or EntryStatus(entry.status) != EntryStatus.returned:
+        return []
+    return [
+        RetriageField(f.name, str(f.kind), f.values, current.get(f.name))
+        for f in retriage.fields_for(entry.return_reason)
+    ]
+
+
+@router.post("/console/cases/{entry_id}/retriage")
+async def case_retriage(
+    request: Request, entry_id: uuid.UUID, signed: TeamLead, db: Session, vault: AppVault
+) -> Response:
+    """Re-triage a returned case with changed answers: a new decision version, the case in its queue."""
+    locale = locale_of(request, None, signed)
+    form = await checked_form(request, signed)
+    if form is None:
+        return problem(request, locale, signed, "console.error.csrf", 403)
+    found = await entry_of(db, signed, entry_id)
+    if found is None:
+        return problem(request, locale, signed, "console.error.not_found", 404)
+    entry, _referral = found
+    try:
+        answers = retriage.parse(retriage.fields_for(entry.return_reason), form)
+        moved = await retriage.retriage(db, vault, signed.person.caller, entry.id, answers, utcnow())
+    except AppError as error:
+        await db.rollback()
+        return app_error_page(request, locale, signed, error)
+    except ValueError:
+        await db.rollback()
+        return problem(request, locale, signed, "console.error.invalid", 422)
+    if moved.queue in signed.person.caller.queues:
+        return redirect(f"/console/cases/{moved.id}")
+    return redirect("/console/inbox")
 
 
 # --- search ---------------------------------------------------------------------------------------------
@@ -797,10 +968,13 @@ async def console_static(request: Request, name: str) -> Response:
 
 def install(app: FastAPI) -> None:
     """The console's routes and the two answers of its session rule (sign in; not for your role)."""
-    from api.console.team import router as team_router  # imports this module's page helpers
+    # The team and data-protection pages use this module's page helpers, so they are imported here.
+    from api.console.rights_pages import router as rights_router
+    from api.console.team import router as team_router
 
     app.include_router(router)
     app.include_router(team_router)
     app.include_router(agency_status_router)
+    app.include_router(rights_router)
     app.add_exception_handler(sessions.ConsoleSignInRequired, sign_in_redirect)
     app.add_exception_handler(sessions.ConsoleForbidden, forbidden_page)

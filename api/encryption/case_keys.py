@@ -81,6 +81,18 @@ async def for_receipt(
     return row.referral_id, unwrap(vault, row)
 
 
+async def rebind(session: AsyncSession, referral_id: uuid.UUID, consent_receipt_id: uuid.UUID) -> bool:
+    """The case is now held on another grant (consent recorded at first contact supersedes the police
+    feed's receipt): its key is found by that grant from now on. The key itself is unchanged, so what it
+    sealed still opens. False when the case has no key (destroyed)."""
+    row = await session.get(CaseKey, referral_id)
+    if row is None:
+        return False
+    row.consent_receipt_id = consent_receipt_id
+    await session.flush()
+    return True
+
+
 async def exists(session: AsyncSession, referral_id: uuid.UUID) -> bool:
     return await session.get(CaseKey, referral_id) is not None
 

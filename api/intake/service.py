@@ -437,7 +437,7 @@ async def withdraw(
     grant = await consent_service.receipt(session, grant_id, lock=True)
     if grant is None:
         raise ConsentNotFound()
-    referrals = await referral_service.by_consent_receipt(session, grant.supersedes_id or grant.id)
+    referrals = await referral_service.by_consent_receipt(session, consent_service.grant_id_of(grant))
     if not consent_service.may_withdraw(caller, grant, referrals, body.conversation_id):
         raise ConsentNotFound()
     if grant.kind == consent_service.WITHDRAWAL:

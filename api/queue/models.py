@@ -42,6 +42,8 @@ class CloseOutcome(StrEnum):
     unable_to_contact = "unable_to_contact"
     referred_on = "referred_on"
     no_further_action = "no_further_action"
+    # A `consent_to_seek` case whose person declined at first contact (api/intake/first_contact.py).
+    consent_declined = "consent_declined"
 
 
 RETURN_REASON_LENGTH = 200

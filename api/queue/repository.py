@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.sql import lock_rows
-from api.queue.models import EntryStatus, QueueEntry
+from api.queue.models import CloseOutcome, EntryStatus, QueueEntry
 from api.referral.models import Referral
 from api.triage.queue_order import PRIORITY_RANK
 from api.triage.schemas import Queue
@@ -182,6 +182,28 @@ async def withdraw_open_entries(session: AsyncSession, referral_id: uuid.UUID) -
             QueueEntry.status.not_in((EntryStatus.closed, EntryStatus.withdrawn)),
         )
         .values(status=EntryStatus.withdrawn, lease_expires_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def close_open_entries(
+    session: AsyncSession,
+    referral_id: uuid.UUID,
+    outcome: CloseOutcome,
+    now: datetime,
+    *,
+    except_id: uuid.UUID,
+) -> int:
+    """Close every open entry (queued, claimed, accepted) of the referral but one, with `outcome`."""
+    result = await session.execute(
+        update(QueueEntry)
+        .where(
+            QueueEntry.referral_id == referral_id,
+            QueueEntry.id != except_id,
+            QueueEntry.status.in_((EntryStatus.queued, EntryStatus.claimed, EntryStatus.accepted)),
+        )
+        .values(status=EntryStatus.closed, outcome=outcome, closed_at=now, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -64,6 +64,7 @@ class Action(StrEnum):
     return_to_triage = "return"
     close = "close"
     transfer = "transfer"
+    close_declined = "close_declined"
 
 
 # The statuses each action may start from, and the status it leads to (extend_lease keeps `claimed`).
@@ -72,6 +73,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[EntryStatus], EntryStatus]] = {
     Action.extend_lease: (frozenset({EntryStatus.claimed}), EntryStatus.claimed),
     Action.return_to_triage: (frozenset({EntryStatus.claimed, EntryStatus.accepted}), EntryStatus.returned),
     Action.close: (frozenset({EntryStatus.accepted}), EntryStatus.closed),
+    # The person declined consent at first contact (a `consent_to_seek` case): claimed or accepted, closed.
+    Action.close_declined: (frozenset({EntryStatus.claimed, EntryStatus.accepted}), EntryStatus.closed),
     Action.transfer: (
         frozenset({EntryStatus.claimed, EntryStatus.accepted, EntryStatus.returned}),
         EntryStatus.transferred,
@@ -231,9 +234,28 @@ async def close(
 ) -> CaseState:
     now = utcnow()
     entry = await _begin(session, caller, queue, entry_id, Action.close, now)
+    if outcome == CloseOutcome.consent_declined:
+        # Only consent declined at first contact closes so (close_declined, with its retention class).
+        raise InvalidTransition(status=EntryStatus(entry.status))
     entry.outcome = outcome
     entry.closed_at = now
     return await _finish(session, caller, entry, Action.close, f"outcome={outcome}")
+
+
+async def close_declined(session: AsyncSession, caller: Caller, queue: Queue, entry_id: uuid.UUID) -> int:
+    """The person declined consent at first contact: the holder's entry closes with the outcome
+    `consent_declined` (from claimed or accepted), and so does every other open entry of the case (a
+    secondary queue's), so no service works a case it may not hold. Returns how many entries closed."""
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.close_declined, now)
+    entry.outcome = CloseOutcome.consent_declined
+    entry.closed_at = now
+    entry.lease_expires_at = None
+    others = await repository.close_open_entries(
+        session, entry.referral_id, CloseOutcome.consent_declined, now, except_id=entry.id
+    )
+    await _finish(session, caller, entry, Action.close_declined, f"outcome=consent_declined others={others}")
+    return 1 + others
 
 
 async def transfer(
@@ -277,6 +299,53 @@ async def transfer(
         _audit_reason(entry, f"to={target} new_entry={moved.id} reason={request.reason}"),
     )
     return moved
+
+
+async def reroute_retriaged(
+    session: AsyncSession,
+    caller: Caller,
+    queue: Queue,
+    entry_id: uuid.UUID,
+    target: Queue,
+    *,
+    priority_rank: int,
+    deadline: datetime | None,
+    detail: str,
+) -> QueueEntry:
+    """A team lead re-triaged a returned case (api/intake/retriage.py): the returned entry is marked
+    transferred and a new queued entry in the new decision's queue (which may be the same queue) carries
+    the case on, with the new decision's priority and deadline, pointing back. Returns the new entry."""
+    now = utcnow()
+    entry = await _begin(session, caller, queue, entry_id, Action.transfer, now)
+    if EntryStatus(entry.status) != EntryStatus.returned:
+        raise InvalidTransition(status=EntryStatus(entry.status))
+    if target != queue and await repository.open_entry_exists(session, entry.referral_id, target):
+        raise InvalidTransition(status=EntryStatus(entry.status))
+    entry.status = EntryStatus.transferred
+    moved = QueueEntry(
+        referral_id=entry.referral_id,
+        queue=target,
+        is_secondary=False,
+        status=EntryStatus.queued,
+        priority_rank=priority_rank,
+        deadline=deadline,
+        received_at=entry.received_at,
+        transferred_from=entry.id,
+    )
+    session.add(moved)
+    await repository.save(session)
+    await audit.record(
+        session,
+        caller,
+        "queue.retriage",
+        entry.referral_id,
+        _audit_reason(entry, f"to={target} new_entry={moved.id} {detail}"),
+    )
+    return moved
+
+
+async def open_entry_exists(session: AsyncSession, referral_id: uuid.UUID, queue: str) -> bool:
+    return await repository.open_entry_exists(session, referral_id, queue)
 
 
 # ---- what other features ask of the queues (api/intake, the worker) ----

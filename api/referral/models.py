@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.kit.models import Base, CreatedAtMixin, EnumText, IdMixin
@@ -72,6 +72,34 @@ class Referral(IdMixin, CreatedAtMixin, Base):
 
 # Disposal asks, for every conversation, whether a referral came of it (api/retention/disposal.py).
 Index("ix_referral_conversation_id", Referral.conversation_id)
+
+
+class DecisionVersion(IdMixin, CreatedAtMixin, Base):
+    """A later triage decision of a case, kept beside the first (the referral's own `decision_sealed`, version
+    1), never over it: a team lead re-triaged a returned case with a changed input (api/intake/retriage.py).
+    The input and the decision are sealed whole, bound to the case and the version, like the first; the
+    routing fields are in clear. `changed` names the input fields that changed (names only: the values are
+    special-category data)."""
+
+    __tablename__ = "decision_version"
+    __table_args__ = (UniqueConstraint("referral_id", "version"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    version: Mapped[int]  # 2, 3, …
+    # The returned queue entry this decision re-routed (its reason is the entry's `return_reason`).
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queue_entry.id"), index=True)
+    decided_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("principal.id"))
+    decided_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(32))  # the return reason code it answers
+    changed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    triage_input_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    decision_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    rules_version: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 24))
+    queue: Mapped[Queue | None] = mapped_column(EnumText(Queue, 32), default=None)
+    secondary_queue: Mapped[Queue | None] = mapped_column(EnumText(Queue, 32), default=None)
+    tier: Mapped[Tier | None] = mapped_column(EnumText(Tier, 16), default=None)
+    priority: Mapped[Priority] = mapped_column(EnumText(Priority, 16))
 
 
 class IdempotencyRecord(CreatedAtMixin, Base):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.referral.errors import IdempotencyInProgress
-from api.referral.models import IdempotencyRecord, Referral
+from api.referral.models import DecisionVersion, IdempotencyRecord, Referral
 
 
 async def reference_exists(session: AsyncSession, reference: str) -> bool:
@@ -72,3 +72,18 @@ async def newest_by_phone(session: AsyncSession, phone_index: str, limit: int) -
         .limit(limit)
     )
     return list(rows)
+
+
+async def decision_versions(session: AsyncSession, referral_id: uuid.UUID) -> list[DecisionVersion]:
+    rows = await session.scalars(
+        select(DecisionVersion)
+        .where(DecisionVersion.referral_id == referral_id)
+        .order_by(DecisionVersion.version)
+    )
+    return list(rows)
+
+
+async def add_decision_version(session: AsyncSession, version: DecisionVersion) -> DecisionVersion:
+    session.add(version)
+    await session.flush()
+    return version

@@ -24,7 +24,7 @@ from api.referral import repository
 from api.referral.errors import (
     InvalidAnswers,
 )
-from api.referral.models import Referral
+from api.referral.models import DecisionVersion, Referral
 from api.referral.schemas import (
     ReferralCreate,
     ReferralDetail,
@@ -290,3 +290,111 @@ async def sms_safe(session: AsyncSession, vault: Vault, phone_index: str) -> boo
 def withdraw(referral: Referral, now: datetime) -> None:
     """Consent behind the referral was withdrawn: the providers' share of the case ends."""
     referral.withdrawn_at = now
+
+
+# ---- later triage decisions (a returned case re-triaged: api/intake/retriage.py) ----
+
+
+def version_aad(referral_id: uuid.UUID, version: int, part: str) -> str:
+    """A later decision's sealed parts are bound to their case and version (one cannot stand for another)."""
+    return f"referral:{referral_id}:v{version}:{part}"
+
+
+@dataclass(frozen=True)
+class ShownDecision:
+    """One decision of a case as the console shows it: version 1 is the first, as triage made it."""
+
+    version: int
+    decided_at: datetime
+    decided_by: uuid.UUID | None  # None: triage at receipt
+    reason: str | None  # the return reason it answered
+    changed: list[str]
+    queue: str | None
+    priority: str
+    triage_input: dict[str, Any]
+    decision: dict[str, Any]
+
+
+def current_triage_input(vault: Vault, referral: Referral, versions: list[ShownDecision]) -> dict[str, Any]:
+    """The input of the case's newest decision."""
+    return versions[-1].triage_input if versions else triage_input_of(vault, referral)
+
+
+async def decisions(session: AsyncSession, vault: Vault, referral: Referral) -> list[ShownDecision]:
+    """Every decision of the case, oldest first: the first (sealed on the referral), then each later one.
+    Raises DecryptionError when one cannot be opened."""
+    first_decision: dict[str, Any] = vault.cipher.open_json(
+        referral.decision_sealed, decision_aad(referral.id)
+    )
+    shown = [
+        ShownDecision(
+            1,
+            referral.received_at,
+            None,
+            None,
+            [],
+            first_decision.get("queue"),
+            str(first_decision.get("priority")),
+            triage_input_of(vault, referral),
+            first_decision,
+        )
+    ]
+    for row in await repository.decision_versions(session, referral.id):
+        shown.append(
+            ShownDecision(
+                row.version,
+                row.decided_at,
+                row.decided_by,
+                row.reason,
+                list(row.changed or []),
+                str(row.queue) if row.queue else None,
+                str(row.priority),
+                vault.cipher.open_json(
+                    row.triage_input_sealed, version_aad(referral.id, row.version, "input")
+                ),
+                vault.cipher.open_json(
+                    row.decision_sealed, version_aad(referral.id, row.version, "decision")
+                ),
+            )
+        )
+    return shown
+
+
+async def add_decision(
+    session: AsyncSession,
+    vault: Vault,
+    referral: Referral,
+    *,
+    version: int,
+    entry_id: uuid.UUID,
+    decided_by: uuid.UUID,
+    decided_at: datetime,
+    reason: str,
+    changed: list[str],
+    triage_input: TriageInput,
+    decision: TriageDecision,
+) -> DecisionVersion:
+    """Keep a later decision beside the first (never over it), sealed like the first; flushes."""
+    dumped: dict[str, Any] = decision.model_dump(mode="json")
+    return await repository.add_decision_version(
+        session,
+        DecisionVersion(
+            referral_id=referral.id,
+            version=version,
+            entry_id=entry_id,
+            decided_by=decided_by,
+            decided_at=decided_at,
+            reason=reason,
+            changed=changed,
+            triage_input_sealed=vault.cipher.seal_json(
+                triage_input.model_dump(mode="json"), version_aad(referral.id, version, "input")
+            ),
+            decision_sealed=vault.cipher.seal_json(dumped, version_aad(referral.id, version, "decision")),
+            rules_version=decision.rules_version,
+            outcome=dumped["outcome"],
+            queue=dumped["queue"],
+            secondary_queue=dumped["secondary_queue"],
+            tier=dumped["tier"],
+            priority=dumped["priority"],
+        ),
+    )

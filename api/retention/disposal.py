@@ -63,7 +63,7 @@ from api.conversation.tracker import tracker_store_url
 from api.encryption import case_keys
 from api.principal.models import PrincipalKind
 from api.queue.models import CaseActivity, EntryStatus, QueueEntry
-from api.referral.models import IdempotencyRecord, Referral
+from api.referral.models import DecisionVersion, IdempotencyRecord, Referral
 from api.retention import policy
 from api.retention.policy import RetentionClass
 from api.sms.models import InboundStatus, OutboxState, SmsContact, SmsInbound, SmsOutbound
@@ -148,8 +148,9 @@ async def _erase_rows(
     if not referrals:
         return counts
     ids = [r[0] for r in referrals]
-    # The console's rows of these cases (api/queue/activity.py, api/alerts): before their queue entries.
-    for model in (CaseActivity, Alert):
+    # The console's rows of these cases (api/queue/activity.py, api/alerts, re-triage decisions): before
+    # their queue entries.
+    for model in (CaseActivity, Alert, DecisionVersion):
         removed = _rows(await session.execute(delete(model).where(model.referral_id.in_(ids))))
         if removed:
             counts[model.__tablename__] += removed

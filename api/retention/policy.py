@@ -28,6 +28,10 @@ class RetentionClass(StrEnum):
     childrens_front_door = "childrens_front_door"  # taken up by the children's front door
     signposting = "signposting"  # signposted (no service queue), or the signposting queue
     withdrawn = "withdrawn"  # consent withdrawn
+    # A case held without consent (police feed, consent to seek) whose person declined at first contact:
+    # never taken up, on the same period and clock as `not_taken_up`, but a class of its own so that the
+    # reconciler never moves it to a taken-up class because a caseworker accepted it before asking.
+    consent_declined = "consent_declined"
 
 
 class Clock(StrEnum):
@@ -48,6 +52,7 @@ CLOCKS: dict[RetentionClass, Clock] = {
     RetentionClass.childrens_front_door: Clock.closure,
     RetentionClass.signposting: Clock.receipt,
     RetentionClass.withdrawn: Clock.withdrawal,
+    RetentionClass.consent_declined: Clock.receipt,
 }
 
 
@@ -77,7 +82,7 @@ def _add_months(moment: datetime, months: int) -> datetime:
 
 def period(settings: Settings, cls: RetentionClass) -> Period:
     match cls:
-        case RetentionClass.not_taken_up:
+        case RetentionClass.not_taken_up | RetentionClass.consent_declined:
             return Period(months=settings.retention_not_taken_up_months)
         case RetentionClass.hate_crime:
             return Period(months=12 * settings.retention_hate_crime_years)

@@ -150,9 +150,16 @@ async def gather(session: AsyncSession, vault: Vault, settings: Settings, subjec
         held_transcripts = await transcripts(settings, conversation_ids)
     except TranscriptsUnavailable as exc:
         raise UpstreamUnavailable() from exc
+    receipts = await repository.receipts(session, {r.consent_receipt_id for r in referrals})
+    # A grant recorded at first contact supersedes the receipt the case arrived with: that one too.
+    earlier = {r.supersedes_id for r in receipts if r.kind == "grant" and r.supersedes_id is not None}
+    if earlier:
+        known = {r.id for r in receipts}
+        receipts += [r for r in await repository.receipts(session, earlier) if r.id not in known]
+        receipts.sort(key=lambda r: r.given_at)
     return Holdings(
         referrals=referrals,
-        receipts=await repository.receipts(session, {r.consent_receipt_id for r in referrals}),
+        receipts=receipts,
         entries=await repository.queue_entries(session, [r.id for r in referrals]),
         contacts=contacts,
         inbound=await repository.sms_inbound(session, conversation_ids),
@@ -225,7 +232,7 @@ async def referrers(session: AsyncSession, vault: Vault, held: Holdings) -> dict
     """Each receipt's referrer (an agency attesting consent), opened with its case's key."""
     opened: dict[uuid.UUID, Any] = {}
     for receipt in held.receipts:
-        grant_id = receipt.supersedes_id or receipt.id
+        grant_id = consent_service.grant_id_of(receipt)
         cases = [r for r in held.referrals if r.consent_receipt_id == grant_id]
         opened[receipt.id], _ = await consent_service.open_referrer(session, vault, receipt, cases)
     return opened
@@ -255,10 +262,12 @@ def export_data(
     """Everything held, opened, as JSON-ready data (the machine-readable half of a subject access)."""
     cases = []
     for referral in held.referrals:
+        current = next((r for r in held.receipts if r.id == referral.consent_receipt_id), None)
+        earlier = current.supersedes_id if current is not None else None
         receipts = [
             _receipt(receipt, referrer_of.get(receipt.id))
             for receipt in held.receipts
-            if referral.consent_receipt_id in (receipt.id, receipt.supersedes_id)
+            if referral.consent_receipt_id in (receipt.id, receipt.supersedes_id) or receipt.id == earlier
         ]
         entries = [
             {

@@ -127,11 +127,39 @@ CONSOLE_ROWS: list[ConsoleRow] = [
     # Claimed, not accepted: closing is a conflict even for the holder.
     ConsoleRow("POST", CASE + "/close", case_rule(409), data={"outcome": "supported"}),
     ConsoleRow("GET", "/console/inbox", signed_in(team_lead=200)),
+    # Re-triage is the team lead's, of a returned case: the world's case is claimed, so a conflict.
+    ConsoleRow("POST", CASE + "/retriage", signed_in(team_lead=409), data={"incident_type": "asb"}),
     ConsoleRow(
         "GET",
         "/console/search",
         signed_in(caseworker=200, team_lead=200, other_team=200),
         path="/console/search?q=SR-2345-6789",
+    ),
+    # The data-protection officer's pages: the world's references are not the one looked up (nothing held).
+    ConsoleRow("GET", "/console/rights", signed_in(data_protection=200)),
+    ConsoleRow(
+        "POST",
+        "/console/rights/find",
+        signed_in(data_protection=200),
+        data={"kind": "reference", "value": "SR-2345-6789"},
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/rights/export",
+        signed_in(data_protection=404),
+        data={"kind": "reference", "value": "SR-2345-6789", "format": "page"},
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/rights/rectify",
+        signed_in(data_protection=404),
+        data={"reference": "SR-2345-6789", "field": "phone", "value": "07700 900999"},
+    ),
+    ConsoleRow(
+        "POST",
+        "/console/rights/erase",
+        signed_in(data_protection=404),
+        data={"reference": "SR-2345-6789", "confirm": "yes"},
     ),
     ConsoleRow("GET", "/console/admin/accounts", signed_in(admin=200)),
     ConsoleRow(
@@ -169,7 +197,13 @@ CONSOLE_ROWS: list[ConsoleRow] = [
     ),
 ]
 CONSOLE_ROUTES = {(row.method, row.route) for row in CONSOLE_ROWS}
-LANDING = {CASEWORKER: "/console", LEAD: "/console", OTHER_TEAM: "/console", ADMIN: "/console/admin/accounts"}
+LANDING = {
+    CASEWORKER: "/console",
+    LEAD: "/console",
+    OTHER_TEAM: "/console",
+    ADMIN: "/console/admin/accounts",
+    DPO: "/console/rights",
+}
 
 
 @dataclass
