@@ -37,14 +37,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # type: ignore[import-untyped]  # 1.4, as Rasa 3.6 pins it: no types
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.cache_size = max(0, int(cache_size))
         self.cache_seconds = float(cache_seconds)
         self._threads = max(1, int(threads))
-        stock = self.engine
+        stock: Engine = self.engine  # type: ignore[has-type]  # set by Rasa's __init__
         self.engine = pooled_engine(stock.url, self._threads)
         stock.dispose()
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
@@ -255,7 +255,6 @@ def pooled_engine(url: sa.engine.URL, threads: int) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 
-    @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -264,4 +263,5 @@ def pooled_engine(url: sa.engine.URL, threads: int) -> Engine:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
+    sa.event.listen(engine, "connect", _pragmas)
     return engine

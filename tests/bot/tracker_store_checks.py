@@ -215,7 +215,8 @@ def test_a_new_session_is_read_alone() -> None:
         store = cached(arguments)
         tracker = run(play(store, "c1", script()))
         before = len(tracker.events)
-        for event in [ActionExecuted("action_reset_conversation"), SessionStarted(), SlotSet("language", "en")]:
+        restart = [ActionExecuted("action_reset_conversation"), SessionStarted(), SlotSet("language", "en")]
+        for event in restart:
             tracker.update(event)
         run(store.save(tracker))
         assert store.cached() == 0, "the tracker holding two sessions stays cached"
