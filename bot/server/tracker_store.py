@@ -8,11 +8,12 @@ conversation waits for every other's database work. Here, with the same table an
 - **A cache of active trackers.** The tracker Rasa saved stays in memory (least recently used first out, at
   most `cache_size` conversations, each at most `cache_seconds` after its last use; a sweep drops expired
   ones even when nothing else happens), and the next turn gets that object back without reading its events.
-- **Checked against the store before each use.** The conversation's row count and highest row id, one
-  indexed query. Anything else that changed the rows (retention's purge or the api ending a conversation,
-  which delete them; a second Rasa process that handled a turn, holding the lock store's lock; a test
-  harness rewinding) changes that mark, and the tracker is read from the table again as Rasa's own store
-  reads it. A tracker changed in memory but never saved (a turn that failed half-way) is read again too.
+- **Checked against the store before each use.** The conversation's row count, highest row id and sum of
+  event times, one query over the conversation's rows (by the sender id index), none of their JSON read.
+  Anything else that changed the rows (retention's purge or the api ending a conversation, which delete
+  them; a second Rasa process that handled a turn, holding the lock store's lock; a test harness rewinding
+  or moving events in time) changes that mark, and the tracker is read from the table again as Rasa's own
+  store reads it. A tracker changed in memory but never saved (a turn that failed half-way) is read again too.
 - **Append-only saves.** Only the events added since the tracker was read or last saved are inserted; when
   the store changed meanwhile, the new events are found as Rasa finds them (by counting).
 - **A new session starts small.** A save that holds a `session_started` event after the first ("start
@@ -55,8 +56,9 @@ DEFAULT_CACHE_SECONDS = 600.0
 DEFAULT_THREADS = 4
 SWEEP_SECONDS = 30.0
 
-Mark = tuple[int, int]
-"""A conversation's rows in the store: how many, and the highest id (0 when none)."""
+Mark = tuple[int, int, float]
+"""A conversation's rows in the store: how many, the highest id (0 when none), and the sum of their times
+(an event whose time was changed in place, as the tests' time travel does, changes it)."""
 
 
 @dataclass
@@ -188,11 +190,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def _mark_on(self, connection: Connection, sender_id: str) -> Mark:
-        id_ = self._table.c.id
-        count, highest = connection.execute(
-            sa.select(sa.func.count(id_), sa.func.max(id_)).where(self._table.c.sender_id == sender_id)
+        table = self._table
+        count, highest, times = connection.execute(
+            sa.select(
+                sa.func.count(table.c.id), sa.func.max(table.c.id), sa.func.sum(table.c.timestamp)
+            ).where(table.c.sender_id == sender_id)
         ).one()
-        return int(count or 0), int(highest or 0)
+        return int(count or 0), int(highest or 0), float(times or 0.0)
 
     def _mark(self, sender_id: str) -> Mark:
         with self.engine.connect() as connection:

@@ -255,3 +255,20 @@ def test_rasa_loads_the_store_named_in_endpoints_yml() -> None:
         run(play(store, sender, script()))
         assert run(store.retrieve(sender)).get_slot("postcode") == "ST4 1AA"
         store.engine.dispose()
+
+
+def test_events_moved_in_time_in_place_are_read_again() -> None:
+    """The e2e tests' time travel (tests/e2e/test_journeys_en.py) rewrites event times in place."""
+    with database() as arguments:
+        store = cached(arguments)
+        saved = run(play(store, "c1", script()))
+        assert run(store.retrieve("c1")) is saved
+        misses = store.misses
+        engine = sa.create_engine(store.engine.url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE events SET timestamp = timestamp - 10800"))
+        engine.dispose()
+        tracker = run(store.retrieve("c1"))
+        assert tracker is not None and tracker is not saved
+        assert store.misses == misses + 1
+        store.engine.dispose()
