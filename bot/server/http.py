@@ -3,8 +3,9 @@
 Rasa 3.6's `EndpointConfig.request` opens a new `aiohttp.ClientSession`, so a new TCP connection, for every
 request and closes it afterwards: two to four new connections a chat turn (issue 16). `pooled_request` is the
 same request (same headers, query, auth, compression, TLS context, errors and answer) through one session
-per event loop, whose connections stay open between requests. Importing this module (bot/server/nlg.py does,
-which Rasa imports at start from bot/endpoints.yml) makes every `EndpointConfig.request` use it.
+per event loop, whose connections stay open between requests. `install()` makes every `EndpointConfig.request`
+use it; the bot's NLG generator (bot/server/nlg.py), which Rasa makes at start from bot/endpoints.yml, calls
+it unless its endpoint says `keep_alive: false`.
 """
 
 from __future__ import annotations
@@ -98,4 +99,5 @@ async def pooled_request(
             return None
 
 
-EndpointConfig.request = pooled_request
+def install() -> None:
+    EndpointConfig.request = pooled_request

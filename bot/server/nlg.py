@@ -12,8 +12,8 @@ tracker's sender id and slots. Rasa would send the whole tracker, every event of
 serialised anew for each reply (issue 16).
 
 Rasa imports this module when it reads `nlg: type: bot.server.nlg.CallbackNLG` in `bot/endpoints.yml`, at
-start, before the first action runs; importing it also gives `RemoteAction` the compiled check and every
-Rasa HTTP call kept-alive connections (bot/server/http.py).
+start, before the first action runs; importing it also gives `RemoteAction` the compiled check, and making
+the generator gives every Rasa HTTP call kept-alive connections (bot/server/http.py).
 """
 
 from __future__ import annotations
@@ -26,13 +26,17 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
-from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_response_format_spec
+from rasa.core.nlg.callback import (
+    CallbackNaturalLanguageGenerator,
+    nlg_request_format,
+    nlg_response_format_spec,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.server import http  # noqa: F401  (kept-alive connections for every Rasa HTTP call)
+from bot.server import http
 
 DOCS = "https://rasa.com/docs/rasa/custom-actions"
 
@@ -83,6 +87,10 @@ class CallbackNLG(CallbackNaturalLanguageGenerator):
 
     def __init__(self, endpoint_config: EndpointConfig, domain: Domain | None = None) -> None:
         super().__init__(endpoint_config)
+        # Both on unless the endpoint says otherwise (load/bench_turns.py measures with and without).
+        self.slim_tracker = bool(endpoint_config.kwargs.get("slim_tracker", True))
+        if endpoint_config.kwargs.get("keep_alive", True):
+            http.install()
 
     async def generate(
         self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
@@ -90,7 +98,12 @@ class CallbackNLG(CallbackNaturalLanguageGenerator):
         """Rasa's `generate`, with a slim tracker (`nlg_request`)."""
         domain_responses = kwargs.pop("domain_responses", None)
         response_id = self.fetch_response_id(utter_action, tracker, output_channel, domain_responses)
-        body = nlg_request(utter_action, response_id, tracker, output_channel, kwargs)
+        if self.slim_tracker:
+            body = nlg_request(utter_action, response_id, tracker, output_channel, kwargs)
+        else:
+            body = nlg_request_format(
+                utter_action, tracker, output_channel, response_id=response_id, **kwargs
+            )
         response = await self.nlg_endpoint.request(method="post", json=body, timeout=DEFAULT_REQUEST_TIMEOUT)
         if isinstance(response, dict) and self.validate_response(response):
             return response

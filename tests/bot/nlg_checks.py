@@ -107,6 +107,7 @@ def test_rasa_loads_the_generator_named_in_endpoints_yml() -> None:
     assert type(generator) is nlg.CallbackNLG
     assert generator.nlg_endpoint.url == "http://127.0.0.1:9/v1/nlg"
     assert RemoteAction._validate_action_result is nlg.validate_action_reply
+    assert EndpointConfig.request is http.pooled_request
 
 
 async def _serve_nlg(seen: list[dict[str, Any]]) -> tuple[web.AppRunner, str]:
@@ -170,6 +171,7 @@ def test_an_nlg_error_status_is_raised_as_rasa_raises_it() -> None:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         try:
+            http.install()
             endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/v1/nlg")
             try:
                 await endpoint.request(method="post", json={})
