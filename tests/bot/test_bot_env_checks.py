@@ -16,6 +16,7 @@ MODULES = (
     "disclosure_checks",
     "nlg_checks",
     "returning_checks",
+    "start_again_checks",
     "tracker_store_checks",
 )
 CHECKS = [(module, name) for module in MODULES for name in check_names(module)]
