@@ -250,7 +250,7 @@ def row(sender_id: str, event: Event) -> dict[str, Any]:
 def pooled_engine(url: sa.engine.URL, threads: int) -> Engine:
     """An engine whose connections are kept: Rasa's PostgreSQL settings; SQLite pooled, WAL, busy timeout."""
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        return sa.create_engine(url, **create_engine_kwargs(url))  # QueuePool, Rasa's POSTGRESQL_POOL_SIZE
     engine = sa.create_engine(
         url,
         poolclass=sa.pool.QueuePool,
