@@ -166,7 +166,9 @@ async def long_conversation(api_url: str, cycles: int) -> tuple[list[float], int
                 sent = START_AGAIN if cycle > 0 and number == 0 else turn
                 took, problem = await say(http, conversation, sent)
                 latencies.append(took)
-                mismatches += problem is not None
+                if problem is not None:
+                    mismatches += 1
+                    print(f"long conversation, turn {len(latencies)}: {problem}", file=sys.stderr)
         await http.delete(f"/v1/chat/conversations/{conversation}")
     return latencies, mismatches
 
@@ -194,11 +196,11 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def measure(variant: str, args: argparse.Namespace, folder: Path) -> Result:
+def measure(variant: str, args: argparse.Namespace, folder: Path, index: int) -> Result:
     model = ensure_model(DATA / "models", quiet=True)
     endpoints = endpoints_file(variant, folder)
     stack = Stack(
-        data_dir=folder / variant,
+        data_dir=folder / f"{index}-{variant}",
         model=model,
         ports=Ports.free(),
         secrets=generate(),
@@ -286,7 +288,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--variants",
         type=lambda v: v.split(","),
         default=["before", "tracker", "all"],
-        help="any of before,tracker,all; the first is the base of the ratios (default all three)",
+        help="any of before,tracker,all, in order, repeats allowed (a,b,b,a evens out drift on a shared "
+        "machine); the first is the base of the ratios (default before,tracker,all)",
     )
     parser.add_argument("--long-conversations", type=int, default=2, help="long conversations (default 2)")
     parser.add_argument("--cycles", type=int, default=4, help="journeys in a long conversation (default 4)")
@@ -303,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-turns-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        results = [measure(variant, args, folder) for variant in args.variants]
+        results = [measure(variant, args, folder, i) for i, variant in enumerate(args.variants)]
         print(report(results, args))
     finally:
         if args.keep is None:

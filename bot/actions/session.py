@@ -8,7 +8,7 @@ import time
 from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, Restarted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -90,7 +90,9 @@ class ActionResetConversation(Action):
             return forget_everything(tracker)
         kept = [e for e in forget_everything(tracker) if e.get("event") == "slot"]
         dispatcher.utter_message(response="utter_session_restarted")
-        return [SessionStarted(), *kept, FollowupAction(START_FORM)]
+        # `Restarted` first, as Rasa's own restart: the form then looks for answers only after it (Rasa's
+        # FormAction takes every slot event since the latest user message, which a session start forgets).
+        return [Restarted(), SessionStarted(), *kept, FollowupAction(START_FORM)]
 
 
 # Background marks in flight (a task nobody references may be collected before it finishes).
