@@ -36,7 +36,8 @@ def shared_session() -> aiohttp.ClientSession:
     if session is None or session.closed:
         for ended in [other for other in _SESSIONS if other.is_closed()]:
             del _SESSIONS[ended]
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=30))
+        # Idle connections go after 2 s, well before the api's server closes them (uvicorn: 5 s).
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=2))
         _SESSIONS[loop] = session
     return session
 

@@ -22,7 +22,9 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
 # Connections kept per host: the action server and the api, both on 127.0.0.1.
 CONNECTIONS_PER_HOST = 64
-KEEPALIVE_SECONDS = 30.0
+# Well under the servers' own idle limit (uvicorn's and Sanic's 5 s): a connection the server is closing is
+# never reused ("Cannot write to closing transport", seen at 10 people with 30 s here).
+KEEPALIVE_SECONDS = 2.0
 
 _sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
