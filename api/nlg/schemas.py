@@ -1,4 +1,7 @@
-"""Rasa's NLG endpoint protocol (rasa/core/nlg/callback.py): request and response shapes."""
+"""Rasa's NLG endpoint protocol (rasa/core/nlg/callback.py): request and response shapes.
+
+Only the tracker's `slots` are read. The bot's generator (bot/server/nlg.py) sends just those and the sender
+id; Rasa's own would send the whole tracker, which is still accepted."""
 
 from __future__ import annotations
 

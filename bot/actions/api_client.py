@@ -5,6 +5,9 @@ Retries on connection errors, timeouts and 5xx with the same Idempotency-Key, so
 never create a second referral, and a retry after a timeout answers the referral the first attempt made
 (its reference reaches the person). Every failure ends as ApiError, which each action turns into words
 the person hears (for a referral: `utter_handoff_failed`, "please try again"); nothing else escapes.
+
+Every client of a process shares one `aiohttp.ClientSession` per event loop, so the action server keeps its
+connections to the api open between requests instead of opening one per request (issue 16).
 """
 
 import asyncio
@@ -21,6 +24,22 @@ logger = logging.getLogger(__name__)
 
 class ApiError(Exception):
     pass
+
+
+_SESSIONS: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+
+
+def shared_session() -> aiohttp.ClientSession:
+    """The running loop's session, made on first use (a session belongs to the loop it was made on)."""
+    loop = asyncio.get_running_loop()
+    session = _SESSIONS.get(loop)
+    if session is None or session.closed:
+        for ended in [other for other in _SESSIONS if other.is_closed()]:
+            del _SESSIONS[ended]
+        # Idle connections go after 2 s, well before the api's server closes them (uvicorn: 5 s).
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=2))
+        _SESSIONS[loop] = session
+    return session
 
 
 class ApiClient:
@@ -74,12 +93,11 @@ class ApiClient:
         """GET /v1/service/hours: open now or not, when that changes, and the call-back times on offer."""
         timeout = aiohttp.ClientTimeout(total=5)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.get(f"{self.base_url}/v1/service/hours") as resp:
-                    if resp.status == 200:
-                        hours: dict[str, Any] = await resp.json()
-                        return hours
-                    logger.warning("service hours status=%s", resp.status)
+            async with shared_session().get(f"{self.base_url}/v1/service/hours", timeout=timeout) as resp:
+                if resp.status == 200:
+                    hours: dict[str, Any] = await resp.json()
+                    return hours
+                logger.warning("service hours status=%s", resp.status)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             logger.warning("service hours transport error=%s", type(exc).__name__)
         raise ApiError("the api did not say its opening hours")
@@ -94,17 +112,17 @@ class ApiClient:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         for attempt in range(attempts):
             try:
-                async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.post(f"{self.base_url}{path}", data=body, headers=headers) as resp:
-                        if resp.status in (200, 201):
-                            answer: dict[str, Any] = await resp.json()
-                            return answer
-                        if resp.status < 500:
-                            error = (await resp.json(content_type=None) or {}).get("error")
-                            # Ids and codes only: the body may echo personal data.
-                            logger.warning("%s refused status=%s error=%s", what, resp.status, error)
-                            raise ApiError(f"refused: {resp.status} {error}")
-                        logger.warning("%s failed status=%s attempt=%s", what, resp.status, attempt + 1)
+                url = f"{self.base_url}{path}"
+                async with shared_session().post(url, data=body, headers=headers, timeout=timeout) as resp:
+                    if resp.status in (200, 201):
+                        answer: dict[str, Any] = await resp.json()
+                        return answer
+                    if resp.status < 500:
+                        error = (await resp.json(content_type=None) or {}).get("error")
+                        # Ids and codes only: the body may echo personal data.
+                        logger.warning("%s refused status=%s error=%s", what, resp.status, error)
+                        raise ApiError(f"refused: {resp.status} {error}")
+                    logger.warning("%s failed status=%s attempt=%s", what, resp.status, attempt + 1)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 # A timeout may come after the api stored it: the retry's Idempotency-Key answers that one.
                 logger.warning("%s transport error=%s attempt=%s", what, type(exc).__name__, attempt + 1)

@@ -8,7 +8,7 @@ import time
 from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, Restarted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -66,8 +66,18 @@ class ActionSessionStart(Action):
         return [SessionStarted(), *metadata_slots(tracker), ActionExecuted("action_listen")]
 
 
+START_AGAIN = "start_again"
+START_FORM = "start_form"
+
+
 class ActionResetConversation(Action):
-    """Forget every answer (the person stopped or starts again); keep the language and channel."""
+    """Forget every answer (the person stopped or starts again); keep the language and channel.
+
+    "Start again" also starts a new Rasa session, so the tracker Rasa reads and replays each turn holds only
+    the new journey, not every journey of the conversation (issue 16): the session start, the slots kept,
+    then the rule's own next steps said here (the words "starting again", then the first form) because the
+    rule's history ends with the old session. Rasa's test stories, which do not run actions, still follow
+    the rule (bot/data/rules), so the model and the stories are unchanged."""
 
     def name(self) -> str:
         return "action_reset_conversation"
@@ -75,7 +85,14 @@ class ActionResetConversation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return forget_everything(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent != START_AGAIN:
+            return forget_everything(tracker)
+        kept = [e for e in forget_everything(tracker) if e.get("event") == "slot"]
+        dispatcher.utter_message(response="utter_session_restarted")
+        # `Restarted` first, as Rasa's own restart: the form then looks for answers only after it (Rasa's
+        # FormAction takes every slot event since the latest user message, which a session start forgets).
+        return [Restarted(), SessionStarted(), *kept, FollowupAction(START_FORM)]
 
 
 # Background marks in flight (a task nobody references may be collected before it finishes).

@@ -7,8 +7,13 @@ Rasa's CPU under load (issue 16). Here each schema is checked and compiled once,
 checked against the same schema with the same outcome: a valid reply passes, an invalid one raises the error
 Rasa raises (`RasaException` for NLG, `jsonschema.ValidationError` with Rasa's hint for actions).
 
+Each request carries only what the api's `/v1/nlg` reads: the response, its arguments, the channel and the
+tracker's sender id and slots. Rasa would send the whole tracker, every event of the session (13-200 KB),
+serialised anew for each reply (issue 16).
+
 Rasa imports this module when it reads `nlg: type: bot.server.nlg.CallbackNLG` in `bot/endpoints.yml`, at
-start, before the first action runs; importing it also gives `RemoteAction` the compiled check.
+start, before the first action runs; importing it also gives `RemoteAction` the compiled check, and making
+the generator gives every Rasa HTTP call kept-alive connections (bot/server/http.py).
 """
 
 from __future__ import annotations
@@ -20,10 +25,18 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
-from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_response_format_spec
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.core.nlg.callback import (
+    CallbackNaturalLanguageGenerator,
+    nlg_request_format,
+    nlg_response_format_spec,
+)
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.server import http
 
 DOCS = "https://rasa.com/docs/rasa/custom-actions"
 
@@ -74,10 +87,48 @@ class CallbackNLG(CallbackNaturalLanguageGenerator):
 
     def __init__(self, endpoint_config: EndpointConfig, domain: Domain | None = None) -> None:
         super().__init__(endpoint_config)
+        # Both on unless the endpoint says otherwise (load/bench_turns.py measures with and without).
+        self.slim_tracker = bool(endpoint_config.kwargs.get("slim_tracker", True))
+        if endpoint_config.kwargs.get("keep_alive", True):
+            http.install()
+
+    async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Rasa's `generate`, with a slim tracker (`nlg_request`)."""
+        domain_responses = kwargs.pop("domain_responses", None)
+        response_id = self.fetch_response_id(utter_action, tracker, output_channel, domain_responses)
+        if self.slim_tracker:
+            body = nlg_request(utter_action, response_id, tracker, output_channel, kwargs)
+        else:
+            body = nlg_request_format(
+                utter_action, tracker, output_channel, response_id=response_id, **kwargs
+            )
+        response = await self.nlg_endpoint.request(method="post", json=body, timeout=DEFAULT_REQUEST_TIMEOUT)
+        if isinstance(response, dict) and self.validate_response(response):
+            return response
+        raise RasaException("NLG web endpoint returned an invalid response.")
 
     @staticmethod
     def validate_response(content: dict[str, Any] | None) -> bool:
         return validate_nlg_reply(content)
+
+
+def nlg_request(
+    response: str,
+    response_id: str | None,
+    tracker: DialogueStateTracker,
+    channel: str,
+    arguments: dict[str, Any],
+) -> dict[str, Any]:
+    """Rasa's NLG request body (rasa/core/nlg/callback.py) with the tracker cut to its sender id and slots."""
+    return {
+        "response": response,
+        "id": response_id,
+        "arguments": arguments,
+        "tracker": {"sender_id": tracker.sender_id, "slots": tracker.current_slot_values()},
+        "channel": {"name": channel},
+    }
 
 
 RemoteAction._validate_action_result = validate_action_reply

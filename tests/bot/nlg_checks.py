@@ -1,21 +1,27 @@
-"""Checks of bot/server/nlg.py, run in the bot environment (tests/bot/bot_env.py): the compiled reply checks
-decide exactly as `jsonschema.validate` does, and Rasa loads them from bot/endpoints.yml."""
+"""Checks of bot/server/nlg.py and http.py, run in the bot environment (tests/bot/bot_env.py): the compiled
+reply checks decide exactly as `jsonschema.validate` does, Rasa loads them from bot/endpoints.yml, and an NLG
+request carries only the sender id and slots, over one kept-alive connection."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 import jsonschema
+from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.nlg.callback import nlg_response_format_spec
 from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.utils import read_endpoints_from_path
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.slots import TextSlot
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot.server import nlg
+from bot.server import http, nlg
 from tools.paths import ROOT
 
 NLG_REPLIES: list[Any] = [
@@ -101,3 +107,80 @@ def test_rasa_loads_the_generator_named_in_endpoints_yml() -> None:
     assert type(generator) is nlg.CallbackNLG
     assert generator.nlg_endpoint.url == "http://127.0.0.1:9/v1/nlg"
     assert RemoteAction._validate_action_result is nlg.validate_action_reply
+    assert EndpointConfig.request is http.pooled_request
+
+
+async def _serve_nlg(seen: list[dict[str, Any]]) -> tuple[web.AppRunner, str]:
+    async def nlg_endpoint(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        seen.append(
+            {"body": await request.json(), "peer": peer, "auth": request.headers.get("Authorization")}
+        )
+        return web.json_response({"text": "Are you safe to talk right now?"})
+
+    app = web.Application()
+    app.router.add_post("/v1/nlg", nlg_endpoint)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/v1/nlg"
+
+
+def test_nlg_requests_carry_a_slim_tracker_over_one_kept_connection() -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        seen: list[dict[str, Any]] = []
+        runner, url = await _serve_nlg(seen)
+        try:
+            endpoint = EndpointConfig(url=url, headers={"Authorization": "Bearer synthetic-token"})
+            generator = nlg.CallbackNLG(endpoint)
+            tracker = DialogueStateTracker.from_events(
+                "w_synthetic", [UserUttered("hello", {"name": "greet"}), SlotSet("language", "pl")], []
+            )
+            tracker.slots["language"] = TextSlot("language", mappings=[])
+            tracker.slots["language"].value = "pl"
+            for _ in range(3):
+                reply = await generator.generate("utter_safety_check", tracker, "rest", count=2)
+                assert reply == {"text": "Are you safe to talk right now?"}
+            await http.close_sessions()
+        finally:
+            await runner.cleanup()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert len(seen) == 3
+    body = seen[0]["body"]
+    assert body["tracker"] == {"sender_id": "w_synthetic", "slots": {"language": "pl"}}, body
+    assert body["response"] == "utter_safety_check" and body["arguments"] == {"count": 2}
+    assert body["channel"] == {"name": "rest"}
+    assert seen[0]["auth"] == "Bearer synthetic-token"
+    assert len({s["peer"] for s in seen}) == 1, [s["peer"] for s in seen]
+
+
+def test_an_nlg_error_status_is_raised_as_rasa_raises_it() -> None:
+    async def scenario() -> str:
+        async def refuse(request: web.Request) -> web.Response:
+            return web.json_response({"error": "forbidden"}, status=403)
+
+        app = web.Application()
+        app.router.add_post("/v1/nlg", refuse)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            http.install()
+            endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/v1/nlg")
+            try:
+                await endpoint.request(method="post", json={})
+            except ClientResponseError as exc:
+                return f"{exc.status}"
+            finally:
+                await http.close_sessions()
+        finally:
+            await runner.cleanup()
+        return "no error"
+
+    assert asyncio.run(scenario()) == "403"

@@ -1,7 +1,8 @@
 """Checks that need the Rasa SDK, run in the bot's own environment (tests/bot/bot_env.py): the form
 validator's one-tap confirmation (tests/bot/confirm_checks.py) and disclosure first
 (tests/bot/disclosure_checks.py; flowkit/disclosure.py, bot/actions/forms.py and journey.py), and the
-returning person whose session forgot their case (tests/bot/returning_checks.py)."""
+returning person whose session forgot their case (tests/bot/returning_checks.py), and the cached tracker
+store on SQLite (tests/bot/tracker_store_checks.py; on PostgreSQL: tests/bot/test_tracker_store_pg.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ MODULES = (
     "disclosure_checks",
     "nlg_checks",
     "returning_checks",
+    "start_again_checks",
+    "tracker_store_checks",
 )
 CHECKS = [(module, name) for module in MODULES for name in check_names(module)]
 
