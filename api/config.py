@@ -204,7 +204,7 @@ class Settings(BaseSettings):
     retention_callback_days: int = Field(default=1, ge=0, le=90)
     # How often the worker runs disposal, and how many records each short transaction removes.
     retention_run_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
-    retention_batch_size: int = Field(default=200, ge=1, le=5000)
+    retention_batch_size: int = Field(default=100, ge=1, le=5000)
 
     # Signed-in browser sessions (api/web/sessions.py, kept in the database): the console's idle limit and
     # absolute lifetime, and the agency form's.
