@@ -1,10 +1,11 @@
 """A throwaway Redis server for the tests that prove what runs on a shared store (rate limits, Rasa's lock
 store, sessions shared between api processes).
 
-`redis_server` (session scope) starts Debian's `redis-server` on a free loopback port with a temporary working
-directory and no persistence (`save ""`, `appendonly no`: the data is thrown away), waits until it answers
-`PING`, and stops it at the end of the session, also when tests fail. Under pytest-xdist each worker starts
-its own. `RedisServer.url(db)` names one of its numbered databases; `flush()` empties them between tests.
+`redis_server` (session scope) starts Debian's `redis-server` on a free loopback port with a temporary
+working directory and no persistence (`save ""`, `appendonly no`: the data is thrown away), waits until it
+answers `PING`, and stops it at the end of the session, also when tests fail. Under pytest-xdist each worker
+starts its own. `RedisServer.url(db)` names one of its numbered databases; `flush()` empties them between
+tests.
 
 When `redis-server` is missing the tests that need it are skipped with the reason, except when `CI` is set:
 then they fail, so CI can never pass by silently skipping the proof (`make test` installs the package through
