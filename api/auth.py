@@ -31,10 +31,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
-from api.deps import (
-    AppSettings,
-    Session,
-)
+from api.deps import AppSettings, ReadSessions
 from api.errors import Forbidden, Unauthenticated
 from api.kit.models import utcnow
 from api.principal.models import Principal, PrincipalKind
@@ -82,14 +79,18 @@ def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 
 async def current_caller(
-    session: Session,
+    reads: ReadSessions,
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Caller:
+    """Who is calling. The token is looked up in a read-only transaction of its own, before the request's
+    (so on SQLite a token check never takes or waits for the write lock), and committed state is what it
+    reads: a token revoked or expired before the request began is refused."""
     token = _bearer(credentials)
     if hmac.compare_digest(token.encode(), settings.bot_service_token.get_secret_value().encode()):
         return Caller(BOT_PRINCIPAL_ID, PrincipalKind.bot, "bot service")
-    row = await session.scalar(select(Principal).where(Principal.token_hash == hash_token(token)))
+    async with reads() as session, session.begin():
+        row = await session.scalar(select(Principal).where(Principal.token_hash == hash_token(token)))
     # Wrong, revoked and expired tokens are refused alike: the answer says nothing about which.
     if row is None or not row.active(utcnow()):
         raise Unauthenticated()

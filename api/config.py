@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     # matching a danger phrase, and STOP/START keywords.
     rate_limit_sms_inbound: str = "10/minute;60/hour"
     rate_limit_sms_notice: str = "1/10 minutes"
+    # Per phone number: SMS the worker sends (spend amplification). Beyond it an SMS is put off, not dropped,
+    # and sent in order when the window allows; the reply to a danger phrase and to STOP/START never waits.
+    rate_limit_sms_outbound: str = "20/minute;120/hour"
     # Proxies whose X-Forwarded-For is believed for the client address (comma-separated addresses or
     # networks, e.g. 10.0.0.0/8). Empty: the TCP peer is the client; a forwarded header is ignored.
     trusted_proxies: str = ""
@@ -220,6 +223,7 @@ class Settings(BaseSettings):
         "rate_limit_chat_turn",
         "rate_limit_sms_inbound",
         "rate_limit_sms_notice",
+        "rate_limit_sms_outbound",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

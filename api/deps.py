@@ -13,7 +13,7 @@ from api.config import Settings
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.conversation.tracker import TrackerStore
-from api.db import session_dependency
+from api.db import create_read_sessionmaker, session_dependency
 from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.nlg.catalogue import ResponseSpec
@@ -29,6 +29,15 @@ def translator_of(request: Request) -> Translator:
 
 def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
     return cast(async_sessionmaker[AsyncSession], request.app.state.sessionmaker)
+
+
+def read_sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read (api/db.py): on SQLite they never take the write lock. Made in the lifespan;
+    made here from the engine when an app was started without it."""
+    state = request.app.state
+    if getattr(state, "read_sessionmaker", None) is None:
+        state.read_sessionmaker = create_read_sessionmaker(state.engine)
+    return cast(async_sessionmaker[AsyncSession], state.read_sessionmaker)
 
 
 def vault_of(request: Request) -> Vault:
@@ -57,6 +66,8 @@ def response_catalogue_of(request: Request) -> dict[str, ResponseSpec]:
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 # For endpoints that must not hold a transaction open (a bot turn): they open short ones themselves.
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessionmaker_of)]
+# For reads that never write (token lookups, readiness): no write lock on SQLite; a session must not write.
+ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(read_sessionmaker_of)]
 AppSettings = Annotated[Settings, Depends(settings_of)]
 AppTranslator = Annotated[Translator, Depends(translator_of)]
 AppVault = Annotated[Vault, Depends(vault_of)]

@@ -20,7 +20,7 @@ from api.console.endpoints import install as install_console
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.conversation.tracker import TrackerStore, tracker_store_url
-from api.db import create_engine, create_sessionmaker
+from api.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from api.errors import install_error_handlers
 from api.health.endpoints import router as health_router
 from api.hours.endpoints import router as hours_router
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_timeout_seconds)
         app.state.tracker_store = TrackerStore(tracker_store_url(settings))
         app.state.vault = Vault(

@@ -3,10 +3,13 @@ the same route without them, measured side by side in one run.
 
 Run from the repository root:
 
-    .venvs/api/bin/python load/bench_edges.py [--calls 2000] [--rounds 7]
+    .venvs/api/bin/python load/bench_edges.py [--calls 500] [--route-calls 50] [--rounds 31]
 
-Two views, each variant timed in alternating rounds (best of `--rounds`, load/timing.py), so a shared
-machine's drift hits all of them alike:
+Two views. In each, the variants are timed in interleaved rounds (one batch of each variant a round, the
+order reversed every round, so neither always goes first), and the figure is the **median of the per-round
+ratios** to the baseline of the same round: a round slowed by the shared machine slows every variant in it
+alike and cancels out of its ratio, and the median drops the rounds a disturbance hit only one variant of.
+The quartiles of the per-round ratios show how stable the figure is.
 
 1. The middleware alone, straight ASGI calls (no HTTP client): a trivial endpoint that reads a 200-byte JSON
    body and answers a small JSON object; the same wrapped in `BodyLimit` (api/body_limit.py); in
@@ -28,8 +31,10 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +47,6 @@ from alembic.config import Config
 from benchkit import settings_for
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from timing import per_call
 
 from api.body_limit import BodyLimit
 from api.config import REPO_ROOT
@@ -129,18 +133,31 @@ def timed(
     return lambda: loop.run_until_complete(batch())
 
 
-def side_by_side(variants: dict[str, Call], calls: int, rounds: int) -> dict[str, float]:
-    """Seconds per request of each variant: rounds alternate between variants (in turn reversed order),
-    the best round kept."""
-    best = {name: float("inf") for name in variants}
+def interleaved(variants: dict[str, Call], calls: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per request of each variant in each round: one batch of every variant a round, the order
+    reversed every round (neither goes first every time; SQLite's WAL checkpoints land on whoever is next)."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
     for fn in variants.values():
         fn()  # warm up
     order = list(variants.items())
     for _ in range(rounds):
         for name, fn in order:
-            best[name] = min(best[name], per_call(fn, 1, 1) / calls)
-        order.reverse()  # neither goes first every time (SQLite's WAL checkpoints land on whoever is next)
-    return best
+            started = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - started) / calls)
+        order.reverse()
+    return times
+
+
+def ratios(times: dict[str, list[float]], name: str, baseline: str) -> list[float]:
+    """The per-round ratios of `name` to `baseline` (the same round's batches, side by side)."""
+    return [mine / base for mine, base in zip(times[name], times[baseline], strict=True)]
+
+
+def summary(values: list[float]) -> tuple[float, float, float]:
+    """Median and quartiles."""
+    low, median, high = statistics.quantiles(values, n=4, method="inclusive")
+    return median, low, high
 
 
 def without_edges(app: FastAPI) -> FastAPI:
@@ -160,9 +177,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--calls", type=int, default=2000, help="requests per round (middleware alone)")
-    parser.add_argument("--route-calls", type=int, default=300, help="requests per round (the real route)")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=500, help="requests a batch (middleware alone)")
+    parser.add_argument("--route-calls", type=int, default=50, help="requests a batch (the real route)")
+    parser.add_argument("--rounds", type=int, default=31, help="interleaved rounds (one batch of each)")
     args = parser.parse_args()
     loop = asyncio.new_event_loop()
     path = "/v1/chat/conversations"
@@ -170,7 +187,7 @@ def main() -> int:
     size = BodyLimit(endpoint, default=256 * 1024)
     rate = RateLimit(endpoint, limiter())
     both = BodyLimit(RateLimit(endpoint, limiter()), default=256 * 1024)
-    alone = side_by_side(
+    alone = interleaved(
         {
             "bare": timed(loop, endpoint, path, args.calls, 200),
             "size": timed(loop, size, path, args.calls, 200),
@@ -204,7 +221,7 @@ def main() -> int:
 
         contexts = [loop.run_until_complete(start(a)) for a in (with_edges, bare_app)]
         try:
-            route = side_by_side(
+            route = interleaved(
                 {
                     "route without": timed(loop, bare_app, path, args.route_calls, 201, ROUTE_BODY),
                     "route with": timed(loop, with_edges, path, args.route_calls, 201, ROUTE_BODY),
@@ -217,21 +234,29 @@ def main() -> int:
                 loop.run_until_complete(context.__aexit__(None, None, None))
     loop.close()
 
-    print(f"# bench_edges: Python {platform.python_version()}, {platform.machine()}, best of {args.rounds}")
-    print("\n| variant (middleware alone, ASGI) | µs per request | ratio to bare |")
+    print(
+        f"# bench_edges: Python {platform.python_version()}, {platform.machine()}, {args.rounds} interleaved "
+        f"rounds ({args.calls} and {args.route_calls} requests a batch); medians, quartiles in brackets"
+    )
+    print("\n| variant (middleware alone, ASGI) | µs per request | ratio to bare (per-round median) |")
     print("| --- | ---: | ---: |")
     for name, seconds in alone.items():
-        print(f"| {name} | {seconds * 1e6:.1f} | {seconds / alone['bare']:.2f} |")
-    cost = {name: (alone[name] - alone["bare"]) * 1e6 for name in ("size", "rate", "size+rate")}
+        median, low, high = summary(ratios(alone, name, "bare"))
+        print(f"| {name} | {statistics.median(seconds) * 1e6:.1f} | {median:.3f} [{low:.3f}–{high:.3f}] |")
+    cost = {
+        name: statistics.median([m - b for m, b in zip(alone[name], alone["bare"], strict=True)]) * 1e6
+        for name in ("size", "rate", "size+rate")
+    }
     print(
-        f"\nmiddleware's own cost a request: size {cost['size']:.1f} µs, rate {cost['rate']:.1f} µs, "
-        f"both {cost['size+rate']:.1f} µs"
+        f"\nmiddleware's own cost a request (per-round median): size {cost['size']:.1f} µs, "
+        f"rate {cost['rate']:.1f} µs, both {cost['size+rate']:.1f} µs"
     )
-    print("\n| POST /v1/chat/conversations (SQLite, commit a call) | ms per request |")
+    print("\n| POST /v1/chat/conversations (SQLite, commit a call) | ms per request (median) |")
     print("| --- | ---: |")
     for name, seconds in route.items():
-        print(f"| {name} size + rate limit | {seconds * 1e3:.2f} |")
-    print(f"\nratio with / without: {route['route with'] / route['route without']:.3f}")
+        print(f"| {name} size + rate limit | {statistics.median(seconds) * 1e3:.2f} |")
+    median, low, high = summary(ratios(route, "route with", "route without"))
+    print(f"\nratio with / without (per-round median): {median:.3f} [quartiles {low:.3f}–{high:.3f}]")
     return 0
 
 

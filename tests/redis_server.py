@@ -64,9 +64,10 @@ class RedisServer:
     def logfile(self) -> Path:
         return self.base / "redis.log"
 
-    def start(self) -> None:
+    def start(self, port: int | None = None) -> None:
+        """Start on a free port, or on `port` (a restart where clients already point)."""
         for attempt in range(5):
-            self.port = free_port()
+            self.port = port or free_port()
             self.process = subprocess.Popen(
                 [
                     self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.base),
@@ -96,6 +97,11 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+    def restart(self) -> None:
+        """Start a stopped server again on the same port, empty (nothing is persisted)."""
+        self.stop_process()
+        self.start(self.port)
 
     def stop(self) -> None:
         """Stop the server and remove its directory. Safe to call twice."""

@@ -17,7 +17,8 @@
   `POST /_fake/config` (JSON: `throttle_next` how many sends answer 429, `reverse_callbacks`,
   `callback_delay` seconds, `statuses` to report, `opted_out` numbers, `drop_answer_next` how many
   sends are accepted but answered by closing the connection: the message exists, the sender never
-  hears), `POST /_fake/reset`, `GET /healthz`.
+  hears; `trial` to store every body behind a trial account's prefix, as Twilio does),
+  `POST /_fake/reset`, `GET /healthz`.
 - `python -m tools.fake_twilio --text "hello" [--api URL --from +447700900123]` texts the helpline the way
   Twilio would deliver it (a signed inbound webhook), for trying `make run` by hand.
 
@@ -57,6 +58,7 @@ PUBLIC_FIELDS = (
     "price_unit", "sid", "status", "subresource_uris", "to", "uri",
 )  # fmt: skip
 MAX_BODY = 1600
+TRIAL_PREFIX = "Sent from your Twilio trial account - "  # what a trial account puts before every body
 DOCS = "https://www.twilio.com/docs/errors/"
 
 
@@ -99,6 +101,7 @@ class FakeTwilio:
             self.opted_out: set[str] = set()
             self.attempts = 0
             self.drop_answer_next = 0
+            self.trial = False
 
     def configure(self, config: dict[str, Any]) -> None:
         with self.lock:
@@ -108,6 +111,8 @@ class FakeTwilio:
             self.statuses = [str(s) for s in config.get("statuses", self.statuses)]
             self.opted_out = {str(n) for n in config.get("opted_out", self.opted_out)}
             self.drop_answer_next = int(config.get("drop_answer_next", self.drop_answer_next))
+            # A trial account: Twilio stores (and sends) every body with its trial prefix before it.
+            self.trial = bool(config.get("trial", self.trial))
 
     def take_drop(self) -> bool:
         """Whether this send's answer is to be lost (a test control)."""
@@ -182,6 +187,7 @@ class FakeTwilio:
                 self.throttle_next -= 1
                 return _error(20429, "Too Many Requests", 429)
             opted_out = set(self.opted_out)
+            trial = self.trial
         to, sender, body = form.get("To", ""), form.get("From", ""), form.get("Body", "")
         if not E164.match(to):
             return _error(21211, f"The 'To' number {to} is not a valid phone number.", 400)
@@ -193,6 +199,8 @@ class FakeTwilio:
             return _error(21617, "The concatenated message body exceeds the 1600 character limit.", 400)
         if to in opted_out:
             return _error(21610, "Attempt to send to unsubscribed recipient", 400)
+        if trial:
+            body = TRIAL_PREFIX + body
         sid = "SM" + secrets.token_hex(16)
         now = formatdate(usegmt=True)
         message = {

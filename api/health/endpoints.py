@@ -10,23 +10,17 @@ it carries counts and ages only.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal, cast
+from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import AdminCaller, public
 from api.config import Settings
-from api.db import create_read_sessionmaker
-from api.deps import (
-    AppRelay,
-    AppSettings,
-    Session,
-)
+from api.deps import AppRelay, AppSettings, ReadSessions
 from api.errors import Forbidden, Unauthenticated, error_responses
 from api.kit.models import utcnow
 from api.sms.dead_letters import QueueHealth, queue_health
@@ -48,14 +42,6 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready", "degraded"]
     checks: ReadyChecks
     degraded: list[str] = []
-
-
-def _reads(request: Request) -> async_sessionmaker[AsyncSession]:
-    """Read-only sessions (api/db.py): readiness, probed every few seconds, never takes the write lock."""
-    state = request.app.state
-    if getattr(state, "read_sessionmaker", None) is None:
-        state.read_sessionmaker = create_read_sessionmaker(state.engine)
-    return cast(async_sessionmaker[AsyncSession], state.read_sessionmaker)
 
 
 @router.get("/healthz", dependencies=[PROBE])
@@ -85,11 +71,12 @@ def over_thresholds(health: QueueHealth, settings: Settings) -> list[str]:
         }
     },
 )
-async def ready(request: Request, settings: AppSettings, relay: AppRelay) -> JSONResponse:
+async def ready(reads: ReadSessions, settings: AppSettings, relay: AppRelay) -> JSONResponse:
+    # Read-only sessions (api/db.py): readiness, probed every few seconds, never takes the write lock.
     checks: dict[str, bool] = {}
     degraded: list[str] = []
     try:
-        async with _reads(request)() as session, session.begin():
+        async with reads() as session, session.begin():
             await session.execute(text("SELECT 1"))
             beat = await session.scalar(
                 select(WorkerHeartbeat.seen_at).where(WorkerHeartbeat.name == "worker")
@@ -117,8 +104,9 @@ async def ready(request: Request, settings: AppSettings, relay: AppRelay) -> JSO
         **error_responses(Unauthenticated, Forbidden),
     },
 )
-async def metrics(_caller: AdminCaller, session: Session) -> Response:
-    health = await queue_health(session)
+async def metrics(_caller: AdminCaller, reads: ReadSessions) -> Response:
+    async with reads() as session, session.begin():
+        health = await queue_health(session)
     registry = CollectorRegistry()
     figures = (
         ("sms_inbound_waiting", "Inbound SMS waiting for their bot turn", health.inbound_waiting),

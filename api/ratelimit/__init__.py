@@ -6,7 +6,9 @@ Each rule is a `limits` string ("10/minute;60/hour") from settings, counted per 
 
 - per client address for anonymous routes (starting a chat, the /refer form and its sign-in);
 - per conversation for chat turns;
-- per phone number for SMS inbound turns (the key is the number's keyed hash, never the number).
+- per phone number for SMS inbound turns (the key is the number's keyed hash, never the number);
+- per phone number for the outbox's sends (in the worker, api/sms/outbox.py): over it an SMS is put off,
+  never dropped.
 
 Keys never hold personal data in the clear: an address is kept as the client sends it (in memory or in Redis
 for at most the window), a phone number only as its blind index.
@@ -44,6 +46,7 @@ class Rule(StrEnum):
     sign_in = "sign_in"  # per client address: /refer/sign-in
     sms_inbound = "sms_inbound"  # per phone number (blind index): bot turns from texts
     sms_notice = "sms_notice"  # per phone number: the one "slow down" text a flood gets per window
+    sms_outbound = "sms_outbound"  # per phone number (blind index): the outbox's sends, in the worker
 
 
 @dataclass(frozen=True)

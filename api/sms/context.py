@@ -16,6 +16,7 @@ from api.conversation.relay import RasaRelay
 from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
+from api.ratelimit import RateLimiter
 from api.sms.seen import SeenByBot
 from api.sms.twilio import TwilioClient
 
@@ -35,6 +36,8 @@ class SmsContext:
     seen: SeenByBot | None = None
     # Sessions that only read (api/db.py, deferred on SQLite): the idle look for due work takes no lock.
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    # The outbox's per-number send limit (Rule.sms_outbound, RATE_LIMIT_SMS_OUTBOUND); None: unlimited.
+    limiter: RateLimiter | None = None
 
     async def due(self, check: Callable[[AsyncSession, datetime], Awaitable[bool]]) -> bool:
         """Whether `check` finds work now, asked in a read-only transaction (no write lock)."""

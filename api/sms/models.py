@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.kit.models import Base, CreatedAtMixin, IdMixin, utcnow
 from api.sms.schemas import StatusReport, merge_status
 
 NO_BODY = "no_body"
+# A pending SMS the per-number send limit (RATE_LIMIT_SMS_OUTBOUND) put off to `next_attempt_at`.
+RATE_LIMITED = "rate_limited"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 Sequence = BigInteger().with_variant(Integer, "sqlite")
@@ -173,6 +175,9 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
     # Set when an attempt hands the SMS to Twilio and cleared once Twilio's answer is recorded: while set,
     # Twilio may have accepted it, so the next attempt first asks Twilio (api/sms/outbox.py: reconcile).
     unsure_since: Mapped[datetime | None] = mapped_column(default=None)
+    # Never held back by the per-number send limit: the reply to a message that matched a danger phrase
+    # (the 999 advice) and to STOP/START. It may pass the conversation's SMS that the limit put off.
+    safety: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def waits(self, now: datetime) -> bool:
         """Being sent, or waiting for its retry: the conversation's later SMS wait too."""
@@ -185,7 +190,22 @@ class SmsOutbound(IdMixin, CreatedAtMixin, Base):
         self.claim = claim
         self.lease_until = now + lease
         self.attempts += 1
+        self.reason = None
         self.updated_at = now
+
+    @property
+    def rate_limited(self) -> bool:
+        """Put off by the per-number send limit (not by a failed attempt)."""
+        return self.state == OutboxState.pending and self.reason == RATE_LIMITED
+
+    def defer(self, moment: datetime, now: datetime) -> None:
+        """The per-number send limit is reached: sent at `moment` instead. Not an attempt (the claim's is
+        given back), and an unsure earlier attempt stays unsure."""
+        self.state = OutboxState.pending
+        self.reason = RATE_LIMITED
+        self.attempts = max(self.attempts - 1, 0)
+        self.next_attempt_at = moment
+        self._release(now)
 
     def hold_until(self, moment: datetime) -> None:
         """Keep the lease past the send slot and Twilio's answer."""

@@ -4,6 +4,11 @@
    against the safe-contact plan and opt-out, paced per sender number (one transaction), handed to Twilio
    with a status callback (no transaction), and the answer recorded (one transaction): retried with
    exponential back-off on 429, 5xx and network errors.
+   The per-number send limit (RATE_LIMIT_SMS_OUTBOUND, api/ratelimit: spend amplification) is asked at the
+   claim, once a text (a retry after Twilio failed is not counted again): over it the SMS is put off to when
+   the window allows (`defer`: no attempt spent, nothing dropped, nothing sent twice) and the
+   conversation's later SMS wait behind it, so they still go in order. A safety SMS (the reply to a danger
+   phrase or to STOP/START) is never counted or held back: it is claimed past the ones put off.
    Exactly once: the claim marks the row `unsure_since` (committed) before Twilio is asked, and only a
    recorded answer clears it. A row still marked when claimed again (the worker died mid-send, or Twilio's
    answer never came) is first reconciled with Twilio's message list (api/sms/twilio.py, `sent_matching`):
@@ -28,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
+from api.ratelimit import Rule
 from api.referral import service as referral_service
 from api.sms import repository
 from api.sms.context import SmsContext
@@ -84,6 +90,15 @@ async def _claim(ctx: SmsContext, claim: str) -> _Sending | bool | None:
             row.withhold(reason)
             logger.info("sms not sent", extra={"outbound_id": str(row.id), "reason": reason})
             return None
+        if ctx.limiter is not None and not row.safety and row.attempts == 1:
+            decision = await ctx.limiter.hit(Rule.sms_outbound, contact.phone_index)
+            if not decision.allowed:
+                row.defer(now + timedelta(seconds=decision.retry_after), now)
+                logger.info(
+                    "sms send deferred",
+                    extra={"outbound_id": str(row.id), "retry_after": decision.retry_after},
+                )
+                return None
         assert row.body_sealed is not None
         to = ctx.vault.cipher.open(
             contact.phone_sealed, contact_aad(contact.conversation_id).encode()

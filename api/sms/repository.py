@@ -167,7 +167,21 @@ async def claim_outbound(
         if head is None:
             continue
         if head.waits(now):
-            continue
+            if not head.rate_limited:
+                continue
+            # Put off by the per-number limit: a safety SMS behind it (danger advice, STOP/START) goes now.
+            head = await session.scalar(
+                select(SmsOutbound)
+                .where(
+                    SmsOutbound.conversation_id == conversation_id,
+                    SmsOutbound.safety.is_(True),
+                    _outbox_claimable(now),
+                )
+                .order_by(SmsOutbound.seq)
+                .limit(1)
+            )
+            if head is None:
+                continue
         head.take(claim, now, lease)
         await session.flush()
         return head, holder

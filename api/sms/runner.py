@@ -20,6 +20,7 @@ from api.conversation.relay import RasaRelay
 from api.conversation.tracker import tracker_store_url
 from api.i18n import Translator
 from api.kit.crypto import Vault
+from api.ratelimit import RateLimiter, Rule
 from api.sms import outbox, repository, turns
 from api.sms.context import SmsContext
 from api.sms.seen import SeenByBot
@@ -58,6 +59,9 @@ class SmsRunner:
                 ),
                 seen=SeenByBot(tracker_store_url(settings)),
                 read_sessionmaker=read_sessionmaker,
+                limiter=RateLimiter.from_settings(
+                    settings.rate_limit_storage_url, {Rule.sms_outbound: settings.rate_limit_sms_outbound}
+                ),
             )
         )
 

@@ -43,6 +43,7 @@ from flowkit.choices import nth_option
 logger = logging.getLogger("api.sms")
 
 SKIP = "/skip_question"
+SAFETY_KEYWORDS = ("STOP", "START")  # their replies are never held back by the send limit
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class _Taken:
     attempts: int
     body_sealed: bytes | None
     num_media: int
+    opt_out_type: str | None  # STOP | START | HELP (Twilio's keywords)
     bot_asked: bool  # an earlier attempt sent the text to the bot and did not record the answer
 
 
@@ -70,6 +72,9 @@ class _Claimed:
     language: str  # the conversation's language, after the gateway saw the message
     prepared: conversation.PreparedTurn | None  # what goes to the bot; None when the bot is not asked
     bot_asked: bool
+    # The replies are safety SMS, never held back by the per-number send limit: the message matched a
+    # danger phrase (the 999 advice), or is STOP/START.
+    safety: bool
 
 
 def choice_payload(text: str, last_choices: list[str]) -> str | None:
@@ -107,6 +112,7 @@ async def _take(ctx: SmsContext, claim: str) -> _Taken | None:
             attempts=inbound.attempts,
             body_sealed=inbound.body_sealed,
             num_media=inbound.num_media,
+            opt_out_type=inbound.opt_out_type,
             bot_asked=inbound.bot_asked_at is not None,
         )
 
@@ -143,6 +149,7 @@ async def _prepare(ctx: SmsContext, taken: _Taken, claim: str) -> _Claimed | Non
             language=current.language,
             prepared=prepared,
             bot_asked=taken.bot_asked,
+            safety=(prepared is not None and prepared.danger) or taken.opt_out_type in SAFETY_KEYWORDS,
         )
 
 
@@ -262,6 +269,7 @@ async def _finish(
                     sender_number=claimed.sender,
                     body_sealed=ctx.vault.cipher.seal(part.encode(), outbound_aad(outbound_id).encode()),
                     segments=segments(part),
+                    safety=claimed.safety,
                     state=OutboxState.pending,
                     next_attempt_at=now,
                     created_at=now,

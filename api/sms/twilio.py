@@ -10,15 +10,19 @@ and tests): the same path, HTTP Basic auth with the account SID and auth token, 
 
 Reconciling (`sent_matching`): when an attempt's outcome is unknown (the worker died after handing the SMS
 over, or Twilio's answer never came), the next attempt first lists Twilio's messages to that number from
-that sender (`GET …/Messages.json?To=&From=&PageSize=`, newest first) and looks for one with the same body
-created since the unsure attempt began. Twilio keeps no client-side idempotency key on a message, so the
-marker is (To, From, Body, created after the attempt) and a sid we have not already recorded for another
-SMS (the caller checks that).
+that sender (`GET …/Messages.json?To=&From=&PageSize=`, newest first) and looks for ours among those created
+since the unsure attempt began (less the clock skew). Twilio keeps no client-side idempotency key on a
+message, so the marker is the number, the time and the body, compared robustly: Twilio may store a body
+other than the one sent (a trial account puts "Sent from your Twilio trial account - " before it; Smart
+Encoding swaps curly quotes and dashes for plain ones), so both are compared normalised (`comparable`) and
+ours may be contained in theirs, an equal body ranking before a containing one. The caller also passes over
+a sid already recorded for another SMS.
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -80,6 +84,38 @@ class ReconcileFailed(Exception):
 
 
 SKEW = timedelta(seconds=60)  # clock difference allowed between us and Twilio
+# What Twilio's Smart Encoding replaces (the common ones) and NFKC leaves alone.
+_SMART = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+
+
+def comparable(text: str) -> str:
+    """A message body as compared when reconciling: NFKC, Smart Encoding's swaps undone, whitespace runs as
+    one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_SMART).split())
+
+
+def match_rank(message: dict[str, object], to: str, sender: str, body: str, since: datetime) -> int | None:
+    """0 when Twilio's `message` is this SMS with the same body, 1 when its body contains ours (a prefix or
+    suffix added by Twilio), None when it is not ours: another number or sender, created before the unsure
+    attempt (less the clock skew), or other words."""
+    if message.get("to") not in (None, to) or message.get("from") not in (None, sender):
+        return None
+    if not isinstance(message.get("sid"), str) or not isinstance(message.get("body"), str):
+        return None
+    try:
+        created = parsedate_to_datetime(str(message.get("date_created")))
+    except (TypeError, ValueError):
+        return None
+    if created.tzinfo is None or created < since - SKEW:
+        return None
+    ours, theirs = comparable(body), comparable(str(message["body"]))
+    if not ours:
+        return None
+    if theirs == ours:
+        return 0
+    return 1 if ours in theirs else None
 
 
 class TwilioClient:
@@ -102,8 +138,9 @@ class TwilioClient:
     async def sent_matching(
         self, to: str, sender: str, body: str, since: datetime, page_size: int = 50
     ) -> list[tuple[str, str]]:
-        """(sid, status) of Twilio's messages from `sender` to `to` with this body, created since `since`
-        (less the clock skew), newest first. ReconcileFailed when the list cannot be read."""
+        """(sid, status) of Twilio's messages from `sender` to `to` that are this SMS (`match_rank`), created
+        since `since`: equal bodies first, then containing ones, newest first in each. ReconcileFailed when
+        the list cannot be read."""
         path = f"/2010-04-01/Accounts/{self._account_sid}/Messages.json"
         params = {"To": to, "From": sender, "PageSize": str(page_size)}
         try:
@@ -116,17 +153,15 @@ class TwilioClient:
         messages = payload.get("messages") if isinstance(payload, dict) else None
         if not isinstance(messages, list):
             raise ReconcileFailed()
-        found: list[tuple[str, str]] = []
+        ranked: list[tuple[int, str, str]] = []
         for message in messages:
-            if not isinstance(message, dict) or message.get("body") != body:
+            if not isinstance(message, dict):
                 continue
-            try:
-                created = parsedate_to_datetime(str(message.get("date_created")))
-            except (TypeError, ValueError):
-                continue
-            if created >= since - SKEW and isinstance(message.get("sid"), str):
-                found.append((message["sid"], str(message.get("status") or "queued")))
-        return found
+            rank = match_rank(message, to, sender, body, since)
+            if rank is not None:
+                ranked.append((rank, message["sid"], str(message.get("status") or "queued")))
+        ranked.sort(key=lambda found: found[0])  # stable: newest first within a rank
+        return [(sid, status) for _, sid, status in ranked]
 
     async def send(self, to: str, sender: str, body: str, status_callback: str) -> SendResult:
         path = f"/2010-04-01/Accounts/{self._account_sid}/Messages.json"

@@ -23,6 +23,7 @@ from api.config import Settings
 from api.conversation.gateway import Gateway
 from api.conversation.relay import RasaRelay
 from api.i18n import Translator
+from api.ratelimit import RateLimiter, Rule
 from api.sms.context import SmsContext
 from api.sms.identity import outbound_aad
 from api.sms.models import SmsInbound, SmsOutbound
@@ -97,6 +98,8 @@ def settings(settings: Settings) -> Settings:
             "sms_send_max_attempts": 4,
             # Many texts from one number, quickly: tests/api/sms/test_rate_limit.py tightens it.
             "rate_limit_sms_inbound": "10000/minute",
+            # Many sends to one number: tests/api/sms/test_send_limit.py tightens it.
+            "rate_limit_sms_outbound": "10000/minute",
         }
     )
 
@@ -162,6 +165,8 @@ async def ctx(
         relay=RasaRelay("http://rasa.test", 5.0, transport=httpx.MockTransport(rasa.handle)),
         gateway=gateway_for_tests,
         twilio=TwilioClient(url, ACCOUNT_SID, AUTH_TOKEN, 5.0),
+        # The worker's own limiter (as api/sms/runner.py makes it), in this test's memory.
+        limiter=RateLimiter.from_settings("", {Rule.sms_outbound: settings.rate_limit_sms_outbound}),
     )
     try:
         yield context
