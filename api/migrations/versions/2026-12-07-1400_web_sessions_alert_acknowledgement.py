@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '4b7e2d9c1a58'
-down_revision: str | None = '8a3c5e7f9b21'
+down_revision: str | None = '6b2d9f4e1a73'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
