@@ -5,7 +5,7 @@ hash of the session id, so several api processes share them and a restart signs 
 `alert.cleared_by`: the person (principal) who acknowledged an alert; `cleared_at` is when.
 
 Revision ID: 4b7e2d9c1a58
-Revises: 8a3c5e7f9b21
+Revises: 6b2d9f4e1a73
 Create Date: 2026-12-07 14:00:00+00:00
 """
 
