@@ -85,7 +85,13 @@ class RateLimiter:
     def from_settings(cls, storage_setting: str, rules: dict[Rule, str]) -> RateLimiter:
         url = storage_url(storage_setting)
         # Redis through redis-py (limits' "redispy" bridge), the most maintained client.
-        options = {"implementation": "redispy"} if url.startswith("async+redis") else {}
+        # A hung Redis must not hold a request (or the outbox claim's SQLite write lock) for long: every
+        # call is bounded, and a timeout fails open like an outage.
+        options: dict[str, str | float] = (
+            {"implementation": "redispy", "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+            if url.startswith("async+redis")
+            else {}
+        )
         storage = storage_from_string(url, **options)
         if not isinstance(storage, Storage):  # an async+ URL always gives an async storage
             raise TypeError("RATE_LIMIT_STORAGE_URL did not give an asynchronous storage")
