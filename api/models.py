@@ -7,6 +7,7 @@ from api.consent.models import ConsentReceipt, ConsentWording
 from api.conversation.models import Conversation
 from api.encryption.models import CaseKey
 from api.kit.models import Base
+from api.phone_check.models import PhoneCheck
 from api.principal.models import Principal
 from api.queue.models import CaseActivity, QueueEntry
 from api.referral.models import IdempotencyRecord, Referral
@@ -25,6 +26,7 @@ __all__ = [
     "ConsentWording",
     "Conversation",
     "IdempotencyRecord",
+    "PhoneCheck",
     "Principal",
     "QueueEntry",
     "Referral",

@@ -42,6 +42,7 @@ from api.console.sessions import Admin, AnyPerson, CaseworkerOrLead, SignedIn, T
 from api.deps import AppSettings, AppVault, Session
 from api.errors import AppError
 from api.i18n import Translator
+from api.intake import contact_checks
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
 from api.queue import activity
@@ -427,10 +428,12 @@ async def render_case(
     view = None
     shown_activity: list[activity.ShownActivity] = []
     warnings: list[str] = []
+    phone_source: str | None = None
     if may_read(signed, entry):
         try:
             detail = referral_service.detail(vault, referral)
             decision = referral_service.decision_of(vault, referral)
+            triage_input = referral_service.triage_input_of(vault, referral)
         except DecryptionError:
             return problem(request, locale, signed, "console.error.not_found", 404)
         view = case_view.build(
@@ -443,9 +446,9 @@ async def render_case(
             locale=locale,
         )
         shown_activity = await activity.of_referral(db, vault, referral.id)
-        warnings = contact_warnings(referral, bool(view.phone))
-        if view.phone and await queue_service.phone_on_perpetrator_referral(db, referral):
-            warnings.append("perpetrator_number")
+        # Before first contact: the number's provenance, other cases' use of it, a shared household.
+        checks = await contact_checks.check(db, referral, detail.person or {}, triage_input)
+        warnings, phone_source = checks.warnings, checks.phone_source
         await audit.record(db, signed.person.caller, "console.case_read", referral.id, f"entry={entry.id}")
     status_now = EntryStatus(entry.status)
     held_by_other = status_now in HOLDING and entry.claimed_by != signed.person.principal_id
@@ -462,6 +465,7 @@ async def render_case(
         referral=referral,
         view=view,
         warnings=warnings,
+        phone_source=phone_source,
         activity=shown_activity,
         badges=badges(translator, locale, referral),
         held_until=entry.lease_expires_at
@@ -480,18 +484,6 @@ async def render_case(
         return_reasons=[r.value for r in ReturnReason],
         targets=[q.value for q in Queue if q.value != entry.queue],
     )
-
-
-# Where a number came from, by the referral's source: none is verified yet (a confirmation code in the
-# chat is a later change), so every number carries the warning with its provenance.
-NUMBER_SOURCE = {"web_chat": "typed", "sms": "typed", "agency": "agency", "police_feed": "police"}
-
-
-def contact_warnings(referral: Referral, has_phone: bool) -> list[str]:
-    """Before first contact: the number's provenance (unverified), in words."""
-    if not has_phone:
-        return []
-    return [f"unverified_{NUMBER_SOURCE.get(referral.source, 'typed')}"]
 
 
 def parse_london(value: str) -> datetime | None:

@@ -157,6 +157,17 @@ def detail(vault: Vault, referral: Referral) -> ReferralDetail:
     )
 
 
+def person_of(vault: Vault, referral: Referral) -> dict[str, Any]:
+    """The person's contact details, opened ({} when none). Raises DecryptionError like `detail`."""
+    person = vault.cipher.open_json(referral.person_sealed, person_aad(referral.id))
+    return person if isinstance(person, dict) else {}
+
+
+def replace_person(vault: Vault, referral: Referral, person: dict[str, Any]) -> None:
+    """Re-seal the person's contact details (the same number: its blind index stays)."""
+    referral.person_sealed = vault.cipher.seal_json(person, person_aad(referral.id))
+
+
 def triage_input_of(vault: Vault, referral: Referral) -> dict[str, Any]:
     """The triage input as it was stored (TriageInput as JSON). Raises DecryptionError when it cannot be
     opened (a key missing from the ring, or an altered value)."""
