@@ -447,7 +447,8 @@ async def render_case(
         )
         shown_activity = await activity.of_referral(db, vault, referral.id)
         # Before first contact: the number's provenance, other cases' use of it, a shared household.
-        checks = await contact_checks.check(db, referral, detail.person or {}, triage_input)
+        person = {**(detail.person or {}), contact_checks.PROVENANCE: detail.contact_provenance}
+        checks = await contact_checks.check(db, referral, person, triage_input)
         warnings, phone_source = checks.warnings, checks.phone_source
         await audit.record(db, signed.person.caller, "console.case_read", referral.id, f"entry={entry.id}")
     status_now = EntryStatus(entry.status)

@@ -36,10 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kit.crypto import Vault
 from api.queue import service as queue_service
+from api.referral import service as referral_service
 from api.referral.models import Referral
 from api.sms.identity import conversation_id_for
 
-PROVENANCE = "contact_provenance"
+PROVENANCE = referral_service.PROVENANCE
 PHONE = "phone"
 
 

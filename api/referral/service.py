@@ -147,12 +147,19 @@ def to_read(referral: Referral) -> ReferralRead:
     )
 
 
+# Kept inside the sealed person (api/intake/contact_checks.py), shown beside it.
+PROVENANCE = "contact_provenance"
+
+
 def detail(vault: Vault, referral: Referral) -> ReferralDetail:
+    person = vault.cipher.open_json(referral.person_sealed, person_aad(referral.id))
+    provenance = person.pop(PROVENANCE, None) if isinstance(person, dict) else None
     return ReferralDetail(
         **to_read(referral).model_dump(),
         source=referral.source,
         language=referral.language,
-        person=vault.cipher.open_json(referral.person_sealed, person_aad(referral.id)),
+        person=person,
+        contact_provenance=provenance if isinstance(provenance, dict) else None,
         answers=vault.cipher.open_json(referral.answers_sealed, answers_aad(referral.id)),
     )
 
