@@ -16,9 +16,11 @@ from sqlalchemy import select
 from api.audit.models import AuditEvent
 from api.config import Settings
 from api.intake import contact_checks
+from api.kit.models import utcnow
 from api.phone_check.models import CheckState, PhoneCheck
 from api.referral import service as referral_service
 from api.referral.models import Referral
+from api.retention import disposal
 from api.sms.identity import conversation_id_for, outbound_aad
 from api.sms.models import OutboxState, SmsOutbound
 from tests.builders import create_referral, referral_payload
@@ -230,3 +232,20 @@ class TestProvenanceAtIntake:
             contact_checks.PhoneSource.chat_typed,
             False,
         )
+
+
+class TestErasure:
+    async def test_erasing_the_case_erases_its_codes(
+        self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str], settings: Settings
+    ) -> None:
+        case = await new_case(client, bot_headers)
+        await send(client, bot_headers, case)
+        async with app.state.sessionmaker() as session, session.begin():
+            referral = await session.scalar(select(Referral).where(Referral.reference == case["reference"]))
+            assert referral is not None
+            counts = await disposal.erase_referral(
+                session, settings, referral, now=utcnow(), reason="erasure_request"
+            )
+        assert counts["phone_check"] == 1
+        async with app.state.sessionmaker() as session:
+            assert list(await session.scalars(select(PhoneCheck))) == []
