@@ -2,7 +2,8 @@
 else the data says about the number (issue 17, part 4: "the wrong person must never be contacted").
 
 **Provenance** is kept with the person's contact details, sealed like the rest of `person`, under
-`contact_provenance` (one entry per detail: `{"phone": {"source": …, "verified": …, "at": …}}`):
+`contact_provenance` (one entry per detail: `{"phone": {"source": …, "verified": …, "at": …}}`), and
+read back beside the person (`ReferralDetail.contact_provenance`, api/referral/service.py `detail`):
 
 | source | verified | when |
 | --- | --- | --- |
