@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     # only); the referring agency reads them until the person withdraws consent.
     case_detail_grace_hours: float = Field(default=24.0, ge=0, le=24 * 30)
 
+    # The one-time code that confirms a person's number from the chat (api/phone_check): minutes it is
+    # valid, wrong codes before the number is left unverified, and codes one case may be sent.
+    phone_check_code_minutes: int = Field(default=10, ge=1, le=60)
+    phone_check_max_attempts: int = Field(default=3, ge=1, le=10)
+    phone_check_max_codes: int = Field(default=3, ge=1, le=10)
+
     queue_lease_seconds: int = Field(default=900, ge=30, le=86_400)
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 

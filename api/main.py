@@ -29,6 +29,7 @@ from api.kit.crypto import Vault
 from api.nlg.catalogue import load_catalogue
 from api.nlg.endpoints import router as nlg_router
 from api.observability import configure_logging, log_requests
+from api.phone_check.endpoints import router as phone_check_router
 from api.police_feed.endpoints import MAX_BYTES as POLICE_FEED_MAX_BYTES
 from api.police_feed.endpoints import router as police_feed_router
 from api.police_feed.errors import PoliceFeedTooLarge
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(log_requests)
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
         app.include_router(router)
+    app.include_router(phone_check_router)
     app.include_router(audit_router)
     app.include_router(retention_router)
     app.include_router(stats_router)

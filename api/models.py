@@ -7,6 +7,7 @@ from api.consent.models import ConsentReceipt, ConsentWording
 from api.conversation.models import Conversation
 from api.encryption.models import CaseKey
 from api.kit.models import Base
+from api.phone_check.models import PhoneCheck
 from api.principal.models import Principal
 from api.queue.models import CaseActivity, QueueEntry
 from api.referral.models import DecisionVersion, IdempotencyRecord, Referral
@@ -27,6 +28,7 @@ __all__ = [
     "Conversation",
     "DecisionVersion",
     "IdempotencyRecord",
+    "PhoneCheck",
     "Principal",
     "QueueEntry",
     "Referral",

@@ -42,7 +42,7 @@ HEADER = "# Generated from flows/ by `python -m tools.gen_bot`. Do not edit: cha
 SKIP_PAYLOAD = "/skip_question"
 
 # Forms written by hand (bot/domain, bot/actions) that take the same interruptions as the flows' forms.
-HANDWRITTEN_FORMS = {"callback": "callback_form"}
+HANDWRITTEN_FORMS = {"callback": "callback_form", "phone_check": "phone_check_form"}
 
 
 def question_buttons(question: Question) -> list[dict[str, str]]:

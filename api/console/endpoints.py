@@ -44,7 +44,7 @@ from api.console.sessions import Admin, AnyPerson, CaseworkerOrLead, SignedIn, T
 from api.deps import AppSettings, AppVault, Session
 from api.errors import AppError
 from api.i18n import Translator
-from api.intake import first_contact, retriage
+from api.intake import contact_checks, first_contact, retriage
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
 from api.principal.models import Principal
@@ -450,6 +450,7 @@ async def render_case(
     shown_decisions: list[DecisionRow] = []
     retriage_form: list[RetriageField] = []
     warnings: list[str] = []
+    phone_source: str | None = None
     if may_read(signed, entry):
         try:
             detail = referral_service.detail(vault, referral)
@@ -473,9 +474,11 @@ async def render_case(
             return problem(request, locale, signed, "console.error.not_found", 404)
         shown_decisions = await decision_rows(db, made, translator, locale)
         retriage_form = retriage_form_of(signed, entry, made[-1].triage_input)
-        warnings = contact_warnings(referral, bool(view.phone))
-        if view.phone and await queue_service.phone_on_perpetrator_referral(db, referral):
-            warnings.append("perpetrator_number")
+        # Before first contact: the number's provenance, other cases' use of it, a shared household (the
+        # newest triage input: a re-triage may have changed who did it).
+        person = {**(detail.person or {}), contact_checks.PROVENANCE: detail.contact_provenance}
+        checks = await contact_checks.check(db, referral, person, made[-1].triage_input)
+        warnings, phone_source = checks.warnings, checks.phone_source
         await audit.record(db, signed.person.caller, "console.case_read", referral.id, f"entry={entry.id}")
     status_now = EntryStatus(entry.status)
     held_by_other = status_now in HOLDING and entry.claimed_by != signed.person.principal_id
@@ -492,6 +495,7 @@ async def render_case(
         referral=referral,
         view=view,
         warnings=warnings,
+        phone_source=phone_source,
         activity=shown_activity,
         badges=badges(translator, locale, referral),
         held_until=entry.lease_expires_at
@@ -515,18 +519,6 @@ async def render_case(
         return_reasons=[r.value for r in ReturnReason],
         targets=[q.value for q in Queue if q.value != entry.queue],
     )
-
-
-# Where a number came from, by the referral's source: none is verified yet (a confirmation code in the
-# chat is a later change), so every number carries the warning with its provenance.
-NUMBER_SOURCE = {"web_chat": "typed", "sms": "typed", "agency": "agency", "police_feed": "police"}
-
-
-def contact_warnings(referral: Referral, has_phone: bool) -> list[str]:
-    """Before first contact: the number's provenance (unverified), in words."""
-    if not has_phone:
-        return []
-    return [f"unverified_{NUMBER_SOURCE.get(referral.source, 'typed')}"]
 
 
 def parse_london(value: str) -> datetime | None:

@@ -38,6 +38,7 @@ from api.consent.models import ConsentReceipt
 from api.consent.schemas import ReceiptKind, WithdrawalCreate
 from api.encryption import case_keys
 from api.hours import service as hours_service
+from api.intake import contact_checks
 from api.kit.crypto import Vault
 from api.kit.models import utcnow
 from api.kit.time import as_london, as_utc
@@ -250,7 +251,8 @@ async def store(
         created_by=created_by,
         conversation_id=conversation_id,
         language=language,
-        person=person,
+        # Where each contact detail came from, and whether it is verified (api/intake/contact_checks.py).
+        person=contact_checks.with_provenance(vault, person, source, conversation_id, utcnow()),
         answers=answers,
         triage_input=triage_input,
         decision=decision,

@@ -240,6 +240,13 @@ class ReferralDetail(ReferralRead):
     answers: dict[str, Any] | None = Field(
         description="The answers; null when `detail_withheld` says why they are no longer shown."
     )
+    contact_provenance: dict[str, Any] | None = Field(
+        default=None,
+        description="Where each contact detail came from and whether it is verified, by detail: "
+        '`{"phone": {"source": "chat_typed" | "chat_code" | "sms_sender" | "agency" | "police_feed" | '
+        '"rectified", "verified": bool, "at": time}}`. Contact an unverified number carefully: check who '
+        "answers before saying anything. Null for cases stored before it was kept, and when withheld.",
+    )
     detail_withheld: DetailWithheld | None = Field(
         default=None,
         description="Set when the caller still sees the case's status but no longer its details: a provider "

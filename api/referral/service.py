@@ -147,14 +147,32 @@ def to_read(referral: Referral) -> ReferralRead:
     )
 
 
+# Kept inside the sealed person (api/intake/contact_checks.py), shown beside it.
+PROVENANCE = "contact_provenance"
+
+
 def detail(vault: Vault, referral: Referral) -> ReferralDetail:
+    person = vault.cipher.open_json(referral.person_sealed, person_aad(referral.id))
+    provenance = person.pop(PROVENANCE, None) if isinstance(person, dict) else None
     return ReferralDetail(
         **to_read(referral).model_dump(),
         source=referral.source,
         language=referral.language,
-        person=vault.cipher.open_json(referral.person_sealed, person_aad(referral.id)),
+        person=person,
+        contact_provenance=provenance if isinstance(provenance, dict) else None,
         answers=vault.cipher.open_json(referral.answers_sealed, answers_aad(referral.id)),
     )
+
+
+def person_of(vault: Vault, referral: Referral) -> dict[str, Any]:
+    """The person's contact details, opened ({} when none). Raises DecryptionError like `detail`."""
+    person = vault.cipher.open_json(referral.person_sealed, person_aad(referral.id))
+    return person if isinstance(person, dict) else {}
+
+
+def replace_person(vault: Vault, referral: Referral, person: dict[str, Any]) -> None:
+    """Re-seal the person's contact details (the same number: its blind index stays)."""
+    referral.person_sealed = vault.cipher.seal_json(person, person_aad(referral.id))
 
 
 def triage_input_of(vault: Vault, referral: Referral) -> dict[str, Any]:

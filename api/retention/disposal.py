@@ -61,6 +61,7 @@ from api.config import Settings
 from api.conversation.models import Channel, Conversation
 from api.conversation.tracker import tracker_store_url
 from api.encryption import case_keys
+from api.phone_check.models import PhoneCheck
 from api.principal.models import PrincipalKind
 from api.queue.models import CaseActivity, EntryStatus, QueueEntry
 from api.referral.models import DecisionVersion, IdempotencyRecord, Referral
@@ -148,9 +149,9 @@ async def _erase_rows(
     if not referrals:
         return counts
     ids = [r[0] for r in referrals]
-    # The console's rows of these cases (api/queue/activity.py, api/alerts, re-triage decisions): before
-    # their queue entries.
-    for model in (CaseActivity, Alert, DecisionVersion):
+    # The console's rows of these cases (api/queue/activity.py, api/alerts, re-triage decisions, phone
+    # checks): before their queue entries.
+    for model in (CaseActivity, Alert, DecisionVersion, PhoneCheck):
         removed = _rows(await session.execute(delete(model).where(model.referral_id.in_(ids))))
         if removed:
             counts[model.__tablename__] += removed

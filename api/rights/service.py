@@ -33,6 +33,7 @@ from api.consent.models import ConsentReceipt
 from api.consent.schemas import RequestedBy, WithdrawalCreate, WithdrawalReason
 from api.conversation.models import Conversation
 from api.errors import UpstreamUnavailable
+from api.intake import contact_checks
 from api.intake import service as intake
 from api.kit.crypto import DecryptionError, Vault
 from api.kit.models import utcnow
@@ -407,6 +408,8 @@ async def rectify(
         person.pop(str(body.field), None)
     else:
         person[str(body.field)] = value
+    if str(body.field) == "phone":  # a new number is not verified (api/intake/contact_checks.py)
+        person = contact_checks.rectified(person, utcnow())
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("PRAGMA secure_delete = ON"))
     referral.person_sealed = vault.cipher.seal_json(person, person_aad(referral.id))

@@ -38,9 +38,10 @@ from api.referral import service as referral_service
 from api.sms import repository
 from api.sms.context import SmsContext
 from api.sms.errors import InvalidWebhook
-from api.sms.identity import contact_aad, outbound_aad
-from api.sms.models import NO_BODY, SmsContact, new_claim
+from api.sms.identity import contact_aad, conversation_id_for, outbound_aad, phone_index_for
+from api.sms.models import NO_BODY, OutboxState, SmsContact, SmsOutbound, new_claim
 from api.sms.schemas import MESSAGE_SID, FormParams, StatusReport
+from api.sms.segments import segments
 from api.sms.twilio import ReconcileFailed, SendResult
 
 logger = logging.getLogger("api.sms")
@@ -61,6 +62,39 @@ async def cancel_pending(session: AsyncSession, conversation_id: str | None, pho
     """Cancel every SMS not yet handed to Twilio for this conversation or this number (consent was
     withdrawn), in the caller's transaction. Returns how many."""
     return await repository.cancel_pending(session, conversation_id, phone_index)
+
+
+async def enqueue(
+    session: AsyncSession, vault: Vault, sender: str, number: str, text: str, now: datetime
+) -> uuid.UUID:
+    """Put one SMS to `number` (E.164) in the outbox, in the caller's transaction, outside any bot turn (a
+    one-time code). It goes out like every reply: after the conversation's earlier texts, paced, and only if
+    the safe-contact rules allow it when it is claimed. Returns the outbox row's id."""
+    conversation_id = conversation_id_for(vault, number)
+    await repository.add_contact_if_new(
+        session,
+        conversation_id,
+        phone_index_for(vault, number),
+        vault.cipher.seal(number.encode(), contact_aad(conversation_id).encode()),
+        now,
+    )
+    outbound_id = uuid.uuid4()
+    session.add(
+        SmsOutbound(
+            id=outbound_id,
+            seq=await repository.next_seq(session, conversation_id),
+            conversation_id=conversation_id,
+            sender_number=sender,
+            body_sealed=vault.cipher.seal(text.encode(), outbound_aad(outbound_id).encode()),
+            segments=segments(text),
+            state=OutboxState.pending,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    return outbound_id
 
 
 @dataclass(frozen=True)

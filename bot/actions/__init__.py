@@ -6,6 +6,7 @@
 from bot.actions.callback import ActionRequestCallback, ValidateCallbackForm
 from bot.actions.forms import VALIDATORS, ActionAskAnswerConfirmed, FlowFormValidation
 from bot.actions.journey import ActionFinishFlow, ActionStartJourney
+from bot.actions.phone_check import ActionFinishPhoneCheck, ValidatePhoneCheckForm
 from bot.actions.session import (
     ActionChooseLanguage,
     ActionRecordDanger,
@@ -19,6 +20,7 @@ __all__ = [
     "ActionAskAnswerConfirmed",
     "ActionChooseLanguage",
     "ActionFinishFlow",
+    "ActionFinishPhoneCheck",
     "ActionRecordDanger",
     "ActionRequestCallback",
     "ActionResetConversation",
@@ -27,4 +29,5 @@ __all__ = [
     "ActionWithdrawConsent",
     "FlowFormValidation",
     "ValidateCallbackForm",
+    "ValidatePhoneCheckForm",
 ]

@@ -89,6 +89,26 @@ class ApiClient:
         body = {"window": window, "conversation_id": conversation_id}
         return await self._post(f"/v1/referrals/{reference}/callback", body, "callback", attempts)
 
+    async def send_phone_code(
+        self, reference: str, conversation_id: str, attempts: int = 3
+    ) -> dict[str, Any]:
+        """POST /v1/referrals/{reference}/phone-check: text a one-time code to the case's number (through
+        the outbox). Answers {"outcome": "sent" | "verified", "attempts_left"}; refused (ApiError) when no
+        code can be sent."""
+        body = {"conversation_id": conversation_id}
+        return await self._post(f"/v1/referrals/{reference}/phone-check", body, "phone_check", attempts)
+
+    async def confirm_phone_code(
+        self, reference: str, conversation_id: str, code: str, attempts: int = 1
+    ) -> dict[str, Any]:
+        """POST /v1/referrals/{reference}/phone-check/confirm with what the person typed. Answers
+        {"outcome": "verified" | "wrong" | "failed" | "expired", "attempts_left"}. One attempt: a retry
+        could count a wrong code twice."""
+        body = {"conversation_id": conversation_id, "code": code[:64]}
+        return await self._post(
+            f"/v1/referrals/{reference}/phone-check/confirm", body, "phone_check", attempts
+        )
+
     async def service_hours(self) -> dict[str, Any]:
         """GET /v1/service/hours: open now or not, when that changes, and the call-back times on offer."""
         timeout = aiohttp.ClientTimeout(total=5)

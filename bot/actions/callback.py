@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.api_client import ApiClient, ApiError
 from bot.actions.memory import REFERRAL_REFERENCE, language_of
+from bot.actions.phone_check import start_if_pending
 from flowkit.callback import window_for
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ class ActionRequestCallback(Action):
         chosen = tracker.get_slot(ANSWER)
         window = next((w for w in windows_of(tracker) if w["id"] == chosen), None)
         reference = tracker.get_slot(REFERRAL_REFERENCE)
-        forget: list[EventType] = [SlotSet(WINDOWS, None), SlotSet(ANSWER, None)]
+        # Then the phone check, when one is waiting (bot/actions/phone_check.py).
+        forget: list[EventType] = [SlotSet(WINDOWS, None), SlotSet(ANSWER, None), *start_if_pending(tracker)]
         if window is None or not reference:
             dispatcher.utter_message(response="utter_callback_declined")
             return forget

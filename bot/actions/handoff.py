@@ -15,6 +15,9 @@ from bot.actions.api_client import ApiClient, ApiError
 from bot.actions.callback import FORM as CALLBACK_FORM
 from bot.actions.callback import WINDOWS as CALLBACK_WINDOWS
 from bot.actions.memory import CHANNEL, CONSENT_RECEIPT, DANGER, REFERRAL_REFERENCE, language_of
+from bot.actions.phone_check import FORM as PHONE_CHECK_FORM
+from bot.actions.phone_check import PENDING as PHONE_CHECK_PENDING
+from bot.actions.phone_check import offer_events as phone_check_offer
 from flowkit.flows import LoadedFlow
 from flowkit.logic import referral_parts
 
@@ -132,10 +135,18 @@ async def submit(
         SlotSet(REFERRAL_REFERENCE, result["reference"]),
         SlotSet(CONSENT_RECEIPT, result.get("consent_receipt_id")),
     ]
+    # Texts are safe: offer to confirm the number with a code (bot/actions/phone_check.py), after the
+    # call-back offer when there is one.
+    phone_check = phone_check_offer(
+        tracker.get_slot(CHANNEL), referral["consent"]["purposes"], referral["person"].get("phone")
+    )
+    events += phone_check
     windows = (hours or {}).get("callback_windows") or []
     if is_open and windows and CALLBACK_PURPOSE in referral["consent"]["purposes"]:
         # The offer is a small form of its own (bot/actions/callback.py), asked straight after this.
         events += [SlotSet(CALLBACK_WINDOWS, windows), FollowupAction(CALLBACK_FORM)]
+    elif phone_check:
+        events += [SlotSet(PHONE_CHECK_PENDING, None), FollowupAction(PHONE_CHECK_FORM)]
     return events
 
 

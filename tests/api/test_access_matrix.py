@@ -152,6 +152,15 @@ def callback_body(conversation: str) -> Body:
     return body
 
 
+def phone_check_body(conversation: str, **extra: str) -> Body:
+    """A one-time code for the case of a conversation (only the bot may ask)."""
+
+    def body(world: World, _principal: str) -> dict[str, Any]:
+        return {"conversation_id": world.values[conversation], **extra}
+
+    return body
+
+
 def subject_body(**subject: str) -> Body:
     """A subject rights request naming a case of the world (`{hate_ref}`) or a literal value."""
 
@@ -265,6 +274,30 @@ ROWS: list[Row] = [
         only(bot=404, admin=409),
         path="/v1/referrals/{hate_2_ref}/callback",
         body=callback_body("hate_conversation"),
+        name="the bot names another conversation",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/phone-check",
+        only(bot=200),
+        path="/v1/referrals/{hate_2_ref}/phone-check",
+        body=phone_check_body("hate_2_conversation"),
+        name="the bot's own conversation: a code is sent",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/phone-check",
+        only(bot=404),
+        path="/v1/referrals/{hate_2_ref}/phone-check",
+        body=phone_check_body("hate_conversation"),
+        name="the bot names another conversation",
+    ),
+    Row(
+        "POST",
+        "/v1/referrals/{reference}/phone-check/confirm",
+        only(bot=404),
+        path="/v1/referrals/{hate_2_ref}/phone-check/confirm",
+        body=phone_check_body("hate_conversation", code="123456"),
         name="the bot names another conversation",
     ),
     Row("GET", "/v1/service/hours", everyone(200)),

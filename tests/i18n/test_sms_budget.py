@@ -50,6 +50,9 @@ def params(language: str) -> dict[str, str]:
         "max": "1000",
         "min": "0",
         "count": "6",
+        # The phone check (bot/actions/phone_check.py): the number the code goes to, and the code.
+        "phone_check_number": "+447700900456",
+        "code": "123456",
         # The retention periods the privacy notice and the withdrawal message state (api/retention/policy.py).
         **{name: str(value) for name, value in notice_params(Settings()).items()},
         # "did you mean …?" (bot.confirm.ask) names an answer: the longest button's words.

@@ -90,6 +90,7 @@ class TestRender:
                         "language": language,
                         "journey": "hate_crime",
                         "callback_windows": SAMPLE_WINDOWS,
+                        "phone_check_number": "+447700900456",  # the phone check's offer names it
                     }
                 },
                 "channel": {"name": "rest"},
