@@ -643,6 +643,21 @@ class Disposal:
             lambda keys: delete(SmsOutbound).where(SmsOutbound.id.in_(keys)),
             "sms_outbound",
         )
+        # A number texted outside any conversation (a one-time code to a web chat's number) keeps an SMS
+        # contact row (the number, sealed) with no conversation of its own: it goes with its last message.
+        await self._bulk(
+            "sms_metadata",
+            report,
+            dry_run,
+            select(SmsContact.conversation_id).where(
+                SmsContact.updated_at <= cutoff,
+                ~exists().where(Conversation.id == SmsContact.conversation_id),
+                ~exists().where(SmsInbound.conversation_id == SmsContact.conversation_id),
+                ~exists().where(SmsOutbound.conversation_id == SmsContact.conversation_id),
+            ),
+            lambda keys: delete(SmsContact).where(SmsContact.conversation_id.in_(keys)),
+            "sms_contact",
+        )
 
     async def _idempotency(self, now: datetime, report: RunReport, dry_run: bool) -> None:
         cutoff = now - policy.idempotency_period(self.settings)

@@ -38,6 +38,8 @@ from api.retention.disposal import (
     truncate_logs,
 )
 from api.retention.policy import Period, RetentionClass
+from api.sms import outbox
+from api.sms.identity import conversation_id_for
 from api.sms.models import SmsContact, SmsInbound, SmsOutbound
 from api.stats.models import StatsCount
 from tests.builders import (
@@ -355,6 +357,36 @@ class TestRun:
         await disposal.run(utcnow() + timedelta(hours=25))
         async with app.state.sessionmaker() as session:
             assert await session.scalar(select(IdempotencyRecord.key)) is None
+
+    async def test_a_number_texted_outside_any_conversation_goes_with_its_last_message(
+        self, app: FastAPI, settings: Settings
+    ) -> None:
+        """A one-time code to a web chat's number makes an SMS contact (the number, sealed) that no
+        conversation owns: it goes once its last message has gone; a texter's contact stays with its
+        conversation."""
+        vault = app.state.vault
+        number, texter = "+447700900123", "+447700900456"
+        async with app.state.sessionmaker() as session, session.begin():
+            await outbox.enqueue(
+                session, vault, settings.twilio_from_number, number, "Your code: 123456", utcnow()
+            )
+            await outbox.enqueue(session, vault, settings.twilio_from_number, texter, "A reply", utcnow())
+            texter_id = conversation_id_for(vault, texter)
+            await session.execute(update(SmsOutbound).values(state="submitted", updated_at=utcnow()))
+        contacts = select(SmsContact.conversation_id).order_by(SmsContact.conversation_id)
+        disposal = Disposal(app.state.sessionmaker, settings)
+        period = policy.sms_metadata_period(settings)
+        async with app.state.sessionmaker() as session, session.begin():  # still texting at the horizon
+            recent = utcnow() + period
+            session.add(Conversation(id=texter_id, channel="sms", language="en", last_message_at=recent))
+
+        await disposal.run(utcnow() + period - MARGIN)
+        async with app.state.sessionmaker() as session:
+            assert len(list(await session.scalars(contacts))) == 2
+        report = await disposal.run(utcnow() + period + MARGIN)
+        async with app.state.sessionmaker() as session:
+            assert list(await session.scalars(contacts)) == [texter_id]
+        assert report.counts["sms_metadata"]["sms_contact"] == 1
 
 
 class TestEraseReferral:
