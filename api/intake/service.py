@@ -213,7 +213,12 @@ async def create(
         referral.id,
         f"source={payload.source} outcome={referral.outcome} queue={referral.queue or '-'}",
     )
-    return referral_service.to_read(referral)
+    read = referral_service.to_read(referral)
+    phone = parts.person.get("phone")
+    if isinstance(phone, str) and phone:
+        phone_source = contact_checks.source_of_phone(vault, payload.source, payload.conversation_id, phone)
+        read.phone_verified = phone_source in contact_checks.VERIFIED
+    return read
 
 
 async def store(

@@ -221,6 +221,10 @@ class ReferralRead(BaseModel):
     # safe, in Europe/London time. Null when none was asked for.
     callback_from: LondonDateTime | None = None
     callback_until: LondonDateTime | None = None
+    # On the answer to the referral's creation only: whether the phone number given is verified already (the
+    # number an SMS conversation texts from), so the bot offers a one-time code only for one that is not.
+    # Null when no number was given, and on every later read.
+    phone_verified: bool | None = None
 
 
 class DetailWithheld(StrEnum):

@@ -138,7 +138,10 @@ async def submit(
     # Texts are safe: offer to confirm the number with a code (bot/actions/phone_check.py), after the
     # call-back offer when there is one.
     phone_check = phone_check_offer(
-        tracker.get_slot(CHANNEL), referral["consent"]["purposes"], referral["person"].get("phone")
+        tracker.get_slot(CHANNEL),
+        referral["consent"]["purposes"],
+        referral["person"].get("phone"),
+        result.get("phone_verified"),
     )
     events += phone_check
     windows = (hours or {}).get("callback_windows") or []

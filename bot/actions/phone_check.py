@@ -6,8 +6,9 @@ the case. Never a dead end and never in the way of the referral, which is alread
 didn't get it" (anything without digits), a code that expired, three wrong codes, or the api not answering
 all carry on with the number unverified (the caseworker sees that and checks who answers).
 
-Not offered in the SMS channel: the number the person texts from is verified by the channel itself (the api
-marks it so when it is the number they gave).
+In the SMS channel the number the person texts from is verified by the channel itself (the api marks it so
+when it is the number they gave, and says so in its answer: `phone_verified`); the code is offered there only
+for another number, which may be mistyped.
 """
 
 from __future__ import annotations
@@ -114,9 +115,14 @@ class ActionFinishPhoneCheck(Action):
         return [SlotSet(name, None) for name in SLOTS]
 
 
-def offer_events(channel: str | None, purposes: list[str], phone: Any) -> list[EventType]:
-    """At hand-off: the events that start the offer (texts safe, a number given, the web chat)."""
-    if channel == "sms" or "contact_sms" not in purposes or not isinstance(phone, str) or not phone:
+def offer_events(
+    channel: str | None, purposes: list[str], phone: Any, verified: Any = None
+) -> list[EventType]:
+    """At hand-off: the events that start the offer (texts safe, a number given and not verified already:
+    in the SMS channel, a number other than the one texting us)."""
+    if "contact_sms" not in purposes or not isinstance(phone, str) or not phone or verified is True:
+        return []
+    if channel == "sms" and verified is None:  # an api that did not say: the sender's own, most likely
         return []
     return [SlotSet(NUMBER, phone), SlotSet(PENDING, True)]
 

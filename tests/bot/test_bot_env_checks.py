@@ -15,6 +15,7 @@ MODULES = (
     "confirm_checks",
     "disclosure_checks",
     "nlg_checks",
+    "phone_check_offer_checks",
     "returning_checks",
     "start_again_checks",
     "tracker_store_checks",

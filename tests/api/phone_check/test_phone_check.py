@@ -221,6 +221,7 @@ class TestProvenanceAtIntake:
         case = await new_case(client, bot_headers, source="sms", conversation_id=own)
         person = await person_of(app, case["reference"])
         assert contact_checks.phone_provenance(person, "sms") == (contact_checks.PhoneSource.sms_sender, True)
+        assert case["phone_verified"] is True  # the bot offers no code for it
 
     async def test_another_number_given_by_sms_is_typed_and_unverified(
         self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
@@ -232,6 +233,13 @@ class TestProvenanceAtIntake:
             contact_checks.PhoneSource.chat_typed,
             False,
         )
+        assert case["phone_verified"] is False  # the bot offers a code: it may be mistyped
+
+    async def test_a_number_typed_in_the_web_chat_is_not_verified_at_creation(
+        self, client: httpx.AsyncClient, bot_headers: dict[str, str]
+    ) -> None:
+        case = await new_case(client, bot_headers)
+        assert case["phone_verified"] is False
 
 
 class TestErasure:
