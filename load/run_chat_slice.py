@@ -20,8 +20,6 @@ The stack is stopped however the run ends, Ctrl-C included. Synthetic data only;
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import platform
 import shutil
@@ -31,17 +29,27 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools.*; load/ is [0]
 
+from runkit import (
+    Entry,
+    RunError,
+    bounded,
+    cpu_model,
+    interrupt_on_signals,
+    percentile,
+    ratio,
+    read_entries,
+    read_failures,
+    stack_log_problems,
+    table,
+)
 from scenarios.conversation import END_NAME, SLICE, START_NAME, TURN_NAMES, TURN_PREFIX
 
 from tools.model import ensure_model
@@ -57,23 +65,6 @@ WARM_UP_CONVERSATIONS = 2
 # Locust drops the users' in-flight requests when the run time is up, but the stack finishes those turns;
 # wait for them before the next level (or the stop), so neither sees the previous level's tail.
 SETTLE_SECONDS = 5.0
-
-
-class RunError(RuntimeError):
-    pass
-
-
-@dataclass
-class Entry:
-    """One locust stats entry (a request name), from the run's JSON file."""
-
-    name: str
-    requests: int
-    failures: int
-    response_times: Counter[int]
-    start_time: float
-    last_request: float | None
-    total_response_time: float
 
 
 @dataclass
@@ -107,27 +98,6 @@ class Level:
         return 0 if last is None else last.requests - last.failures
 
 
-def percentile(response_times: Counter[int], percent: float) -> int:
-    """Locust's own rule (stats.calculate_response_time_percentile), over a merged histogram."""
-    total = sum(response_times.values())
-    if total == 0:
-        return 0
-    wanted = int(total * percent)
-    processed = 0
-    for value in sorted(response_times, reverse=True):
-        processed += response_times[value]
-        if total - processed <= wanted:
-            return value
-    return 0
-
-
-def bounded(value: str, low: float, high: float, what: str) -> float:
-    number = float(value)
-    if not low <= number <= high:
-        raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}")
-    return number
-
-
 def parse_levels(value: str) -> list[int]:
     levels = [int(part) for part in value.split(",") if part.strip()]
     if not 1 <= len(levels) <= MAX_LEVELS or any(not 1 <= n <= MAX_USERS for n in levels):
@@ -159,14 +129,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, help="keep locust's CSV/JSON files and the stack's logs here (default: deleted)"
     )
     return parser.parse_args(argv)
-
-
-def interrupt_on_signals() -> None:
-    def _interrupt(signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
 
 
 def warm_up(api_url: str) -> None:
@@ -230,76 +192,8 @@ def run_locust(
     return Level(users, measured, entries, read_failures(Path(f"{prefix}_failures.csv")), warnings)
 
 
-def read_entries(path: Path) -> dict[str, Entry]:
-    raw: list[dict[str, Any]] = json.loads(path.read_text())
-    entries = {}
-    for item in raw:
-        entry = Entry(
-            name=item["name"],
-            requests=int(item["num_requests"]),
-            failures=int(item["num_failures"]),
-            response_times=Counter({int(float(k)): int(v) for k, v in item["response_times"].items()}),
-            start_time=float(item["start_time"]),
-            last_request=item.get("last_request_timestamp"),
-            total_response_time=float(item["total_response_time"]),
-        )
-        entries[entry.name] = entry
-    return entries
-
-
-def read_failures(path: Path) -> list[tuple[str, str, int]]:
-    """Locust's failures CSV (written every second, so the last second may be missing)."""
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return [(row["Name"], row["Error"], int(row["Occurrences"])) for row in csv.DictReader(handle)]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def stack_log_problems(log_dir: Path, limit: int = 5) -> list[str]:
-    """Each log's distinct error messages (timestamps cut, counted) and how many warnings it has."""
-    notes = []
-    for path in sorted(log_dir.glob("*.log")):
-        errors: Counter[str] = Counter()
-        warnings = 0
-        for line in path.read_text(errors="replace").splitlines():
-            if " ERROR " in line or '"level": "error"' in line:
-                errors[line.split(" ERROR ", 1)[-1].strip()[:150]] += 1
-            elif " WARNING " in line or '"level": "warning"' in line:
-                warnings += 1
-        if warnings:
-            notes.append(f"{path.name}: {warnings} warning lines")
-        notes.extend(f"{path.name}: {count} x {message}" for message, count in errors.most_common(limit))
-    return notes
-
-
 def people(count: int) -> str:
     return f"{count} user" if count == 1 else f"{count} users"
-
-
-def table(rows: Iterable[list[str]], right: set[int]) -> str:
-    materialised = list(rows)
-    widths = [max(len(row[i]) for row in materialised) for i in range(len(materialised[0]))]
-    lines = []
-    for row in materialised:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.1f}x" if b > 0 else "n/a"
 
 
 def report(levels: list[Level], baseline: Level, args: argparse.Namespace, load_before: float) -> str:

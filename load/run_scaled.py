@@ -34,7 +34,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools.*; load/ is [0]
 
-from run_chat_slice import RunError, cpu_model, interrupt_on_signals, table
+from runkit import RunError, cpu_model, interrupt_on_signals, table
 from scenarios.conversation import SLICE, Turn
 
 from tools.model import ensure_model
