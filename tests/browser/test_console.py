@@ -248,6 +248,9 @@ class TestCaseworkersMorning:
         assert normal in lead_page.locator("table.cases").inner_text()
         shoot(lead_page, "inbox-en")
         lead_page.get_by_role("link", name=normal).click()
+        # Returned as the wrong service: the answers that concern it can be changed and triaged again.
+        assert lead_page.locator("#rt-incident_type").count() == 1
+        shoot(lead_page, "inbox-case-en")
         lead_page.locator("#tr-target").select_option("asb_mediation")
         lead_page.locator("#tr-reason").select_option("wrong_service")
         lead_page.get_by_role("button", name="Transfer").click()
@@ -289,8 +292,19 @@ class TestCaseworkersMorning:
         assert admin_page.locator("#address-hate_crime").input_value() == "hate-crime-team@example.org"
         shoot(admin_page, "admin-queues-en")
 
+        # --- the data-protection officer finds what is held under a reference ---
+        dpo_page = new_context(DESKTOP).new_page()
+        sign_in(dpo_page, api, create_account(api, "synthetic-dpo", "data_protection"))
+        assert "/console/rights" in dpo_page.url  # the role lands on its own pages
+        dpo_page.locator("#r-kind").select_option("reference")
+        dpo_page.locator("#r-value").fill(agency_ref)
+        dpo_page.get_by_role("button", name="Find").click()
+        assert agency_ref in dpo_page.locator("section[aria-labelledby=found-heading] ul").inner_text()
+        shoot(dpo_page, "rights-en")
+
         # --- the same pages in Urdu (right to left) ---
         for context_page, path, name in (
+            (dpo_page, "/console/rights", "rights"),
             (page, "/console", "queues"),
             (page, "/console/search?q=" + urgent, "search"),
             (lead_page, "/console/inbox", "inbox"),
