@@ -203,7 +203,7 @@ class TestCaseworkersMorning:
         assert urgent in rows.nth(0).inner_text() and normal in rows.nth(1).inner_text()  # triage order
         shoot(shoot_page, "queues-en")
         # Seen: the caseworker acknowledges it, and it leaves the list (the case stays first in the queue).
-        page.get_by_role("button", name=f"Acknowledge {urgent}").click()
+        page.get_by_role("button", name=f"Acknowledge Emergency case: {urgent}").click()
         assert page.locator(".alert-emergency").count() == 0
         assert urgent in page.locator("table.cases tbody tr").nth(0).inner_text()
 
