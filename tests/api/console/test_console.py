@@ -324,7 +324,9 @@ class TestErasure:
         settings: Settings,
     ) -> None:
         created = await create_referral(client, bot_headers, emergency_payload())
-        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None))
+        # No deadline lead: an emergency received 15:00-17:00 on a working day is due at 17:00, so its
+        # deadline alert would join the emergency one depending on the hour the tests run.
+        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None, alert_deadline_lead_minutes=0))
         await sign_in(browser, caseworker)
         case_url = (await post_form(browser, "/console", "/console/queues/hate_crime/claim")).headers[
             "location"

@@ -159,7 +159,11 @@ class TestShownAndSent:
         inbox, port = smtp
         created = await create_referral(client, bot_headers, emergency())
         await set_address(app, "hate_crime", "hate-crime-team@example.org")
-        settings = AlertSettings(_env_file=None, smtp_host="127.0.0.1", smtp_port=port)
+        # No deadline lead: an emergency received 15:00-17:00 on a working day is due at 17:00, so its
+        # deadline alert would join the emergency one depending on the hour the tests run.
+        settings = AlertSettings(
+            _env_file=None, alert_deadline_lead_minutes=0, smtp_host="127.0.0.1", smtp_port=port
+        )
         await run_once(app.state.sessionmaker, settings)
 
         caseworker = await make_account(app, "caseworker", ["hate_crime"])
@@ -188,11 +192,15 @@ class TestShownAndSent:
     ) -> None:
         inbox, port = smtp
         await create_referral(client, bot_headers, emergency())
-        down = AlertSettings(_env_file=None, smtp_host="127.0.0.1", smtp_port=free_port())
+        down = AlertSettings(
+            _env_file=None, alert_deadline_lead_minutes=0, smtp_host="127.0.0.1", smtp_port=free_port()
+        )
         await run_once(app.state.sessionmaker, down)
         assert await mail_alerts(app.state.sessionmaker, down, "https://x.example") == 0  # no team address
         await set_address(app, "hate_crime", "team@example.org")
         assert await mail_alerts(app.state.sessionmaker, down, "https://x.example") == 0  # refused: kept
-        up = AlertSettings(_env_file=None, smtp_host="127.0.0.1", smtp_port=port)
+        up = AlertSettings(
+            _env_file=None, alert_deadline_lead_minutes=0, smtp_host="127.0.0.1", smtp_port=port
+        )
         assert await mail_alerts(app.state.sessionmaker, up, "https://x.example") == 1
         assert len(inbox.messages) == 1

@@ -50,7 +50,11 @@ class TestAcknowledge:
         inbox, port = smtp
         created = await create_referral(client, bot_headers, emergency())
         await set_address(app, "hate_crime", "hate-crime-team@example.org")
-        settings = AlertSettings(_env_file=None, smtp_host="127.0.0.1", smtp_port=port)
+        # No deadline lead: an emergency received 15:00-17:00 on a working day is due at 17:00, so its
+        # deadline alert would join the emergency one depending on the hour the tests run.
+        settings = AlertSettings(
+            _env_file=None, alert_deadline_lead_minutes=0, smtp_host="127.0.0.1", smtp_port=port
+        )
         await run_once(app.state.sessionmaker, settings)
         [alert] = await alert_rows(app)
 
@@ -82,7 +86,7 @@ class TestAcknowledge:
         self, app: FastAPI, client: httpx.AsyncClient, browser: httpx.AsyncClient, bot_headers: dict[str, str]
     ) -> None:
         await create_referral(client, bot_headers, emergency())
-        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None))
+        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None, alert_deadline_lead_minutes=0))
         [alert] = await alert_rows(app)
         other = await make_account(app, "caseworker", ["asb_mediation"])
         await sign_in(browser, other)
@@ -95,7 +99,7 @@ class TestAcknowledge:
         self, app: FastAPI, client: httpx.AsyncClient, bot_headers: dict[str, str]
     ) -> None:
         await create_referral(client, bot_headers, emergency())
-        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None))
+        await run_once(app.state.sessionmaker, AlertSettings(_env_file=None, alert_deadline_lead_minutes=0))
         [alert] = await alert_rows(app)
         lead = await make_account(app, "team_lead", ["hate_crime"], username="synthetic-lead")
         first = utcnow() - timedelta(minutes=5)
