@@ -126,8 +126,8 @@ class TestPhoneCheck:
 
 
 # By SMS: the person texts from TEXTER and gives OTHER as the number to contact them on.
-TEXTER = "+447700900801"
-OTHER = "+447700900802"
+TEXTER = "+447700900937"
+OTHER = "+447700900938"
 HATE_CRIME = FLOWS["hate_crime"]
 
 
@@ -179,7 +179,7 @@ SMS_JOURNEY = [
     ("34", question_text(HATE_CRIME, "support_need")),
     ("no, nothing", question_text(HATE_CRIME, "contact_phone")),
     ("0770", question_text(HATE_CRIME, "contact_phone")),  # malformed: refused, asked again
-    ("07700 900 802", question_text(HATE_CRIME, "sms_safe")),  # not the number they text from
+    ("07700 900 938", question_text(HATE_CRIME, "sms_safe")),  # not the number they text from
     ("yes", en("bot.phone_check.offer", phone_check_number=OTHER)),
 ]  # fmt: skip
 
