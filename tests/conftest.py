@@ -103,6 +103,9 @@ def neutral_site() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def shared_stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str) -> Iterator[Stack]:
     """One real stack (api, worker, Rasa, action server) for every end-to-end and browser module that needs
-    no settings of its own: out of hours, the quick exit to `neutral_site`. Started on first use."""
-    with running_stack(tmp_path_factory, {"QUICK_EXIT_URL": neutral_site}) as running:
+    no settings of its own: out of hours, the quick exit to `neutral_site`. Started on first use. The outbox
+    paces texts from the helpline's one number at 50 a second, not a long code's 1 (tests/api/sms prove the
+    pacing): the SMS journeys here are many multi-part texts, which would spend most of their time queued."""
+    shared = {"QUICK_EXIT_URL": neutral_site, "SMS_SEND_PER_SECOND": "50"}
+    with running_stack(tmp_path_factory, shared) as running:
         yield running

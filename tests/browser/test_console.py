@@ -1,7 +1,8 @@
 """The caseworker console in a real browser (Debian's Chromium through Playwright) against a real api
 process: a caseworker's morning (sign in with a TOTP code, see the emergency alert, claim the case, read
 the plan, record a failed attempt then first contact, add a note, close with an outcome), a team lead
-re-routing a returned case, an agency worker seeing "Accepted", the pages at phone and laptop widths, and a
+re-routing a returned case, an agency worker seeing "Accepted", a police-feed case (held without the
+person's consent) whose consent is recorded at first contact, the pages at phone and laptop widths, and a
 screenshot of each console page in English and Urdu (right to left).
 
 Accounts are made with the operator CLI (`python -m api account create`), cases through the api as the bot
@@ -30,6 +31,7 @@ from playwright.sync_api import BrowserContext, Page
 from api.alerts.settings import AlertSettings
 from api.db import create_engine, create_sessionmaker
 from api.worker.__main__ import run_once
+from tests.api.console.test_console_first_contact_consent import feed_csv
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.builders import agency_referral_payload, referral_payload
 from tools.paths import API_PYTHON, ROOT
@@ -137,6 +139,20 @@ def refer(api: ConsoleApi, payload: dict[str, object], token: str = BOT_TOKEN) -
         return str(reply.json()["reference"])
 
 
+def import_police_case(api: ConsoleApi) -> str:
+    """A police-feed case (triage flag `consent_to_seek`), imported as the admin API takes the feed."""
+    admin = api.cli("principal", "create", "--kind", "admin", "--name", "Synthetic feed admin").strip()
+    with httpx.Client(base_url=api.url, timeout=30) as http:
+        reply = http.post(
+            "/v1/admin/police-feed",
+            content=feed_csv(crime_reference="SP/26/000918"),
+            headers={"Authorization": f"Bearer {admin}", "content-type": "text/csv"},
+        )
+    assert reply.status_code == 200, reply.text
+    [imported] = reply.json()["imported_rows"]
+    return str(imported["reference"])
+
+
 def raise_alerts(api: ConsoleApi) -> None:
     async def run() -> None:
         engine = create_engine(api.database_url)
@@ -241,6 +257,25 @@ class TestCaseworkersMorning:
         page.locator("#ret-note").fill("Synthetic: ASB, not hate")
         page.get_by_role("button", name="Return to triage").click()
 
+        # A police-feed case is held without the person's consent: asked, and recorded, at first contact.
+        police = import_police_case(api)
+        page.goto(f"{api.url}/console")
+        page.get_by_role("button", name="Claim the next case").click()
+        assert police in page.locator("h1").inner_text()
+        assert "Not given yet: ask for it at first contact." in page.locator("#main").inner_text()
+        page.get_by_role("button", name="Accept the case").click()
+        page.locator("#fc-identity").check()
+        page.locator("#fc-consent-agreed").check()
+        page.locator("#fc-purpose-store_and_process").check()
+        page.locator("#fc-purpose-share_with_provider").check()
+        page.locator("#fc-given-by").select_option("person")
+        shoot(page, "first-contact-consent-en")
+        page.get_by_role("button", name="Record first contact").click()
+        main = page.locator("#main").inner_text()
+        assert "Given at first contact" in main and "Not given yet" not in main
+        assert "Consent given." in page.locator("ol.activity").inner_text()
+        assert page.locator("#fc-consent-agreed").count() == 0  # asked once: the form no longer asks
+
         page.goto(f"{api.url}/console/search?q={urgent}")
         assert page.locator("ul.results").inner_text().startswith(urgent)
         shoot(page, "search-en")
@@ -255,6 +290,12 @@ class TestCaseworkersMorning:
         # Returned as the wrong service: the answers that concern it can be changed and triaged again.
         assert lead_page.locator("#rt-incident_type").count() == 1
         shoot(lead_page, "inbox-case-en")
+        returned_case = lead_page.url
+        lead_page.goto(f"{returned_case}?lang=ur")
+        assert lead_page.locator("html").get_attribute("dir") == "rtl"
+        assert lead_page.locator("#rt-incident_type").count() == 1
+        shoot(lead_page, "inbox-case-ur")
+        lead_page.goto(f"{returned_case}?lang=en")  # the session keeps the language: back for the steps
         lead_page.locator("#tr-target").select_option("asb_mediation")
         lead_page.locator("#tr-reason").select_option("wrong_service")
         lead_page.get_by_role("button", name="Transfer").click()
@@ -314,6 +355,7 @@ class TestCaseworkersMorning:
             (lead_page, "/console/inbox", "inbox"),
             (admin_page, "/console/admin/accounts", "accounts"),
             (admin_page, "/console/admin/queues", "admin-queues"),
+            (agency_page, "/refer/status", "agency-status"),
         ):
             context_page.goto(f"{api.url}{path}{'&' if '?' in path else '?'}lang=ur")
             assert context_page.locator("html").get_attribute("dir") == "rtl"

@@ -2,7 +2,11 @@
 a web chat hand-off where the person said texts are safe, the bot offers to confirm the number with a code;
 the code goes out by SMS through the outbox and the fake Twilio; typed back, the number is verified in the
 stored referral. No, skip ("I didn't get it") and three wrong codes all carry on, leaving it unverified.
-The shared stack is out of hours, so no call-back is offered before it."""
+The shared stack is out of hours, so no call-back is offered before it.
+
+By SMS the same, in free text: a person texting from one number gives another (after a malformed one the
+phone question refuses); the code is texted to that other number only, a wrong code is asked again, and the
+right one texted back from the person's own number verifies the stored number."""
 
 from __future__ import annotations
 
@@ -15,7 +19,18 @@ import pytest
 from api.intake import contact_checks
 from api.intake.contact_checks import PhoneSource
 from api.referral.service import person_of
-from tests.e2e.test_journeys_en import RUNS, TRANSLATOR, Chat, play_through_chat, stack_vault, stored
+from tests.e2e.test_journeys_en import (
+    FLOWS,
+    RUNS,
+    TRANSLATOR,
+    Chat,
+    play_through_chat,
+    question_text,
+    stack_vault,
+    stored,
+)
+from tests.e2e.test_returning_texter import sms_conversation_id
+from tests.e2e.test_sms import post_inbound, sent_to_person, wait_for
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -36,17 +51,15 @@ def offered(http: httpx.Client, stack: Stack) -> Chat:
     return chat
 
 
-def codes_sent(stack: Stack) -> list[str]:
-    with httpx.Client(base_url=stack.twilio_url, timeout=10) as fake:
-        messages = fake.get("/_fake/messages").json()["messages"]
-    return [m["body"] for m in messages if m["to"] == NUMBER and CODE.search(m["body"])]
+def codes_sent(stack: Stack, number: str = NUMBER) -> list[str]:
+    return [m["body"] for m in sent_to_person(stack, number) if CODE.search(m["body"])]
 
 
-def new_code(stack: Stack, before: int, seconds: float = 60.0) -> str:
+def new_code(stack: Stack, before: int, seconds: float = 60.0, number: str = NUMBER) -> str:
     """The code of the first text to the number after `before` codes, once the worker has sent it."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        sent = codes_sent(stack)
+        sent = codes_sent(stack, number)
         if len(sent) > before:
             match = CODE.search(sent[before])
             assert match is not None
@@ -110,3 +123,88 @@ class TestPhoneCheck:
             time.sleep(2)
             assert len(codes_sent(stack)) == before
             assert provenance(stack, chat.id) == (PhoneSource.chat_typed, False)
+
+
+# By SMS: the person texts from TEXTER and gives OTHER as the number to contact them on.
+TEXTER = "+447700900937"
+OTHER = "+447700900938"
+HATE_CRIME = FLOWS["hate_crime"]
+
+
+def spaced(text: str) -> str:
+    """Whitespace made single spaces: a reply may be split into several texts, and its lines joined."""
+    return " ".join(text.split())
+
+
+class Texter:
+    """One person texting the helpline from TEXTER: each message posted signed, as Twilio would, and the
+    bot's texts back (through the worker, the outbox and the fake Twilio) waited for."""
+
+    def __init__(self, stack: Stack, http: httpx.Client) -> None:
+        self.stack, self.http, self.n = stack, http, 17_000
+
+    def text(self, body: str, expect: str) -> str:
+        """Text `body`; the bot's texts since, once they hold `expect` (its start, whitespace aside)."""
+        before = len(sent_to_person(self.stack, TEXTER))
+        self.n += 1
+        assert post_inbound(self.stack, self.http, body, n=self.n, sender=TEXTER).status_code == 200
+        wanted = spaced(expect)[:60]
+
+        def replied() -> str | None:
+            texts = spaced(" ".join(m["body"] for m in sent_to_person(self.stack, TEXTER)[before:]))
+            return texts if wanted in texts else None
+
+        try:
+            return str(wait_for(replied, seconds=60))
+        except AssertionError:
+            got = [m["body"] for m in sent_to_person(self.stack, TEXTER)[before:]]
+            tail = self.stack.log_tail()
+            raise AssertionError(f"{body!r}: expected {wanted!r}, got {got!r}\n{tail}") from None
+
+
+# The hate crime journey as a texter answers it, in words (a number only for the list of strands): what
+# they text, and the question that should come next.
+SMS_JOURNEY = [
+    ("hello", en("bot.safety.ask_safe_to_talk")),
+    ("yes", en("bot.session.ask_topic")),
+    ("1", question_text(HATE_CRIME, "postcode")),  # hate crime; safe to talk was asked already
+    ("st4 1aa", question_text(HATE_CRIME, "consent_store")),
+    ("yes", question_text(HATE_CRIME, "consent_share")),
+    ("yes", question_text(HATE_CRIME, "incident_description")),
+    ("Synthetic test: two men on the 25 bus shouted abuse about my skin colour",
+     question_text(HATE_CRIME, "incident_when")),
+    ("yesterday evening", question_text(HATE_CRIME, "hate_strand")),
+    ("1", question_text(HATE_CRIME, "hate_repeat")),
+    ("yes", question_text(HATE_CRIME, "age")),
+    ("34", question_text(HATE_CRIME, "support_need")),
+    ("no, nothing", question_text(HATE_CRIME, "contact_phone")),
+    ("0770", question_text(HATE_CRIME, "contact_phone")),  # malformed: refused, asked again
+    ("07700 900 938", question_text(HATE_CRIME, "sms_safe")),  # not the number they text from
+    ("yes", en("bot.phone_check.offer", phone_check_number=OTHER)),
+]  # fmt: skip
+
+
+class TestPhoneCheckBySms:
+    def test_another_number_given_by_text_is_verified_by_the_code_texted_to_it(self, stack: Stack) -> None:
+        conversation = sms_conversation_id(stack, TEXTER)
+        with httpx.Client(base_url=stack.api_url, timeout=60) as http:
+            texter = Texter(stack, http)
+            for body, expect in SMS_JOURNEY:
+                reply = texter.text(body, expect)
+            assert "Your reference is SR-" in reply, reply
+            # Stored as typed, not verified: it is not the number texting us.
+            assert provenance(stack, conversation) == (PhoneSource.chat_typed, False)
+
+            texter.text("yes", en("bot.phone_check.ask_code"))
+            code = new_code(stack, 0, number=OTHER)
+            assert [m["body"] for m in sent_to_person(stack, OTHER)] == [en("bot.sms.phone_code", code=code)]
+
+            wrong = "000000" if code != "000000" else "111111"
+            reply = texter.text(wrong, en("bot.phone_check.ask_code"))  # asked again
+            assert spaced(en("bot.phone_check.wrong")) in reply, reply
+            assert provenance(stack, conversation) == (PhoneSource.chat_typed, False)
+
+            texter.text(code, en("bot.phone_check.verified"))
+        # The code went only to the other number, never to the one texting us.
+        assert not [m for m in sent_to_person(stack, TEXTER) if code in m["body"]]
+        assert provenance(stack, conversation) == (PhoneSource.chat_code, True)
