@@ -28,7 +28,7 @@ def run_without_binaries(tmp_path: Path, ci: str | None) -> subprocess.Completed
             "-m",
             "pytest",
             "-p",
-            "tests.conftest",
+            "tests.pg",
             "-q",
             "-rs",
             "-p",
