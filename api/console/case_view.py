@@ -159,10 +159,10 @@ def answers(answers_: dict[str, Any], translator: Translator, locale: str) -> li
         words = answers_.get(f"{question.id}_words")
         if isinstance(words, str) and words.strip():
             shown.append(QA(_t(translator, "console.answer.own_words", locale), words, True))
-    for key, value in answers_.items():  # what no flow names: a known field in words, else by its id
-        if key not in asked and not key.endswith("_words"):
-            field = fields.show(key, value, translator, locale)
-            shown.append(QA(field.label, field.text, field.own_words))
+    rest = [key for key in answers_ if key not in asked and not key.endswith("_words")]
+    for key in fields.in_order(rest):  # what no flow names: a known field in words, else by its id
+        field = fields.show(key, answers_[key], translator, locale)
+        shown.append(QA(field.label, field.text, field.own_words))
     return shown
 
 

@@ -21,7 +21,7 @@ from babel.dates import format_date
 
 from api.i18n import Translator, cldr_locale
 from api.triage.deadlines import LONDON
-from api.triage.schemas import DaRedFlag, HateStrand, TriageInput
+from api.triage.schemas import DaRedFlag, HateStrand
 
 
 class Kind(StrEnum):
@@ -53,59 +53,56 @@ def _inbox(name: str, kind: Kind, values: str | None = None) -> Field:
 INBOX_VALUES = "console.retriage.value"
 VALUES = "console.value"
 
-# Every TriageInput field (shared/TRIAGE.md), by name.
+# Every TriageInput field (shared/TRIAGE.md), in the order a caseworker reads them (danger first).
 TRIAGE_FIELDS: dict[str, Field] = {
-    "reporter_role": _field("reporter_role", Kind.choice, f"{VALUES}.reporter_role"),
-    "lawful_basis": _field("lawful_basis", Kind.choice, f"{VALUES}.lawful_basis"),
-    "consent": _field("consent", Kind.choice, f"{VALUES}.consent"),
-    "age_years": _inbox("age_years", Kind.number),
-    "send": _field("send", Kind.yes_no),
     "incident_type": _inbox("incident_type", Kind.choice, f"{INBOX_VALUES}.incident_type"),
-    "relationship": _inbox("relationship", Kind.choice, f"{INBOX_VALUES}.relationship"),
-    "other_party_age_16_plus": _field("other_party_age_16_plus", Kind.yes_no),
-    "hate_strands": _inbox("hate_strands", Kind.choices, f"{INBOX_VALUES}.hate_strands"),
-    "most_serious_category": _field(
-        "most_serious_category", Kind.choice, f"{VALUES}.most_serious_category"
-    ),
-    "repeat_targeting": _inbox("repeat_targeting", Kind.yes_no),
-    "vulnerabilities": _inbox("vulnerabilities", Kind.choices, f"{INBOX_VALUES}.vulnerabilities"),
-    "intimidated": _field("intimidated", Kind.yes_no),
     "immediate_danger": _inbox("immediate_danger", Kind.choice, f"{INBOX_VALUES}.immediate_danger"),
+    "relationship": _inbox("relationship", Kind.choice, f"{INBOX_VALUES}.relationship"),
+    "hate_strands": _inbox("hate_strands", Kind.choices, f"{INBOX_VALUES}.hate_strands"),
+    "most_serious_category": _field("most_serious_category", Kind.choice, f"{VALUES}.most_serious_category"),
     "da_red_flags": _field("da_red_flags", Kind.choices, f"{VALUES}.da_red_flags"),
     "da_police_reports_12m": _field("da_police_reports_12m", Kind.number),
-    "child_exposed_to_da": _field("child_exposed_to_da", Kind.yes_no),
     "child_safeguarding_concern": _inbox("child_safeguarding_concern", Kind.yes_no),
+    "child_exposed_to_da": _field("child_exposed_to_da", Kind.yes_no),
     "perpetrator_risk_to_others": _field("perpetrator_risk_to_others", Kind.yes_no),
+    "violence_or_threats": _field("violence_or_threats", Kind.yes_no),
+    "repeat_targeting": _inbox("repeat_targeting", Kind.yes_no),
+    "intimidated": _field("intimidated", Kind.yes_no),
+    "vulnerabilities": _inbox("vulnerabilities", Kind.choices, f"{INBOX_VALUES}.vulnerabilities"),
+    "age_years": _inbox("age_years", Kind.number),
+    "send": _field("send", Kind.yes_no),
+    "other_party_age_16_plus": _field("other_party_age_16_plus", Kind.yes_no),
     "asb_reports_6m": _field("asb_reports_6m", Kind.number),
     "asb_last_report_days": _field("asb_last_report_days", Kind.number),
     "mediation_requested": _inbox("mediation_requested", Kind.yes_no),
-    "violence_or_threats": _field("violence_or_threats", Kind.yes_no),
     "lives_in_area": _inbox("lives_in_area", Kind.yes_no),
+    "reporter_role": _field("reporter_role", Kind.choice, f"{VALUES}.reporter_role"),
+    "lawful_basis": _field("lawful_basis", Kind.choice, f"{VALUES}.lawful_basis"),
+    "consent": _field("consent", Kind.choice, f"{VALUES}.consent"),
     "received_at": _field("received_at", Kind.moment),
 }
 
 # What the police feed keeps in the answers (api/police_feed/csv_format.py, `answers`; the service adds the
 # crime reference).
-POLICE_FIELDS: dict[str, Field] = {
-    "ethnicity": _field("ethnicity", Kind.text),
+POLICE_FIELDS: dict[str, Field] = {  # in the order a caseworker reads them
+    "crime_reference": _field("crime_reference", Kind.text),
+    "crime_type": _field("crime_type", Kind.text),
     "crime_description": _field("crime_description", Kind.text),
+    "aggravating_factors": _field("aggravating_factors", Kind.factors),
+    "domestic_indicator": _field("domestic_indicator", Kind.yes_no),
+    "hate_racial_indicator": _field("hate_racial_indicator", Kind.yes_no),
+    "relationship_of_perpetrator": _inbox("relationship", Kind.choice, f"{INBOX_VALUES}.relationship"),
+    "date_reported": _field("date_reported", Kind.moment),
+    "date_received": _field("date_received", Kind.moment),
+    "ethnicity": _field("ethnicity", Kind.text),
     "crime_serial_number": _field("crime_serial_number", Kind.text),
     "home_office_class": _field("home_office_class", Kind.text),
     "police_station": _field("police_station", Kind.text),
     "officer": _field("officer", Kind.text),
     "third_party_agencies": _field("third_party_agencies", Kind.text),
-    "domestic_indicator": _field("domestic_indicator", Kind.yes_no),
-    "hate_racial_indicator": _field("hate_racial_indicator", Kind.yes_no),
-    "aggravating_factors": _field("aggravating_factors", Kind.factors),
-    "relationship_of_perpetrator": _inbox("relationship", Kind.choice, f"{INBOX_VALUES}.relationship"),
-    "crime_type": _field("crime_type", Kind.text),
-    "date_reported": _field("date_reported", Kind.moment),
-    "date_received": _field("date_received", Kind.moment),
-    "crime_reference": _field("crime_reference", Kind.text),
 }
 
 FIELDS: dict[str, Field] = {**TRIAGE_FIELDS, **POLICE_FIELDS}
-assert set(TRIAGE_FIELDS) == set(TriageInput.model_fields), "every triage input field needs a label"
 
 DA_RED_FLAGS = frozenset(flag.value for flag in DaRedFlag)
 # The feed's hate factors, `hate_<strand>` (api/police_feed/csv_format.py reads them the same way).
@@ -181,6 +178,12 @@ def _value(field: Field, value: Any, translator: Translator, locale: str) -> tup
         if shown is not None:
             return shown, False
     return str(value), True
+
+
+def in_order(keys: list[str]) -> list[str]:
+    """Known fields in reading order (the police feed's, then the triage input's), then the rest as stored."""
+    rank = {name: index for index, name in enumerate({**POLICE_FIELDS, **TRIAGE_FIELDS})}
+    return sorted(keys, key=lambda key: rank.get(key, len(rank)))  # stable: unknown keys keep their order
 
 
 def show(key: str, value: Any, translator: Translator, locale: str) -> Shown:
