@@ -4,7 +4,8 @@ Order matters: the safe-contact plan comes first, as plain do's and don'ts, beca
 caseworker must not miss before phoning. Then the triage decision in words (its reasons from
 `locales/triage.<lang>.yml`, its enhanced grounds), the answers as questions and answers (question labels
 from the flows, in the caseworker's language; free text and the person's own words for dates kept as they
-wrote them, in their language), and the consent receipt's purposes.
+wrote them, in their language; what an agency or the police feed stores under the triage input's or the
+feed's own field names labelled by `fields.py`), and the consent receipt's purposes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from api.console import fields
 from api.flow.journeys import journeys
 from api.i18n import Translator
 from api.triage.deadlines import LONDON
@@ -137,6 +139,10 @@ def _answer_text(question: Question, value: Any, translator: Translator, locale:
         return ", ".join(words), False
     if question.type == AnswerType.free_text:
         return str(value), True
+    if question.type == AnswerType.date:
+        day = fields.format_date_answer(value, locale)
+        if day is not None:
+            return day, False
     return str(value), False
 
 
@@ -153,9 +159,10 @@ def answers(answers_: dict[str, Any], translator: Translator, locale: str) -> li
         words = answers_.get(f"{question.id}_words")
         if isinstance(words, str) and words.strip():
             shown.append(QA(_t(translator, "console.answer.own_words", locale), words, True))
-    for key, value in answers_.items():  # anything no flow names (an older flow): shown by its id
-        if key not in asked and not key.endswith("_words"):
-            shown.append(QA(key, str(value), True))
+    rest = [key for key in answers_ if key not in asked and not key.endswith("_words")]
+    for key in fields.in_order(rest):  # what no flow names: a known field in words, else by its id
+        field = fields.show(key, answers_[key], translator, locale)
+        shown.append(QA(field.label, field.text, field.own_words))
     return shown
 
 
