@@ -1,16 +1,19 @@
 """Checks of Rasa's selective domain (issue 16), run in the bot environment (tests/bot/bot_env.py).
 
 bot/endpoints.yml sets `enable_selective_domain`, so Rasa sends its ~33 KB domain only to the actions the
-domain declares with `send_domain: true` and to every `validate_<form>` (Rasa's own rule,
-`Domain._collect_actions_which_explicitly_need_domain`); every other action gets `{}`. An action that reads
-the domain without being declared would silently see an empty one (a form validator would validate nothing:
-rasa_sdk's `FormValidationAction.domain_slots` reads the form's slots from it). These checks read every action
-the action server registers and fail when one that reads the domain does not get it, or one that does not
-read it gets it anyway."""
+domain declares with `send_domain: true` and to every `validate_<form>` listed without a `send_domain: false`
+(Rasa's own rule, `Domain._collect_actions_which_explicitly_need_domain`); every other action gets `{}`. An
+action that reads the domain without being sent it would silently see an empty one (a form validator would
+validate nothing: rasa_sdk's `FormValidationAction.domain_slots` reads the form's slots from it). Our form
+validators take their slots from bot/domain/ themselves (bot/actions/form_slots.py) and are declared
+`send_domain: false`. These checks read every action the action server registers and fail when one that
+reads the domain does not get it, or one that does not read it gets it anyway; they run each validator with a
+domain that refuses to be read, and compare its slots with the domain Rasa loads."""
 
 from __future__ import annotations
 
 import ast
+import asyncio
 import inspect
 import os
 import textwrap
@@ -24,6 +27,7 @@ from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.forms import ValidationAction
 
+from bot.actions.form_slots import LocalFormSlots, form_slots
 from tools.paths import ROOT
 
 ENDPOINTS = str(ROOT / "bot" / "endpoints.yml")
@@ -50,21 +54,43 @@ def served_actions() -> dict[str, type]:
     return {name: run.__self__.__class__ for name, run in executor.actions.items()}
 
 
-def _function_reads_domain(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def _passed_to_own_method(node: ast.AST) -> set[int]:
+    """The `domain` names handed straight to one of the action's own methods (`self.x(..., domain)`): those
+    methods are read too, so handing it on is not itself a read."""
+    passed: set[int] = set()
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            continue
+        if not (isinstance(call.func.value, ast.Name) and call.func.value.id == "self"):
+            continue
+        for arg in (*call.args, *(k.value for k in call.keywords)):
+            if isinstance(arg, ast.Name) and arg.id == "domain":
+                passed.add(id(arg))
+    return passed
+
+
+def _function_reads_domain(node: ast.FunctionDef | ast.AsyncFunctionDef, through_self: bool) -> bool:
     names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
     if "domain" not in names:
         return False
+    handed_on = _passed_to_own_method(node) if through_self else set()
     return any(
-        isinstance(inner, ast.Name) and inner.id == "domain" and isinstance(inner.ctx, ast.Load)
+        isinstance(inner, ast.Name)
+        and inner.id == "domain"
+        and isinstance(inner.ctx, ast.Load)
+        and id(inner) not in handed_on
         for inner in ast.walk(node)
     )
 
 
 def class_reads_domain(cls: type) -> bool:
-    """Whether an action's code looks at the domain Rasa sends: rasa_sdk's validation actions always do
-    (required slots, slot mappings); our own classes do when a method that takes `domain` uses it (passing it
-    on to a helper counts)."""
-    if issubclass(cls, ValidationAction):
+    """Whether an action's code looks at the domain Rasa sends. rasa_sdk's validation actions do (the form's
+    required slots, slot mappings) unless their slots come from bot/domain/ (`LocalFormSlots`, whose runs
+    without a domain are checked below), and then only their own code counts, which may hand the domain on
+    to the SDK's methods. Our own code reads it when a method that takes `domain` uses it (passing it on to
+    anything but one of the action's own methods counts)."""
+    local_slots = issubclass(cls, LocalFormSlots)
+    if issubclass(cls, ValidationAction) and not local_slots:
         return True
     for klass in cls.__mro__:
         if klass in (Action, object) or not klass.__module__.startswith(("bot.", "tests.")):
@@ -73,7 +99,7 @@ def class_reads_domain(cls: type) -> bool:
             continue  # made with type() (a flow's validator): its methods are its bases'
         tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
         functions = (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-        if any(_function_reads_domain(f) for f in functions):
+        if any(_function_reads_domain(f, through_self=local_slots) for f in functions):
             return True
     return False
 
@@ -125,8 +151,9 @@ def test_every_action_gets_the_domain_exactly_when_it_reads_it() -> None:
     # Every custom action the domain names is served, and most calls go without the domain.
     custom = {name for name in domain.user_actions if not name.startswith("utter_")}
     assert custom <= set(actions), sorted(custom - set(actions))
-    assert {"action_session_start", "validate_start_form", "validate_phone_check_form"} <= declared
-    assert len(custom - declared) >= 8, sorted(custom - declared)
+    assert "action_session_start" in declared
+    assert {"validate_start_form", "validate_callback_form", "validate_phone_check_form"} <= custom - declared
+    assert len(custom - declared) >= 18, sorted(custom - declared)
 
 
 def test_rasa_sends_the_domain_only_to_declared_actions() -> None:
@@ -136,5 +163,59 @@ def test_rasa_sends_the_domain_only_to_declared_actions() -> None:
     tracker = DialogueStateTracker("selective-domain-check", domain.slots)
     declared = RemoteAction("action_session_start", endpoint)._action_call_format(tracker, domain)
     undeclared = RemoteAction("action_start_journey", endpoint)._action_call_format(tracker, domain)
+    validator = RemoteAction("validate_start_form", endpoint)._action_call_format(tracker, domain)
     assert declared["domain"]["forms"]["start_form"]["required_slots"]
     assert "domain" not in undeclared
+    assert "domain" not in validator
+
+
+def test_the_validators_form_slots_are_the_domains() -> None:
+    domain = Domain.load(str(ROOT / "bot" / "domain"))
+    assert set(form_slots()) == set(domain.form_names)
+    for form in domain.form_names:
+        assert list(form_slots()[form]) == domain.required_slots_for_form(form), form
+
+
+class Unreadable(dict):  # type: ignore[type-arg]
+    """A domain that fails the test when anything looks at it."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the action read the domain")
+
+    __getitem__ = get = keys = items = values = __iter__ = __contains__ = __len__ = __bool__ = _refuse
+
+
+def _form_call(name: str, domain: Any) -> dict[str, Any]:
+    """Rasa's call to a form's validator after the person answered its first question with "yes"."""
+    form = name.removeprefix("validate_")
+    slot = form_slots()[form][0]
+    message = {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []}
+    tracker = {
+        "sender_id": "selective-domain-check",
+        "slots": {"requested_slot": slot, "language": "en", "channel": "web_chat", slot: "yes"},
+        "latest_message": message,
+        "events": [
+            {"event": "user", "text": "yes", "parse_data": message},
+            {"event": "slot", "name": slot, "value": "yes"},
+        ],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {"name": form},
+        "latest_action_name": "action_listen",
+    }
+    return {"next_action": name, "sender_id": "selective-domain-check", "tracker": tracker, "domain": domain}
+
+
+def test_every_validator_runs_the_same_without_the_domain() -> None:
+    whole = Domain.load(str(ROOT / "bot" / "domain")).as_dict()
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    validators = sorted(name for name, cls in served_actions().items() if issubclass(cls, LocalFormSlots))
+    served = set(Domain.load(str(ROOT / "bot" / "domain")).action_names_or_texts)
+    validators = [name for name in validators if name in served]
+    assert len(validators) >= 10, validators
+    for name in validators:
+        with_domain = asyncio.run(executor.run(_form_call(name, whole)))
+        without = asyncio.run(executor.run(_form_call(name, Unreadable())))
+        assert without == with_domain, name
+        assert with_domain and with_domain["events"], name
