@@ -125,19 +125,20 @@ class _ReadsThroughBase(_Ignores):
         return domain["forms"]
 
 
-def test_the_endpoint_enables_the_selective_domain() -> None:
+def _the_endpoint_enables_the_selective_domain() -> None:
     config = action_endpoint()
     assert config is not None
     assert config.kwargs.get("enable_selective_domain") is True
 
 
-def test_the_detector_tells_a_read_from_no_read() -> None:
+def _the_detector_tells_a_read_from_no_read() -> None:
     assert class_reads_domain(_Reads) is True
     assert class_reads_domain(_Ignores) is False
     assert class_reads_domain(_ReadsThroughBase) is True
 
 
 def test_every_action_gets_the_domain_exactly_when_it_reads_it() -> None:
+    _the_detector_tells_a_read_from_no_read()
     domain = Domain.load(str(ROOT / "bot" / "domain"))
     actions = served_actions()
     needs = {name for name, cls in actions.items() if class_reads_domain(cls)}
@@ -158,6 +159,7 @@ def test_every_action_gets_the_domain_exactly_when_it_reads_it() -> None:
 
 def test_rasa_sends_the_domain_only_to_declared_actions() -> None:
     """What goes over the wire: Rasa's own request body for a declared and an undeclared action."""
+    _the_endpoint_enables_the_selective_domain()
     domain = Domain.load(str(ROOT / "bot" / "domain"))
     endpoint = action_endpoint()
     tracker = DialogueStateTracker("selective-domain-check", domain.slots)
@@ -169,7 +171,7 @@ def test_rasa_sends_the_domain_only_to_declared_actions() -> None:
     assert "domain" not in validator
 
 
-def test_the_validators_form_slots_are_the_domains() -> None:
+def _the_validators_form_slots_are_the_domains() -> None:
     domain = Domain.load(str(ROOT / "bot" / "domain"))
     assert set(form_slots()) == set(domain.form_names)
     for form in domain.form_names:
@@ -207,6 +209,7 @@ def _form_call(name: str, domain: Any) -> dict[str, Any]:
 
 
 def test_every_validator_runs_the_same_without_the_domain() -> None:
+    _the_validators_form_slots_are_the_domains()
     whole = Domain.load(str(ROOT / "bot" / "domain")).as_dict()
     executor = ActionExecutor()
     executor.register_package("bot.actions")
