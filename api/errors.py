@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from api.i18n import Translator, negotiate_locale
 
@@ -188,6 +189,19 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code,
             headers=exc.headers,  # e.g. `Allow` on a 405 (RFC 9110)
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client left while sending its body (a closed tab, a dropped network): nothing arrived whole, so
+        # nothing was done (the request's transaction rolls back). Not an error of ours: the route template
+        # only, never the URL or the partial body. The answer reaches nobody; 400 for the access log.
+        route = request.scope.get("route")
+        logger.info(
+            "client disconnected before the body arrived",
+            extra={"route": getattr(route, "path", "unmatched"), "method": request.method},
+        )
+        detail = translator(request).t("error.generic.bad_request", locale_of(request))
+        return JSONResponse(_body("client_disconnected", 400, detail), 400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

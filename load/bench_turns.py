@@ -3,15 +3,22 @@
 Run from the repository root:
 
     .venvs/api/bin/python load/bench_turns.py [--seconds 30] [--users 1,10,20] [--variants before,tracker,all]
-                                              [--long-conversations 2] [--cycles 4]
+                                              [--long-conversations 2] [--cycles 4] [--action-bytes]
 
 For each variant it starts the whole service (api, worker, action server, Rasa; SQLite; 127.0.0.1 only),
 with Rasa's endpoints file written for that variant (the same code, only the configuration differs):
 
 - `before`: Rasa's own SQL tracker store, a new HTTP connection per request, the whole tracker to the NLG
-  endpoint (the reply checks compiled once, session 5, stay on in every variant);
+  endpoint, the whole domain with every action call (the reply checks compiled once, session 5, stay on in
+  every variant);
 - `tracker`: the cached tracker store (bot/server/tracker_store.py), the rest as `before`;
-- `all`: bot/endpoints.yml as shipped: the cached store, kept-alive connections, the slim NLG tracker.
+- `whole_domain`: as shipped, but the whole domain with every action call (no selective domain);
+- `all`: bot/endpoints.yml as shipped: the cached store, kept-alive connections, the slim NLG tracker, the
+  domain only to the actions that read it (`enable_selective_domain`, bot/domain/session.yml).
+
+With `--action-bytes`, Rasa reaches the action server through a byte meter (a TCP relay in its own process,
+load/action_meter.py) and a table gives the action calls and the bytes each carried, each way. The relay is
+one more hop for every action call: measure turns/s without it.
 
 Then, closed loop (each simulated person sends the next message when the reply arrives, no think time):
 whole hate crime journeys in free text (load/scenarios/conversation.py's slice, every button answer typed
@@ -34,11 +41,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools.*; load/ is [0]
 
+from action_meter import ByteMeter, Traffic
 from scenarios.conversation import SLICE, Turn
 
 from tools.model import ensure_model
@@ -58,30 +67,44 @@ FREE_TEXT: tuple[Turn, ...] = tuple(
 )
 START_AGAIN = Turn("start_again", "start again", ("are you safe to talk right now?",))
 
-ENDPOINTS = {
-    "before": {"tracker": "SQL", "nlg_options": "  keep_alive: false\n  slim_tracker: false\n"},
-    "tracker": {
-        "tracker": "bot.server.tracker_store.CachedSQLTrackerStore",
+SHIPPED_TRACKER = "bot.server.tracker_store.CachedSQLTrackerStore"
+ENDPOINTS: dict[str, dict[str, Any]] = {
+    "before": {
+        "tracker": "SQL",
         "nlg_options": "  keep_alive: false\n  slim_tracker: false\n",
+        "selective_domain": False,
     },
+    "tracker": {
+        "tracker": SHIPPED_TRACKER,
+        "nlg_options": "  keep_alive: false\n  slim_tracker: false\n",
+        "selective_domain": False,
+    },
+    "whole_domain": {"tracker": SHIPPED_TRACKER, "nlg_options": "", "selective_domain": False},
+    "all": {"tracker": SHIPPED_TRACKER, "nlg_options": "", "selective_domain": True},
 }
+ACTION_URL = "  url: ${ACTION_SERVER_URL}\n"
+SELECTIVE = "  enable_selective_domain: true\n"
 REQUEST_TIMEOUT = 120.0
 
 
-def endpoints_file(variant: str, folder: Path) -> Path:
-    """bot/endpoints.yml for `all`; for the others, the same file with the tracker store and NLG options of
-    the variant."""
+def endpoints_file(variant: str, folder: Path, action_url: str | None = None) -> Path:
+    """bot/endpoints.yml for `all`; for the others, the same file with the tracker store, NLG and action
+    endpoint options of the variant; the action server's URL replaced when a byte meter sits in front."""
     shipped = ROOT / "bot" / "endpoints.yml"
-    if variant == "all":
+    if variant == "all" and action_url is None:
         return shipped
     spec = ENDPOINTS[variant]
     text = shipped.read_text(encoding="utf-8")
-    text = text.replace("type: bot.server.tracker_store.CachedSQLTrackerStore", f"type: {spec['tracker']}")
+    if ACTION_URL not in text or SELECTIVE not in text or f"type: {SHIPPED_TRACKER}" not in text:
+        raise SystemExit("bot/endpoints.yml changed shape: update load/bench_turns.py")
+    text = text.replace(f"type: {SHIPPED_TRACKER}", f"type: {spec['tracker']}")
     text = text.replace(
         "  type: bot.server.nlg.CallbackNLG\n", "  type: bot.server.nlg.CallbackNLG\n" + spec["nlg_options"]
     )
-    if f"type: {spec['tracker']}" not in text or spec["nlg_options"] not in text:
-        raise SystemExit("bot/endpoints.yml changed shape: update load/bench_turns.py")
+    if not spec["selective_domain"]:
+        text = text.replace(SELECTIVE, "  enable_selective_domain: false\n")
+    if action_url is not None:
+        text = text.replace(ACTION_URL, f"  url: {action_url}\n")
     path = folder / f"endpoints-{variant}.yml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -112,6 +135,7 @@ class Result:
     long_turns: list[list[float]] = field(default_factory=list)
     long_mismatches: int = 0
     rss: dict[str, float] = field(default_factory=dict)
+    action_traffic: Traffic | None = None
 
 
 async def say(http: httpx.AsyncClient, conversation: str, turn: Turn) -> tuple[float, str | None]:
@@ -198,16 +222,21 @@ def tree_rss_mb(pid: int) -> float:
 
 def measure(variant: str, args: argparse.Namespace, folder: Path, index: int) -> Result:
     model = ensure_model(DATA / "models", quiet=True)
-    endpoints = endpoints_file(variant, folder)
+    ports = Ports.free()
+    meter = ByteMeter(upstream_port=ports.actions) if args.action_bytes else None
+    action_url = f"http://127.0.0.1:{meter.port}/webhook" if meter else None
+    endpoints = endpoints_file(variant, folder, action_url)
     stack = Stack(
         data_dir=folder / f"{index}-{variant}",
         model=model,
-        ports=Ports.free(),
+        ports=ports,
         secrets=generate(),
         rasa_args=["--endpoints", str(endpoints)],
     )
     result = Result(variant)
     try:
+        if meter:
+            meter.start()
         stack.migrate()
         print(f"[{variant}] starting the stack …", file=sys.stderr, flush=True)
         stack.start(timeout=600)
@@ -224,11 +253,15 @@ def measure(variant: str, args: argparse.Namespace, folder: Path, index: int) ->
             result.long_turns.append(latencies)
             result.long_mismatches += mismatches
         result.rss = {name: tree_rss_mb(proc.pid) for name, proc in stack.processes.items()}
+        if meter:
+            result.action_traffic = meter.traffic()
     except (StackError, httpx.HTTPError) as exc:
         print(f"[{variant}] error: {exc}\n{stack.log_tail()}", file=sys.stderr)
         raise
     finally:
         stack.stop()
+        if meter:
+            meter.stop()
     return result
 
 
@@ -248,33 +281,44 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         f"Chat turns in free text through the real stack (SQLite, 127.0.0.1), {os.cpu_count()} CPUs, "
         f"{args.seconds:g} s per level, closed loop; load average at each level's start in brackets",
         "",
-        "clients  variant   turns/s  (x before)  p50 ms  p95 ms  wrong replies  load",
+        "clients  variant       turns/s  (x before)  p50 ms  p95 ms  wrong replies  load",
     ]
     for index, users in enumerate(args.users):
         base_level = base.levels[index]
         for result in results:
             level = result.levels[index]
             out.append(
-                f"{users:>7}  {result.variant:<8} {level.turns_per_second():>8.2f}  "
+                f"{users:>7}  {result.variant:<12} {level.turns_per_second():>8.2f}  "
                 f"{ratio(level.turns_per_second(), base_level.turns_per_second()):>10}  "
                 f"{level.percentile(0.5):>6.0f}  {level.percentile(0.95):>6.0f}  {level.failures:>13}  "
                 f"[{level.load:.1f}]"
             )
     out += ["", f"flatness: one conversation, the journey {args.cycles} times with 'start again' between "
             f"({args.long_conversations} conversations; median turn ms)"]  # fmt: skip
-    out.append("variant   turns 2-10  turns 44-52  late/early  wrong replies")
+    out.append("variant       turns 2-10  turns 44-52  late/early  wrong replies")
     for result in results:
         early, late = window(result, 2, 10), window(result, 44, 52)
         wrong = result.long_mismatches
         out.append(
-            f"{result.variant:<8} {early:>11.0f}  {late:>11.0f}  {ratio(late, early):>10}  {wrong:>13}"
+            f"{result.variant:<12} {early:>11.0f}  {late:>11.0f}  {ratio(late, early):>10}  {wrong:>13}"
         )
     out += ["", "resident memory after the load (MB, each process with its children)"]
     names = list(base.rss)
-    out.append("variant   " + "  ".join(f"{n:>8}" for n in names) + "     total")
+    out.append("variant       " + "  ".join(f"{n:>8}" for n in names) + "     total")
     for result in results:
         cells = "  ".join(f"{result.rss.get(n, 0):>8.0f}" for n in names)
-        out.append(f"{result.variant:<8}  {cells}  {sum(result.rss.values()):>8.0f}")
+        out.append(f"{result.variant:<12}  {cells}  {sum(result.rss.values()):>8.0f}")
+    if any(result.action_traffic for result in results):
+        out += ["", "Rasa -> action server, the whole run (through the byte meter: turns/s include its hop)"]
+        out.append("variant        calls  bytes/call sent  bytes/call back  MB sent")
+        for result in results:
+            traffic = result.action_traffic
+            if traffic is None:
+                continue
+            out.append(
+                f"{result.variant:<12} {traffic.calls:>7}  {traffic.sent_per_call():>15.0f}  "
+                f"{traffic.received_per_call():>15.0f}  {traffic.sent / 1e6:>7.1f}"
+            )
     return "\n".join(out)
 
 
@@ -288,14 +332,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--variants",
         type=lambda v: v.split(","),
         default=["before", "tracker", "all"],
-        help="any of before,tracker,all, in order, repeats allowed (a,b,b,a evens out drift on a shared "
-        "machine); the first is the base of the ratios (default before,tracker,all)",
+        help="any of before,tracker,whole_domain,all, in order, repeats allowed (a,b,b,a evens out drift on "
+        "a shared machine); the first is the base of the ratios (default before,tracker,all)",
+    )
+    parser.add_argument(
+        "--action-bytes",
+        action="store_true",
+        help="count the calls and bytes from Rasa to the action server (one more hop: not for turns/s)",
     )
     parser.add_argument("--long-conversations", type=int, default=2, help="long conversations (default 2)")
     parser.add_argument("--cycles", type=int, default=4, help="journeys in a long conversation (default 4)")
     parser.add_argument("--keep", type=Path, help="keep the stacks' data and logs here (default: deleted)")
     args = parser.parse_args(argv)
-    unknown = set(args.variants) - {*ENDPOINTS, "all"}
+    unknown = set(args.variants) - set(ENDPOINTS)
     if unknown:
         parser.error(f"unknown variants: {sorted(unknown)}")
     return args

@@ -130,7 +130,9 @@ def domain(flows: dict[str, LoadedFlow]) -> dict[str, Any]:
         "slots": slots,
         "forms": {flow.form: {"required_slots": [q.id for q in flow.questions]} for flow in flows.values()},
         "responses": {name: [{"text": spec["text"]}] for name, spec in responses(flows).items()},
-        "actions": [f"validate_{flow.form}" for flow in flows.values()],
+        # The validators take their form's slots from bot/domain/ (bot/actions/form_slots.py), so Rasa need
+        # not send them its whole domain with every call (issue 16).
+        "actions": [{f"validate_{flow.form}": {"send_domain": False}} for flow in flows.values()],
     }
 
 

@@ -19,6 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.api_client import ApiClient, ApiError
+from bot.actions.form_slots import LocalFormSlots
 from bot.actions.memory import REFERRAL_REFERENCE, language_of
 from bot.actions.phone_check import start_if_pending
 from flowkit.callback import window_for
@@ -35,7 +36,7 @@ def windows_of(tracker: Tracker) -> list[dict[str, Any]]:
     return [w for w in windows if isinstance(w, dict) and w.get("id")] if isinstance(windows, list) else []
 
 
-class ValidateCallbackForm(FormValidationAction):
+class ValidateCallbackForm(LocalFormSlots, FormValidationAction):
     def name(self) -> str:
         return f"validate_{FORM}"
 

@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.actions.form_slots import LocalFormSlots
 from bot.actions.memory import (
     ANSWER_CONFIRMED,
     ANSWER_TO_CONFIRM,
@@ -67,7 +68,7 @@ def pending(tracker: Tracker) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and "question" in value else None
 
 
-class FlowFormValidation(FormValidationAction):
+class FlowFormValidation(LocalFormSlots, FormValidationAction):
     flow_id: str = ""
 
     def name(self) -> str:

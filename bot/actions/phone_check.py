@@ -24,6 +24,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.api_client import ApiClient, ApiError
+from bot.actions.form_slots import LocalFormSlots
 from bot.actions.memory import REFERRAL_REFERENCE, language_of
 from flowkit.parse import parse_yes_no
 from flowkit.spec import AnswerType, Question
@@ -41,7 +42,7 @@ DIGIT = re.compile(r"\d")
 SETTLED = {"verified", "failed", "expired", "unavailable", "skipped"}
 
 
-class ValidatePhoneCheckForm(FormValidationAction):
+class ValidatePhoneCheckForm(LocalFormSlots, FormValidationAction):
     def name(self) -> str:
         return f"validate_{FORM}"
 

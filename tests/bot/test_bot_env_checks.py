@@ -1,8 +1,10 @@
 """Checks that need the Rasa SDK, run in the bot's own environment (tests/bot/bot_env.py): the form
 validator's one-tap confirmation (tests/bot/confirm_checks.py) and disclosure first
 (tests/bot/disclosure_checks.py; flowkit/disclosure.py, bot/actions/forms.py and journey.py), and the
-returning person whose session forgot their case (tests/bot/returning_checks.py), and the cached tracker
-store on SQLite (tests/bot/tracker_store_checks.py; on PostgreSQL: tests/bot/test_tracker_store_pg.py)."""
+returning person whose session forgot their case (tests/bot/returning_checks.py), Rasa's selective
+domain (every action that reads the domain is sent it: tests/bot/selective_domain_checks.py), and the
+cached tracker store on SQLite (tests/bot/tracker_store_checks.py; on PostgreSQL:
+tests/bot/test_tracker_store_pg.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ MODULES = (
     "nlg_checks",
     "phone_check_offer_checks",
     "returning_checks",
+    "selective_domain_checks",
     "start_again_checks",
     "tracker_store_checks",
 )
