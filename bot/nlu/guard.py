@@ -4,9 +4,11 @@ FallbackClassifier. It re-labels two kinds of message:
 1. reassurance taken for danger: an `emergency` label on a message that says the person is safe now ("yes,
    he's gone out, I'm safe now") and contains no danger phrase gets the best other intent of the ranking
    (bot/nlu/danger.py, with the cues of locales/danger/<lang>.yml: the data the api's emergency layer uses);
-2. a "command" that is really an answer (see interruptions.py).
+2. a "command" that is really an answer (see interruptions.py);
+3. an `emergency` label on a bare number other than an emergency number (an age, a one-time code: see
+   interruptions.py).
 
-Anything a danger phrase catches stays an emergency, and an emergency is never re-labelled otherwise.
+Anything a danger phrase catches stays an emergency; an emergency is re-labelled in cases 1 and 3 only.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.danger import DANGER_DIR, DangerPhrases, relabel_calm
-from bot.nlu.interruptions import relabel
+from bot.nlu.interruptions import relabel, relabel_number
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -51,6 +53,8 @@ class InterruptionGuard(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             text = message.get(TEXT) or ""
             replacement = relabel_calm(intent, ranking, text, self.danger) if self.danger else None
+            if replacement is None:
+                replacement = relabel_number(intent, ranking, text)
             if replacement is None:
                 replacement = relabel(intent, ranking, text)
             if replacement is not None:

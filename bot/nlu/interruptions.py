@@ -100,3 +100,34 @@ def answers_about_harm(intent: str | None, *, about_harm: bool) -> bool:
     emergency still counts (999 advice, case urgent); the answer is stored only when the question's parser
     understands it (or put to the person to confirm), never guessed."""
     return intent == "emergency" and about_harm
+
+
+# A bare number is an answer (an age, a choice, a phone number, the one-time code texted to check a number),
+# never an emergency on the classifier's word alone: the character n-grams of "998199" or "999679" look like
+# "999" to it (2 of 3,000 random six-digit codes were labelled `emergency`; the code was then not checked).
+# The emergency numbers themselves typed alone stay an emergency.
+EMERGENCY_NUMBERS = frozenset({"999", "112", "911"})
+NUMBER_SEPARATORS = " -.+()"
+
+
+def bare_number(text: str) -> str | None:
+    """The digits of a message that is only a number (any script's digits, spaces and dashes between), else
+    None."""
+    digits = "".join(ch for ch in text.strip() if ch not in NUMBER_SEPARATORS)
+    if not digits or not digits.isdecimal():
+        return None
+    return "".join(str(int(ch)) for ch in digits)
+
+
+def relabel_number(intent: dict[str, Any], ranking: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
+    """The intent an `emergency` label on a bare number should carry instead (the best other intent of the
+    ranking, or an answer), or None to keep it."""
+    if intent.get("name") != "emergency":
+        return None
+    number = bare_number(text)
+    if number is None or number in EMERGENCY_NUMBERS:
+        return None
+    for candidate in ranking:
+        if candidate.get("name") != "emergency":
+            return {"name": candidate["name"], "confidence": candidate.get("confidence", 0.0)}
+    return {"name": ANSWER_INTENT, "confidence": float(intent.get("confidence") or 0.0)}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.interruptions import ANSWERABLE, answers_about_harm, keeps_story, may_answer, relabel
+from bot.nlu.interruptions import (
+    ANSWERABLE,
+    answers_about_harm,
+    keeps_story,
+    may_answer,
+    relabel,
+    relabel_number,
+)
 
 RANKING = [
     {"name": "stop", "confidence": 0.6},
@@ -103,3 +110,34 @@ class TestAnswersAboutHarm:
     def test_not_another_question_nor_another_label(self) -> None:
         assert not answers_about_harm("emergency", about_harm=False)
         assert not answers_about_harm("greet", about_harm=True)
+
+
+NUMBER_RANKING = [{"name": "emergency", "confidence": 0.61}, {"name": "inform", "confidence": 0.3}]
+
+
+class TestBareNumbers:
+    @pytest.mark.parametrize(
+        "text", ["999679", "998199", "  123 456 ", "07700 900999", "٩٩٨١٩٩", "৯৯৮১৯৯", "34"]
+    )
+    def test_a_bare_number_is_an_answer_not_an_emergency(self, text: str) -> None:
+        assert relabel_number({"name": "emergency", "confidence": 0.61}, NUMBER_RANKING, text) == {
+            "name": "inform",
+            "confidence": 0.3,
+        }
+
+    @pytest.mark.parametrize("text", ["999", " 112 ", "911", "٩٩٩", "9-9-9"])
+    def test_an_emergency_number_alone_stays_an_emergency(self, text: str) -> None:
+        assert relabel_number({"name": "emergency", "confidence": 0.5}, NUMBER_RANKING, text) is None
+
+    @pytest.mark.parametrize("text", ["call 999", "he has a knife 999", "999!", "x²", ""])
+    def test_anything_but_a_bare_number_is_left_alone(self, text: str) -> None:
+        assert relabel_number({"name": "emergency", "confidence": 0.5}, NUMBER_RANKING, text) is None
+
+    def test_other_intents_are_left_alone(self) -> None:
+        assert relabel_number({"name": "young_person", "confidence": 0.5}, NUMBER_RANKING, "14") is None
+
+    def test_with_no_other_intent_ranked_it_is_an_answer(self) -> None:
+        assert relabel_number({"name": "emergency", "confidence": 0.4}, [], "123456") == {
+            "name": "inform",
+            "confidence": 0.4,
+        }
