@@ -107,6 +107,10 @@ def cross_validate(nlu: Path, config: Path, folds: int, seed: int, workers: int)
 
     data = load_data(nlu, folds)
     examples = data.intent_examples
+    if len({e.get_full_intent() for e in examples}) < 2:
+        raise SystemExit(
+            f"{nlu}: fewer than 2 intents with at least {folds} examples: nothing to cross-validate"
+        )
     tasks = []
     for fold, (train, test) in enumerate(split([e.get_full_intent() for e in examples], folds, seed)):
         train_data = TrainingData(
@@ -138,6 +142,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="folds trained at once (processes)")
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     args = parser.parse_args()
+    if not args.nlu.exists():
+        parser.error(f"no NLU data at {args.nlu}")
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
     # Rasa's training cache (.rasa/cache) would keep every fold's model (about 90 MB each), never used again.
     os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
     rows = cross_validate(args.nlu, args.config, args.folds, args.seed, args.workers)
