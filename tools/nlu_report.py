@@ -2,9 +2,13 @@
 
     python -m tools.nlu_report [--folds 3] [--language pl ...] [--check] [--out FILE]
 
-Runs `rasa test nlu --cross-validation` with the bot's own pipeline (bot/config.yml) on the NLU examples of
-every language together (or of each language named on its own, for a quick look while writing examples),
-then splits the held-out predictions by the language each example came from. Prints a Markdown report.
+Cross-validates the bot's own pipeline (bot/config.yml) on the NLU examples of every language together (or
+of each language named on its own, for a quick look while writing examples), then splits the held-out
+predictions by the language each example came from. The cross-validation runs in the bot's environment
+(bot/nlu/cross_validation.py): stratified folds with a fixed seed, each trained by Rasa's own training and
+its held-out examples predicted in one batch through the trained model's graph; what `rasa test nlu
+--cross-validation` measures, without its predictions of the training folds and its plots. Prints a
+Markdown report.
 An `emergency` example the classifier misses is still caught by the danger phrases the api checks before
 any NLU (api/conversation/gateway.py): every `emergency` example of a language is covered by a phrase of that
 language (tests/i18n/test_danger_coverage.py), so the report shows both, and how many non-emergency
@@ -28,7 +32,7 @@ from pathlib import Path
 from api.conversation.danger import DangerPhrases
 from bot.nlu.examples import examples
 from tools.model import rasa_env
-from tools.paths import DATA, RASA, ROOT
+from tools.paths import BOT_PYTHON, DATA, ROOT
 
 NLU = ROOT / "bot" / "data" / "nlu"
 # The bar (DESIGN §6): every language at least TARGET. `--check` fails below FLOOR, which catches a
@@ -36,6 +40,8 @@ NLU = ROOT / "bot" / "data" / "nlu"
 TARGET = 0.90
 FLOOR = 0.85
 EMERGENCY = "emergency"
+# Folds trained at once, each in its own process: the CI machine has 2 cores.
+WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -45,18 +51,19 @@ class Prediction:
     predicted: str
 
 
-def cross_validate(data: Path, folds: int, out: Path) -> list[Prediction]:
+def cross_validate(data: Path, folds: int, out: Path, workers: int = WORKERS) -> list[Prediction]:
+    """The held-out prediction of every example of `data` (a folder or a file of Rasa NLU data), from the
+    bot's environment (bot/nlu/cross_validation.py); the predictions are also kept in `out`."""
+    path = out / "predictions.json"
     command = [
-        str(RASA), "test", "nlu", "--nlu", str(data), "--config", "bot/config.yml",
-        "--cross-validation", "--folds", str(folds), "--out", str(out), "--successes",
+        str(BOT_PYTHON), "-m", "bot.nlu.cross_validation", "--nlu", str(data), "--config", "bot/config.yml",
+        "--folds", str(folds), "--workers", str(workers), "--out", str(path),
     ]  # fmt: skip
-    subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True, capture_output=True)
-    rows = []
-    for name in ("intent_errors.json", "intent_successes.json"):
-        path = out / name
-        for row in json.loads(path.read_text()) if path.exists() else []:
-            rows.append(Prediction(row["text"], row["intent"], row["intent_prediction"]["name"]))
-    return rows
+    done = subprocess.run(command, cwd=ROOT, env=rasa_env(), check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the cross-validation failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+    rows = json.loads(path.read_text(encoding="utf-8"))["predictions"]
+    return [Prediction(row["text"], row["intent"], row["predicted"]) for row in rows]
 
 
 def by_language(predictions: list[Prediction], languages: list[str]) -> dict[str, list[Prediction]]:
@@ -191,15 +198,18 @@ def main() -> int:
         "--check", action="store_true", help=f"fail below {FLOOR} or on an emergency nothing catches"
     )
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="folds trained at once (processes)")
     args = parser.parse_args()
     languages = sorted(
         p.name for p in NLU.iterdir() if p.is_dir() and (not args.language or p.name in args.language)
     )
     out = DATA / "tmp" / "nlu-report"
     if args.language:  # a quick look at some languages, each on its own
-        predictions = [p for lang in languages for p in cross_validate(NLU / lang, args.folds, out / lang)]
+        predictions = [
+            p for lang in languages for p in cross_validate(NLU / lang, args.folds, out / lang, args.workers)
+        ]
     else:
-        predictions = cross_validate(NLU, args.folds, out / "all")
+        predictions = cross_validate(NLU, args.folds, out / "all", args.workers)
     split = by_language(predictions, languages)
     text = report(split, args.folds)
     print(text)
