@@ -125,7 +125,10 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
 
     def rank(self, text: str) -> list[dict[str, Any]]:
         assert self.pipeline is not None
-        probabilities = self.pipeline.predict_proba([fold(text)])[0]
+        return self._ranking(self.pipeline.predict_proba([fold(text)])[0])
+
+    def _ranking(self, probabilities: Any) -> list[dict[str, Any]]:
+        assert self.pipeline is not None
         names = self.pipeline.classes_
         order = np.argsort(-probabilities)
         ranking: list[dict[str, Any]] = [
@@ -138,11 +141,16 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
         return ranking
 
     def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            text = message.get(TEXT)
-            if self.pipeline is None or not text:
-                continue
-            ranking = self.rank(text)
+        """Every message of the batch in one prediction (Rasa sends one message per turn; the cross-validation
+        sends each fold's held-out examples together: one call instead of one per message)."""
+        if self.pipeline is None:
+            return messages
+        texted = [message for message in messages if message.get(TEXT)]
+        if not texted:
+            return messages
+        probabilities = self.pipeline.predict_proba([fold(message.get(TEXT)) for message in texted])
+        for message, row in zip(texted, probabilities, strict=True):
+            ranking = self._ranking(row)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[: int(self.config["ranking_length"])], add_to_output=True)
         return messages
