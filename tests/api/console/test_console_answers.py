@@ -5,9 +5,7 @@ console routes (real SQLite, argon2, TOTP); the feed imported through the admin 
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from datetime import date
 from enum import StrEnum
@@ -23,9 +21,10 @@ from fastapi import FastAPI
 
 from api.console import fields
 from api.i18n import cldr_locale
-from api.police_feed.csv_format import COLUMNS, OTHER_FACTORS
+from api.police_feed.csv_format import OTHER_FACTORS
 from api.triage.schemas import TriageInput
 from tests.api.console.conftest import make_account, post_form, sign_in
+from tests.api.console.test_console_first_contact_consent import feed_csv
 from tests.builders import (
     agency_referral_payload,
     bearer,
@@ -40,23 +39,18 @@ ANSWER = re.compile(r"<dt>(.*?)</dt>\s*<dd([^>]*)>(.*?)</dd>", re.S)
 
 
 def police_csv() -> bytes:
-    row = {
-        "name": "Harper Testperson",
-        "telephone": "07700 900472",
-        "hate_racial_indicator": "Y",
-        "aggravating_factors": "hate_religion; repeat_victim",
-        "crime_reference": "SP/26/000555",
-        "crime_description": "Synthetic: abuse shouted in the street",
-        "crime_type": "Public order",
-        "officer": "PC 0000 Synthetic",
-        "date_reported": "2026-11-19",
-        "date_received": "2026-11-20T10:00",
-    }
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([row.get(column, "") for column in COLUMNS])
-    return out.getvalue().encode()
+    return feed_csv(
+        name="Harper Testperson",
+        telephone="07700 900472",
+        hate_racial_indicator="Y",
+        aggravating_factors="hate_religion; repeat_victim",
+        crime_reference="SP/26/000555",
+        crime_description="Synthetic: abuse shouted in the street",
+        crime_type="Public order",
+        officer="PC 0000 Synthetic",
+        date_reported="2026-11-19",
+        date_received="2026-11-20T10:00",
+    )
 
 
 def answers_of(page: str) -> list[tuple[str, str, bool]]:
