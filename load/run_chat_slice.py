@@ -23,11 +23,9 @@ import argparse
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools.*; load/ is [0]
 
+import runkit
 from runkit import (
     Entry,
     RunError,
@@ -45,15 +44,13 @@ from runkit import (
     interrupt_on_signals,
     percentile,
     ratio,
-    read_entries,
-    read_failures,
     stack_log_problems,
     table,
 )
 from scenarios.conversation import END_NAME, SLICE, START_NAME, TURN_NAMES, TURN_PREFIX
 
 from tools.model import ensure_model
-from tools.paths import API_PYTHON, DATA, ROOT
+from tools.paths import API_PYTHON, DATA
 from tools.secrets import generate
 from tools.stack import Ports, Stack, StackError
 
@@ -62,9 +59,6 @@ LOCUST = API_PYTHON.parent / "locust"
 MAX_LEVELS = 4
 MAX_USERS = 50
 WARM_UP_CONVERSATIONS = 2
-# Locust drops the users' in-flight requests when the run time is up, but the stack finishes those turns;
-# wait for them before the next level (or the stop), so neither sees the previous level's tail.
-SETTLE_SECONDS = 5.0
 
 
 @dataclass
@@ -158,38 +152,8 @@ def warm_up(api_url: str) -> None:
 def run_locust(
     locustfile: Path, user_class: str, users: int, seconds: float, api_url: str, out: Path, tag: str
 ) -> Level:
-    prefix = out / tag
-    log_path = out / f"{tag}.log"
-    command = [
-        str(LOCUST), "-f", str(locustfile), user_class,
-        "--headless", "-u", str(users), "-r", str(users), "--run-time", f"{int(seconds)}s",
-        "--host", api_url, "--csv", str(prefix), "--json-file", str(prefix), "--only-summary",
-        "--stop-timeout", "0", "--exit-code-on-error", "0", "--loglevel", "WARNING",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        code = proc.wait(timeout=seconds + 90)
-    finally:
-        if proc.poll() is None:  # interrupted or hung: SIGTERM makes locust shut down, then force it
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    time.sleep(SETTLE_SECONDS)
-    log_text = log_path.read_text(errors="replace")
-    if code != 0:
-        raise RunError(f"locust ({tag}) exited with {code}:\n{log_text[-3000:]}")
-    entries = read_entries(Path(f"{prefix}.json"))
-    starts = [e.start_time for e in entries.values()]
-    ends = [e.last_request for e in entries.values() if e.last_request is not None]
-    measured = max(ends) - min(starts) if starts and ends else seconds
-    warnings = sorted({line.split("] ", 1)[-1] for line in log_text.splitlines() if "CPU usage" in line})
-    return Level(users, measured, entries, read_failures(Path(f"{prefix}_failures.csv")), warnings)
+    run = runkit.run_locust(locustfile, [user_class], users, seconds, api_url, out, tag)
+    return Level(run.users, run.seconds, run.entries, run.failure_messages, run.warnings)
 
 
 def people(count: int) -> str:
