@@ -6,6 +6,7 @@ script. Every answer is synthetic: the description says so and the phone number 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +36,35 @@ class Turn:
                 return "a message is not an object"
             texts.append(str(message.get("text", "")))
             buttons = message.get("buttons") or []
-            payloads.extend(str(b.get("payload", "")) for b in buttons if isinstance(b, dict))
+            # A button's payload is its intent, then what it answers: `/affirm{"asked":"safe_to_talk"}`.
+            payloads.extend(
+                str(b.get("payload", "")).split("{", 1)[0] for b in buttons if isinstance(b, dict)
+            )
         joined = " ".join(texts)
         for expected in self.expect_text:
             if expected not in joined:
                 return f"missing {expected!r}; got {joined[:120]!r}"
-        if self.expect_button is not None and self.expect_button not in payloads:
+        if self.expect_button is not None and not any(offers(p, self.expect_button) for p in payloads):
             return f"no {self.expect_button!r} button; got {payloads}"
         return None
+
+
+def offers(payload: str, expected: str) -> bool:
+    """A button's payload is its intent and entities, plus what question it answers
+    (`/inform{"choice":"race","asked":"hate_strand"}`): it offers `expected` when the intent is the same and
+    it carries every entity `expected` names."""
+    intent, _, entities = payload.partition("{")
+    want_intent, _, want_entities = expected.partition("{")
+    if intent != want_intent:
+        return False
+    if not want_entities:
+        return True
+    try:
+        have = json.loads("{" + entities) if entities else {}
+        want = json.loads("{" + want_entities)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(have, dict) and isinstance(want, dict) and want.items() <= have.items()
 
 
 SLICE: tuple[Turn, ...] = (
