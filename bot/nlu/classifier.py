@@ -51,6 +51,15 @@ def build_pipeline(config: dict[str, Any]) -> Pipeline:
     return Pipeline([("features", FeatureUnion([("chars", chars), ("words", words)])), ("clf", classifier)])
 
 
+def prepare_for_prediction(pipeline: Pipeline) -> None:
+    """Store the weights column by column (Fortran order): the same numbers, so the same predictions, but the
+    product of a message's sparse features with the transposed weights then reads them in place instead of
+    copying the whole ~17 MB matrix for every message (issue 16: predict_proba 2.7 ms -> 0.1 ms per message)."""
+    classifier = pipeline.steps[-1][1]
+    if isinstance(getattr(classifier, "coef_", None), np.ndarray):
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
@@ -92,6 +101,7 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         pipeline = build_pipeline(self.config)
         pipeline.fit([fold(e.get(TEXT)) for e in examples], [e.get(INTENT) for e in examples])
+        prepare_for_prediction(pipeline)
         self.pipeline = pipeline
         import skops.io as sio
 
@@ -118,6 +128,7 @@ class FoldedTextIntentClassifier(IntentClassifier, GraphComponent):
                 if refused:
                     raise ValueError(f"untrusted types in the intent model: {refused}")
                 pipeline = sio.load(path, trusted=untrusted)
+            prepare_for_prediction(pipeline)
         except ValueError:
             logger.warning("no trained intent model; every message will be unclassified")
             pipeline = None

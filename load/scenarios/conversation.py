@@ -36,10 +36,9 @@ class Turn:
                 return "a message is not an object"
             texts.append(str(message.get("text", "")))
             buttons = message.get("buttons") or []
-            # A button's payload is its intent, then what it answers: `/affirm{"asked":"safe_to_talk"}`.
-            payloads.extend(
-                str(b.get("payload", "")).split("{", 1)[0] for b in buttons if isinstance(b, dict)
-            )
+            # A button's payload is its intent and entities, then what it answers:
+            # `/inform{"choice":"race","asked":"hate_strand"}`; `offers` compares them.
+            payloads.extend(str(b.get("payload", "")) for b in buttons if isinstance(b, dict))
         joined = " ".join(texts)
         for expected in self.expect_text:
             if expected not in joined:

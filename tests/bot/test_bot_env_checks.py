@@ -1,4 +1,5 @@
-"""Checks that need the Rasa SDK, run in the bot's own environment (tests/bot/bot_env.py): the form
+"""Checks that need the Rasa SDK, run in the bot's own environment (tests/bot/bot_env.py): the intent
+classifier's prediction path (tests/bot/classifier_checks.py), the form
 validator's one-tap confirmation (tests/bot/confirm_checks.py) and disclosure first
 (tests/bot/disclosure_checks.py; flowkit/disclosure.py, bot/actions/forms.py and journey.py), and the
 returning person whose session forgot their case (tests/bot/returning_checks.py), Rasa's selective
@@ -14,6 +15,7 @@ from tests.bot.bot_env import check_names, run_check
 
 MODULES = (
     "answer_over_interruption_checks",
+    "classifier_checks",
     "confirm_checks",
     "disclosure_checks",
     "nlg_checks",

@@ -1,0 +1,90 @@
+"""Checks of the intent classifier's prediction path (bot/nlu/classifier.py), run in the bot environment
+(tests/bot/bot_env.py): the weights stored column by column give exactly the predictions of the weights as
+trained, survive saving and loading through Rasa's model storage, and a batch ranks as single messages do.
+Synthetic examples only."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.classifier import FoldedTextIntentClassifier, build_pipeline, prepare_for_prediction
+from flowkit.text import fold
+
+EXAMPLES = {
+    "affirm": ["yes", "yes please", "ok", "that's right", "sure", "tak", "da", "haan ji"],
+    "deny": ["no", "no thanks", "not really", "nie", "nu", "nahi", "nope", "I'd rather not"],
+    "emergency": ["he is outside with a knife", "call 999", "I'm in danger now", "help me now he's here"],
+    "report_hate_crime": [
+        "I want to report a hate crime",
+        "they shouted racist abuse at me",
+        "abused because of my religion",
+        "someone attacked me for being gay",
+    ],
+}
+PROBES = [
+    "yes",
+    "no",
+    "Synthetic probe: a man shouted abuse about my skin colour on the bus",
+    "he is outside now",
+    "07700 900123",
+    "ST4 1AA",
+    "أريد الإبلاغ",
+    "",
+]
+
+
+def trained() -> Any:
+    texts = [fold(t) for examples in EXAMPLES.values() for t in examples]
+    labels = [intent for intent, examples in EXAMPLES.items() for _ in examples]
+    return build_pipeline(FoldedTextIntentClassifier.get_default_config()).fit(texts, labels)
+
+
+def test_weights_by_column_give_exactly_the_trained_predictions() -> None:
+    pipeline = trained()
+    probes = [fold(p) for p in PROBES]
+    as_trained = pipeline.predict_proba(probes)
+    assert pipeline.steps[-1][1].coef_.flags["C_CONTIGUOUS"]
+    prepare_for_prediction(pipeline)
+    weights = pipeline.steps[-1][1].coef_
+    assert weights.flags["F_CONTIGUOUS"] and weights.T.flags["C_CONTIGUOUS"]
+    assert np.array_equal(pipeline.predict_proba(probes), as_trained)
+    one_by_one = np.vstack([pipeline.predict_proba([p]) for p in probes])
+    assert np.array_equal(one_by_one, as_trained)
+
+
+def test_the_trained_component_saves_and_loads_with_weights_by_column() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        storage = LocalModelStorage(Path(folder))
+        resource = Resource("intent_classifier")
+        context = ExecutionContext(GraphSchema({}), "checks")
+        config = FoldedTextIntentClassifier.get_default_config()
+        component = FoldedTextIntentClassifier.create(config, storage, resource, context)
+        examples = [Message({TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts]
+        component.train(TrainingData(training_examples=examples))
+        assert component.pipeline is not None
+        expected = component.pipeline.predict_proba([fold(p) for p in PROBES])
+        loaded = FoldedTextIntentClassifier.load(config, storage, resource, context)
+        assert loaded.pipeline is not None
+        assert loaded.pipeline.steps[-1][1].coef_.flags["F_CONTIGUOUS"]
+        assert np.array_equal(loaded.pipeline.predict_proba([fold(p) for p in PROBES]), expected)
+
+
+def test_a_batch_ranks_each_message_as_it_ranks_alone() -> None:
+    pipeline = trained()
+    prepare_for_prediction(pipeline)
+    component = FoldedTextIntentClassifier(
+        FoldedTextIntentClassifier.get_default_config(), None, Resource("c"), pipeline  # type: ignore[arg-type]
+    )
+    batch = component.process([Message({TEXT: p}) for p in PROBES if p])
+    for message in batch:
+        assert message.get("intent") == component.rank(message.get(TEXT))[0]
