@@ -83,7 +83,10 @@ def test_a_batch_ranks_each_message_as_it_ranks_alone() -> None:
     pipeline = trained()
     prepare_for_prediction(pipeline)
     component = FoldedTextIntentClassifier(
-        FoldedTextIntentClassifier.get_default_config(), None, Resource("c"), pipeline  # type: ignore[arg-type]
+        FoldedTextIntentClassifier.get_default_config(),
+        None,
+        Resource("c"),
+        pipeline,  # type: ignore[arg-type]
     )
     batch = component.process([Message({TEXT: p}) for p in PROBES if p])
     for message in batch:
