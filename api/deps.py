@@ -4,7 +4,8 @@ and its lifespan built (settings, the translator, the vault, the bot's relay…)
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,8 @@ from api.db import create_read_sessionmaker, session_dependency
 from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.nlg.catalogue import ResponseSpec
+
+T = TypeVar("T")
 
 
 def settings_of(request: Request) -> Settings:
@@ -60,18 +63,31 @@ def response_catalogue_of(request: Request) -> dict[str, ResponseSpec]:
     return cast(dict[str, ResponseSpec], request.app.state.response_catalogue)
 
 
+def on_loop(getter: Callable[[Request], T]) -> Callable[[Request], Awaitable[T]]:
+    """`getter` as a dependency run on the event loop. FastAPI runs a plain `def` dependency in a worker
+    thread, a thread hop for each one a request needs (five for one `/v1/nlg` call); these only read what
+    `create_app` built, so they need no thread (issue 16)."""
+
+    async def dependency(request: Request) -> T:
+        return getter(request)
+
+    dependency.__name__ = getter.__name__
+    dependency.__doc__ = getter.__doc__
+    return dependency
+
+
 # The request's transaction: committed when the endpoint returns and before the response is sent (scope
 # "function"; FastAPI's default runs the code after `yield` once the response has gone, so a client could
 # hold a 201 for rows not yet committed, or never committed), rolled back on any error.
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 # For endpoints that must not hold a transaction open (a bot turn): they open short ones themselves.
-Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessionmaker_of)]
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(on_loop(sessionmaker_of))]
 # For reads that never write (token lookups, readiness): no write lock on SQLite; a session must not write.
-ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(read_sessionmaker_of)]
-AppSettings = Annotated[Settings, Depends(settings_of)]
-AppTranslator = Annotated[Translator, Depends(translator_of)]
-AppVault = Annotated[Vault, Depends(vault_of)]
-AppGateway = Annotated[Gateway, Depends(gateway_of)]
-AppRelay = Annotated[RasaRelay, Depends(relay_of)]
-AppTrackerStore = Annotated[TrackerStore, Depends(tracker_store_of)]
-AppResponseCatalogue = Annotated[dict[str, ResponseSpec], Depends(response_catalogue_of)]
+ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(on_loop(read_sessionmaker_of))]
+AppSettings = Annotated[Settings, Depends(on_loop(settings_of))]
+AppTranslator = Annotated[Translator, Depends(on_loop(translator_of))]
+AppVault = Annotated[Vault, Depends(on_loop(vault_of))]
+AppGateway = Annotated[Gateway, Depends(on_loop(gateway_of))]
+AppRelay = Annotated[RasaRelay, Depends(on_loop(relay_of))]
+AppTrackerStore = Annotated[TrackerStore, Depends(on_loop(tracker_store_of))]
+AppResponseCatalogue = Annotated[dict[str, ResponseSpec], Depends(on_loop(response_catalogue_of))]

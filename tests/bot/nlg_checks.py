@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import datetime
 from typing import Any
 
 import jsonschema
@@ -15,7 +16,26 @@ from rasa.core.nlg.callback import nlg_response_format_spec
 from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.utils import read_endpoints_from_path
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    EntitiesAdded,
+    FollowupAction,
+    LoopInterrupted,
+    ReminderCancelled,
+    ReminderScheduled,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
@@ -91,6 +111,68 @@ def test_action_replies_are_judged_as_rasa_judges_them() -> None:
             assert "Failed to validate Action server response" in got
         verdicts.append(expected is None)
     assert verdicts.count(True) >= 3 and verdicts.count(False) >= 3, verdicts
+
+
+def rasa_events() -> list[dict[str, Any]]:
+    """One event of every kind an action can return, as Rasa writes it."""
+    events = [
+        SlotSet("reference", "SR-1"),
+        SlotSet("age", 34),
+        ActiveLoop("hate_crime_form"),
+        ActiveLoop(None),
+        FollowupAction("action_handoff"),
+        UserUttered("yes", {"name": "affirm", "confidence": 1.0}, []),
+        BotUttered("Thank you.", {"buttons": [{"title": "Yes", "payload": "/affirm"}]}),
+        ActionExecuted("action_listen"),
+        SessionStarted(),
+        Restarted(),
+        AllSlotsReset(),
+        ActionReverted(),
+        UserUtteranceReverted(),
+        ConversationPaused(),
+        ConversationResumed(),
+        LoopInterrupted(True),
+        ActionExecutionRejected("hate_crime_form"),
+        ReminderScheduled("EXTERNAL_reminder", datetime(2026, 12, 7, 18, 0)),
+        ReminderCancelled(name="reminder"),
+        EntitiesAdded([{"entity": "choice", "value": "race"}]),
+    ]
+    return [event.as_dict() for event in events]
+
+
+def broken(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event with each of its fields in turn of a wrong type, an unknown kind, and no kind."""
+    variants = [{**event, key: 5 if not isinstance(value, int) else "x"} for key, value in event.items()]
+    variants.append({**event, "event": "no_such_event"})
+    variants.append({k: v for k, v in event.items() if k != "event"})
+    return variants
+
+
+def test_every_rasa_event_whole_or_broken_is_judged_as_rasa_judges_it() -> None:
+    action = RemoteAction("action_handoff", EndpointConfig(url="http://127.0.0.1:9"))
+    spec = RemoteAction.action_response_format_spec()
+    valid = rasa_events()
+    replies = [{"events": [event]} for event in valid] + [{"events": valid, "responses": [{"text": "hi"}]}]
+    replies += [{"events": [event]} for whole in valid for event in broken(whole)]
+    judged = {True: 0, False: 0}
+    for reply in replies:
+        try:
+            jsonschema.validate(reply, spec)
+            expected = None
+        except jsonschema.ValidationError as exc:
+            expected = exc.message
+        try:
+            action._validate_action_result(reply)
+            got = None
+        except jsonschema.ValidationError as exc:
+            got = exc.message
+        assert (got is None) == (expected is None), (reply, expected, got)
+        if expected is not None:
+            assert got is not None and got.startswith(expected), (reply, expected, got)
+        judged[expected is None] += 1
+        # A valid reply takes the fast path (not the whole schema); an invalid one never passes it.
+        assert nlg.ACTION_REPLY.fast_path_holds(reply) is (expected is None), reply
+    assert judged[True] >= len(valid) and judged[False] >= len(valid), judged
 
 
 def test_rasa_loads_the_generator_named_in_endpoints_yml() -> None:
