@@ -28,7 +28,7 @@ from api.i18n import Translator
 from api.kit.crypto import Vault
 from api.nlg.catalogue import load_catalogue
 from api.nlg.endpoints import router as nlg_router
-from api.observability import configure_logging, log_requests
+from api.observability import RequestLog, configure_logging
 from api.phone_check.endpoints import router as phone_check_router
 from api.police_feed.endpoints import MAX_BYTES as POLICE_FEED_MAX_BYTES
 from api.police_feed.endpoints import router as police_feed_router
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_catalogue = load_catalogue(settings.locales_dir / "responses.yml")
     app.state.gateway = Gateway.from_settings(settings, app.state.translator)
     install_error_handlers(app)
-    app.middleware("http")(log_requests)
+    app.add_middleware(RequestLog)  # innermost: sees the status the error handlers chose
     for router in (health_router, chat_router, nlg_router, referral_router, queue_router, triage_router):
         app.include_router(router)
     app.include_router(phone_check_router)

@@ -10,11 +10,9 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -43,17 +41,34 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    logging.getLogger("api.request").info(
-        "request",
-        extra={
-            "method": request.method,
-            "route": getattr(route, "path", "unmatched"),
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
-    return response
+class RequestLog:
+    """One log line per HTTP request: method, route template, status and milliseconds to the response's start.
+
+    A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` (what `app.middleware("http")` makes) runs the
+    rest of the app in a task of its own and pipes the response through memory streams, for every request
+    (issue 16)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                route = scope.get("route")  # the router puts the matched route in this same scope
+                logging.getLogger("api.request").info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "route": getattr(route, "path", "unmatched"),
+                        "status": message["status"],
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_logged)
