@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.model import rasa_env
-from tools.paths import API_PYTHON, BOT_PYTHON, RASA
+from tools.paths import API_PYTHON, BOT_PYTHON
 from tools.stack import Stack, StackError, free_port
 
 RATE_LIMIT_DB = 0
@@ -212,7 +212,8 @@ class ScaledStack(Stack):
         for number, port in enumerate(self.instance_ports["rasa"], start=1):
             self._spawn(
                 f"rasa-{number}",
-                [str(RASA), "run", "--model", str(self.model), "--endpoints", "bot/endpoints.yml",
+                [str(BOT_PYTHON), "-m", "bot.server.serve", "run", "--model", str(self.model),
+                 "--endpoints", "bot/endpoints.yml",
                  "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1",
                  "--port", str(port), *self.rasa_args],
                 bot_env,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.model import rasa_env
-from tools.paths import API_PYTHON, BOT_PYTHON, RASA, ROOT
+from tools.paths import API_PYTHON, BOT_PYTHON, ROOT
 
 
 def free_port() -> int:
@@ -149,7 +149,8 @@ class Stack:
         )
         self._spawn(
             "rasa",
-            [str(RASA), "run", "--model", str(self.model), "--endpoints", "bot/endpoints.yml",
+            [str(BOT_PYTHON), "-m", "bot.server.serve", "run", "--model", str(self.model),
+             "--endpoints", "bot/endpoints.yml",
              "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1",
              "--port", str(self.ports.rasa), *self.rasa_args],
             bot_env,

@@ -175,3 +175,11 @@ class TestHateCrimeSlice:
             reply = http.post("/v1/chat/conversations/w_unknown/messages", json={"text": "hello"})
             assert reply.status_code == 404
             assert reply.json()["error"] == "conversation_not_found"
+
+
+def test_rasa_runs_with_tensorflow_and_without_jax(stack: Stack) -> None:
+    """The stack starts Rasa through bot/server/serve.py: TensorFlow loaded (Rasa needs it), jax not (an
+    optional import of TensorFlow's that Rasa never uses, ~66 MB; issue 16)."""
+    libraries = Path(f"/proc/{stack.processes['rasa'].pid}/maps").read_text(encoding="utf-8")
+    assert "libtensorflow" in libraries
+    assert "jaxlib" not in libraries
