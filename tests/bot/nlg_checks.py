@@ -89,21 +89,27 @@ def test_nlg_replies_are_judged_as_rasa_judges_them() -> None:
     assert nlg.CallbackNLG.validate_response(None) and nlg.CallbackNLG.validate_response({})
 
 
-def test_action_replies_are_judged_as_rasa_judges_them() -> None:
+def action_verdicts(reply: Any) -> tuple[str | None, str | None]:
+    """The error message `jsonschema.validate` gives the reply under Rasa's schema, and the one Rasa's action
+    (with bot/server/nlg.py's check) raises; None for no error."""
     action = RemoteAction("action_handoff", EndpointConfig(url="http://127.0.0.1:9"))
-    spec = RemoteAction.action_response_format_spec()
+    try:
+        jsonschema.validate(reply, RemoteAction.action_response_format_spec())
+        expected = None
+    except jsonschema.ValidationError as exc:
+        expected = exc.message
+    try:
+        action._validate_action_result(reply)
+        got = None
+    except jsonschema.ValidationError as exc:
+        got = exc.message
+    return expected, got
+
+
+def test_action_replies_are_judged_as_rasa_judges_them() -> None:
     verdicts = []
     for reply in ACTION_REPLIES:
-        try:
-            jsonschema.validate(reply, spec)
-            expected = None
-        except jsonschema.ValidationError as exc:
-            expected = exc.message
-        try:
-            action._validate_action_result(reply)
-            got = None
-        except jsonschema.ValidationError as exc:
-            got = exc.message
+        expected, got = action_verdicts(reply)
         if expected is None:
             assert got is None, (reply, got)
         else:
@@ -149,23 +155,12 @@ def broken(event: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_every_rasa_event_whole_or_broken_is_judged_as_rasa_judges_it() -> None:
-    action = RemoteAction("action_handoff", EndpointConfig(url="http://127.0.0.1:9"))
-    spec = RemoteAction.action_response_format_spec()
     valid = rasa_events()
     replies = [{"events": [event]} for event in valid] + [{"events": valid, "responses": [{"text": "hi"}]}]
     replies += [{"events": [event]} for whole in valid for event in broken(whole)]
     judged = {True: 0, False: 0}
     for reply in replies:
-        try:
-            jsonschema.validate(reply, spec)
-            expected = None
-        except jsonschema.ValidationError as exc:
-            expected = exc.message
-        try:
-            action._validate_action_result(reply)
-            got = None
-        except jsonschema.ValidationError as exc:
-            got = exc.message
+        expected, got = action_verdicts(reply)
         assert (got is None) == (expected is None), (reply, expected, got)
         if expected is not None:
             assert got is not None and got.startswith(expected), (reply, expected, got)
