@@ -7,6 +7,7 @@ temporary directory."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -109,3 +110,72 @@ def shared_stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str) ->
     shared = {"QUICK_EXIT_URL": neutral_site, "SMS_SEND_PER_SECOND": "50"}
     with running_stack(tmp_path_factory, shared) as running:
         yield running
+
+
+# `make test-e2e` runs tests/e2e and tests/browser on 2 pytest-xdist workers, each real stack's tests on one
+# worker so no stack starts twice. Each test's group is given as an `xdist_group` mark, but pytest-xdist 3.8
+# under pytest 9 cannot read it (its `--dist loadgroup` puts the group into `item._nodeid`, which pytest 9 no
+# longer has: every test became a group of its own and the shared stack started on both workers). So here:
+# each worker writes every marked test's group to a file in the run's temporary directory as it collects,
+# and the controller's scheduler (pytest-xdist's own, by scope) takes each test's group from there.
+GROUPS_FILE = "xdist-groups.json"
+
+
+def _xdist_group(item: pytest.Item) -> str:
+    """The work unit of an end-to-end or browser test: every test on the session's `shared_stack` in one,
+    so only one worker starts it; any other test with its module, and with the value of each module- or
+    session-scoped parameter it runs with (each value starts a stack of its own), so a module's own stack
+    starts once and two values can go to two workers."""
+    if "shared_stack" in item.fixturenames:
+        return "shared_stack"
+    group = item.nodeid.split("::", 1)[0]
+    callspec = getattr(item, "callspec", None)
+    definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    for name, value in sorted(callspec.params.items()) if callspec else ():
+        if name in definitions and definitions[name][-1].scope in ("module", "package", "session"):
+            group += f"[{name}={value}]"
+    return group
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if item.nodeid.startswith(("tests/e2e/", "tests/browser/")):
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not config.getoption("loadgroup", default=False):
+        return
+    groups = {}
+    for item in items:
+        marks = sorted(str(mark.args[0]) for mark in item.iter_markers("xdist_group") if mark.args)
+        if marks:
+            groups[item.nodeid] = "_".join(marks)
+    # Every worker collects the same tests (pytest-xdist checks): each writes the same file, atomically.
+    run_dir = Path(config.option.basetemp).parent
+    written = run_dir / f".{GROUPS_FILE}.{worker}"
+    written.write_text(json.dumps(groups))
+    written.replace(run_dir / GROUPS_FILE)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    run_dir: Path = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]  # the workers' parent
+
+    class GroupsFromWorkers(LoadScopeScheduling):
+        """`--dist loadgroup` by the groups the workers wrote (a test without one is a unit of its own); read
+        when the tests are split into units, after every worker has finished collecting."""
+
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                path = run_dir / GROUPS_FILE
+                self.groups = json.loads(path.read_text()) if path.exists() else {}
+            return self.groups.get(nodeid, nodeid)
+
+    return GroupsFromWorkers(config, log)
