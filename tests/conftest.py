@@ -7,14 +7,17 @@ temporary directory."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
+import yaml
 
 os.environ.setdefault("ALLOW_FICTIONAL_PHONE_NUMBERS", "true")
 os.environ["APP_ENV"] = "test"  # said explicitly: the api's own default is production
@@ -25,6 +28,8 @@ from fastapi import FastAPI
 
 from api.config import REPO_ROOT, Settings, get_settings
 from api.main import create_app
+from api.nlg import catalogue as nlg_catalogue
+from bot.nlu import danger as nlu_danger
 from tests.pg import postgres_cluster  # noqa: F401  (a throwaway PostgreSQL server: see tests/pg.py)
 from tests.redis_server import redis_server, redis_url  # noqa: F401  (a throwaway Redis server: see tests/redis_server.py)
 from tests.stacks import running_stack, serving_neutral_site
@@ -38,6 +43,36 @@ def migrate(database_url: str) -> None:
     config.attributes["database_url"] = database_url
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")
+
+
+class _ParsedOnce:
+    """`yaml.safe_load` of a text parsed once per process: every later load of the same text gets a deep copy
+    of the first result (the same data, nothing shared). For the two loaders `create_app` runs on every app
+    (the `app` fixture, thousands of times per run): the NLG catalogue (locales/responses.yml) and the 8
+    danger phrase files (`DangerPhrases.load`) took ~0.35 s of pure-Python YAML parsing per app, most of
+    the per-test set-up time of tests/api. Only parsing is skipped: both loaders still read their files
+    and build their objects every time (a test that writes its own files gets them parsed), and a text
+    that fails to parse fails every time."""
+
+    def __init__(self) -> None:
+        self.parsed: dict[str, object] = {}
+        self.namespace = SimpleNamespace(**{**vars(yaml), "safe_load": self.safe_load})
+
+    def safe_load(self, stream: object) -> object:
+        if not isinstance(stream, str):
+            return yaml.safe_load(stream)  # type: ignore[arg-type]
+        if stream not in self.parsed:
+            self.parsed[stream] = yaml.safe_load(stream)
+        return copy.deepcopy(self.parsed[stream])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _yaml_parsed_once() -> Iterator[None]:
+    once = _ParsedOnce()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nlg_catalogue, "yaml", once.namespace)
+        patch.setattr(nlu_danger, "yaml", once.namespace)
+        yield
 
 
 @pytest.fixture(scope="session")
