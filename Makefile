@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# pytest workers for the tests that need no Rasa (tests/e2e and tests/browser run one at a time, after).
+# pytest workers for the tests that need no Rasa (tests/e2e and tests/browser run after, on E2E_WORKERS).
 # The two runs split by folder, so together they run every test exactly once. `--dist load` (by item, not
 # `loadfile`/`loadscope`, which key items by node id): schemathesis gives every operation of a test the same
 # node id, and the keyed schedulers silently ran one operation per test instead of all of them.

@@ -181,6 +181,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker or not config.getoption("loadgroup", default=False):
         return
+    # Units are keyed by node id: two tests with one id (schemathesis gives its operations one) would silently
+    # run once between them (the Makefile's note on `--dist load`). None here has, and none may.
+    ids = [item.nodeid for item in items]
+    if len(set(ids)) != len(ids):
+        raise pytest.UsageError(
+            f"--dist loadgroup needs unique node ids: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
     groups = {}
     for item in items:
         marks = sorted(str(mark.args[0]) for mark in item.iter_markers("xdist_group") if mark.args)
