@@ -26,7 +26,9 @@ def check_names(module: str) -> list[str]:
 
 
 # Imported once by the check runner (below) before it forks a process per check: the third-party modules the
-# checks import (~2-5 s of CPU per check when every check imported them afresh), and the bot's actions.
+# checks import (~2-5 s of CPU per check when every check imported them afresh), and the bot's actions. Not
+# `rasa.core.actions.action` or anything else that imports TensorFlow: its runtime is not safe to fork (the
+# runner stays single-threaded, and a check that needs TensorFlow imports it in its own process).
 PRELOAD = (
     "aiohttp.web",
     "jsonschema",
@@ -35,7 +37,6 @@ PRELOAD = (
     "rasa_sdk",
     "rasa_sdk.executor",
     "rasa_sdk.forms",
-    "rasa.core.actions.action",
     "rasa.core.lock_store",
     "rasa.core.nlg.callback",
     "rasa.core.nlg.generator",
