@@ -17,12 +17,18 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# pytest workers for the tests that need no Rasa (tests/e2e and tests/browser run one at a time, after).
+# pytest workers for the tests that need no Rasa (tests/e2e and tests/browser run after, on E2E_WORKERS).
 # The two runs split by folder, so together they run every test exactly once. `--dist load` (by item, not
 # `loadfile`/`loadscope`, which key items by node id): schemathesis gives every operation of a test the same
 # node id, and the keyed schedulers silently ran one operation per test instead of all of them.
 PYTEST_WORKERS ?= auto
 E2E_TESTS := tests/e2e tests/browser
+# tests/e2e and tests/browser on 2 workers: their time is mostly real stacks starting and answering, with the
+# CPU far from busy. `--dist loadgroup` keeps each stack's tests on one worker (tests/conftest.py marks them:
+# every test on the session's shared stack in one group, every other module, and each value of a
+# module-scoped parameter, in one of its own), so no stack starts twice; the model is trained first (`train`),
+# never by two workers at once.
+E2E_WORKERS ?= 2
 
 .PHONY: help env run run-scaled test check system-deps test-fast test-e2e lint format types migrations bot-validate train bot-test pytest bench lock-api lock-bot clean flows nlu-report nlu-check answers-report answers-stack-report
 
@@ -117,8 +123,8 @@ pytest: test-fast test-e2e ## unit, integration, end-to-end and browser tests (p
 test-fast: $(API_STAMP) ## unit and integration tests: all but tests/e2e and tests/browser, in parallel (PYTEST_WORKERS=auto)
 	$(API)/python -m pytest -n $(PYTEST_WORKERS) --dist load $(addprefix --ignore=,$(E2E_TESTS))
 
-test-e2e: env ## end-to-end and browser tests through the real processes (api, worker, Rasa, action server, Chromium)
-	$(API)/python -m pytest $(E2E_TESTS)
+test-e2e: train ## end-to-end and browser tests through the real processes (api, worker, Rasa, action server, Chromium)
+	$(API)/python -m pytest -n $(E2E_WORKERS) --dist loadgroup $(E2E_TESTS)
 
 # BENCH_SECONDS=10 make bench: a quick run (each locust measurement 10 s instead of the runners' defaults).
 bench: env ## benchmarks in load/ (see load/README.md); BENCH_SECONDS=10 for a quick run
