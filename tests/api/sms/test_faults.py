@@ -426,7 +426,11 @@ class TestIdleWorker:
         stopping = asyncio.Event()
         try:
             task = asyncio.create_task(SmsRunner(ctx).run(stopping))
-            await asyncio.sleep(0.8)
+            # Until ten idle polls have been seen (0.2 s when the machine is free; a fixed 0.8 s saw none once
+            # on a loaded 2-core run), at most 10 s.
+            deadline = asyncio.get_running_loop().time() + 10
+            while begins.count("BEGIN") < 10 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
             stopping.set()
             await task
         finally:
