@@ -1,8 +1,12 @@
 """The SMS helpline's part of the worker: bot turns for inbound messages, and the outbox's sender.
 
 `SMS_TURN_CONCURRENCY` tasks answer messages (different conversations at once, each conversation in
-order); one task sends, paced per sender number. Each task looks for work again at once after doing some,
-and every `SMS_POLL_SECONDS` when idle. Errors are logged (type only) and the task carries on.
+order); one task sends, paced per sender number. Each task looks for work again at once after doing some
+(and wakes its idle peers: there may be more). When all of a kind are idle, one watcher per kind asks the
+database every `SMS_POLL_SECONDS`, in a read-only transaction, whether work is due, and wakes them when it
+is: an idle worker costs two small reads per poll, however many turn tasks there are. A turn that put
+replies in the outbox wakes the sender at once rather than at its next poll. Errors are logged (type
+only) and the task carries on.
 """
 
 from __future__ import annotations
@@ -72,35 +76,94 @@ class SmsRunner:
             await self.context.seen.close()
 
     async def run(self, stopping: asyncio.Event) -> None:
+        turns_due, sends_due = Work(), Work()
         jobs = [
             *(
-                self._loop("sms turn", turns.answer_next, repository.inbound_due, stopping)
+                self._work("sms turn", turns.answer_next, turns_due, stopping, then=sends_due)
                 for _ in range(self.context.settings.sms_turn_concurrency)
             ),
-            self._loop("sms send", outbox.send_next, repository.outbound_due, stopping),
+            self._watch("sms turn", repository.inbound_due, turns_due, stopping),
+            self._work("sms send", outbox.send_next, sends_due, stopping),
+            self._watch("sms send", repository.outbound_due, sends_due, stopping),
         ]
         await asyncio.gather(*jobs)
 
-    async def _loop(
+    async def _work(
         self,
         name: str,
         step: Callable[[SmsContext], Awaitable[bool]],
-        due: Callable[[AsyncSession, datetime], Awaitable[bool]],
+        work: Work,
         stopping: asyncio.Event,
+        then: Work | None = None,
     ) -> None:
-        """Run `step` while it finds work; when idle, poll with `due` in a read-only transaction (no write
-        lock on SQLite) and claim (a writing transaction) only when it says there is work."""
-        poll = self.context.settings.sms_poll_seconds
-        busy = True
-        while not stopping.is_set():
+        """Run `step` while there may be work; `then` is told when a step did some (a turn's replies)."""
+        while await work.wait(stopping):
+            seen = work.version
             try:
-                if busy or await self.context.due(due):
-                    busy = await step(self.context)
+                busy = await step(self.context)
             except Exception as exc:
                 logger.error(f"{name} failed", extra={"error_type": type(exc).__name__})
                 busy = False
-            if not busy:
-                try:
-                    await asyncio.wait_for(stopping.wait(), timeout=poll)
-                except TimeoutError:
-                    pass
+            if busy:
+                work.notify()
+                if then is not None:
+                    then.notify()
+            else:
+                work.idle_since(seen)
+
+    async def _watch(
+        self,
+        name: str,
+        due: Callable[[AsyncSession, datetime], Awaitable[bool]],
+        work: Work,
+        stopping: asyncio.Event,
+    ) -> None:
+        """While the workers of a kind are idle, ask `due` every poll (a read: no write lock on SQLite)."""
+        poll = self.context.settings.sms_poll_seconds
+        while not stopping.is_set():
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=poll)
+            except TimeoutError:
+                pass
+            if stopping.is_set() or work.pending:
+                continue
+            try:
+                if await self.context.due(due):
+                    work.notify()
+            except Exception as exc:
+                logger.error(f"{name} look failed", extra={"error_type": type(exc).__name__})
+
+
+class Work:
+    """Whether a kind of work may be waiting. Set at the start (the first look is a claim), when a worker
+    did some, when the watcher sees some due, or when another kind's step made some; cleared by a worker
+    that found none, unless it was set again while that worker was looking (`version`)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._event.set()
+        self.version = 0
+
+    @property
+    def pending(self) -> bool:
+        return self._event.is_set()
+
+    def notify(self) -> None:
+        self.version += 1
+        self._event.set()
+
+    def idle_since(self, seen: int) -> None:
+        if self.version == seen:
+            self._event.clear()
+
+    async def wait(self, stopping: asyncio.Event) -> bool:
+        """Until there may be work (True) or the worker is stopping (False)."""
+        if self._event.is_set():
+            return not stopping.is_set()
+        waits = [asyncio.ensure_future(self._event.wait()), asyncio.ensure_future(stopping.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        return not stopping.is_set()
