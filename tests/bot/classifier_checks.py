@@ -17,7 +17,12 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.classifier import FoldedTextIntentClassifier, build_pipeline, prepare_for_prediction
+from bot.nlu.classifier import (
+    FoldedTextIntentClassifier,
+    SparseTfidf,
+    build_pipeline,
+    prepare_for_prediction,
+)
 from flowkit.text import fold
 
 EXAMPLES = {
@@ -91,3 +96,52 @@ def test_a_batch_ranks_each_message_as_it_ranks_alone() -> None:
     batch = component.process([Message({TEXT: p}) for p in PROBES if p])
     for message in batch:
         assert message.get("intent") == component.rank(message.get(TEXT))[0]
+
+
+def test_idf_on_the_messages_terms_gives_the_pipelines_probabilities() -> None:
+    pipeline = trained()
+    prepare_for_prediction(pipeline)
+    fast = SparseTfidf.of(pipeline)
+    assert fast is not None
+    probes = [fold(p) for p in PROBES] + [fold(t) for examples in EXAMPLES.values() for t in examples]
+    expected = pipeline.predict_proba(probes)
+    got = fast.predict_proba(probes)
+    assert got.shape == expected.shape
+    assert np.allclose(got, expected, rtol=0, atol=1e-12)
+    assert np.array_equal(np.argsort(-got, axis=1, kind="stable")[:, 0], np.argmax(expected, axis=1))
+    features = fast.features(probes)
+    assert np.allclose(
+        features.toarray(), pipeline.steps[0][1].transform(probes).toarray(), rtol=0, atol=1e-12
+    )
+    one_by_one = np.vstack([fast.predict_proba([p]) for p in probes])
+    assert np.array_equal(one_by_one, got)
+
+
+def test_a_pipeline_of_another_shape_predicts_through_scikit_learn() -> None:
+    pipeline = trained()
+    pipeline.steps[0][1].transformer_list[0][1].set_params(use_idf=False)
+    assert SparseTfidf.of(pipeline) is None
+    component = FoldedTextIntentClassifier(
+        FoldedTextIntentClassifier.get_default_config(), None, None, pipeline
+    )  # type: ignore[arg-type]
+    probes = [fold(p) for p in PROBES]
+    assert np.array_equal(component.predict_proba(probes), pipeline.predict_proba(probes))
+
+
+def test_the_component_predicts_through_the_sparse_path_after_training_and_loading() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        storage = LocalModelStorage(Path(folder))
+        resource = Resource("intent_classifier")
+        context = ExecutionContext(GraphSchema({}), "checks")
+        config = FoldedTextIntentClassifier.get_default_config()
+        component = FoldedTextIntentClassifier.create(config, storage, resource, context)
+        examples = [Message({TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts]
+        component.train(TrainingData(training_examples=examples))
+        loaded = FoldedTextIntentClassifier.load(config, storage, resource, context)
+        for each in (component, loaded):
+            assert isinstance(each._fast, SparseTfidf)
+            assert each.pipeline is not None
+            probes = [fold(p) for p in PROBES]
+            assert np.allclose(
+                each.predict_proba(probes), each.pipeline.predict_proba(probes), rtol=0, atol=1e-12
+            )
