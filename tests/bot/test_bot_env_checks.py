@@ -20,6 +20,7 @@ MODULES = (
     "disclosure_checks",
     "nlg_checks",
     "phone_check_offer_checks",
+    "policy_checks",
     "returning_checks",
     "selective_domain_checks",
     "start_again_checks",
