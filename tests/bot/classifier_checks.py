@@ -5,7 +5,9 @@ Synthetic examples only."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,9 @@ def test_weights_by_column_give_exactly_the_trained_predictions() -> None:
     assert np.array_equal(one_by_one, as_trained)
 
 
-def test_the_trained_component_saves_and_loads_with_weights_by_column() -> None:
+@contextlib.contextmanager
+def trained_and_loaded() -> Iterator[tuple[FoldedTextIntentClassifier, FoldedTextIntentClassifier]]:
+    """The component trained on EXAMPLES, and the same loaded back through Rasa's model storage."""
     with tempfile.TemporaryDirectory() as folder:
         storage = LocalModelStorage(Path(folder))
         resource = Resource("intent_classifier")
@@ -76,9 +80,13 @@ def test_the_trained_component_saves_and_loads_with_weights_by_column() -> None:
         component = FoldedTextIntentClassifier.create(config, storage, resource, context)
         examples = [Message({TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts]
         component.train(TrainingData(training_examples=examples))
+        yield component, FoldedTextIntentClassifier.load(config, storage, resource, context)
+
+
+def test_the_trained_component_saves_and_loads_with_weights_by_column() -> None:
+    with trained_and_loaded() as (component, loaded):
         assert component.pipeline is not None
         expected = component.pipeline.predict_proba([fold(p) for p in PROBES])
-        loaded = FoldedTextIntentClassifier.load(config, storage, resource, context)
         assert loaded.pipeline is not None
         assert loaded.pipeline.steps[-1][1].coef_.flags["F_CONTIGUOUS"]
         assert np.array_equal(loaded.pipeline.predict_proba([fold(p) for p in PROBES]), expected)
@@ -129,15 +137,7 @@ def test_a_pipeline_of_another_shape_predicts_through_scikit_learn() -> None:
 
 
 def test_the_component_predicts_through_the_sparse_path_after_training_and_loading() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        storage = LocalModelStorage(Path(folder))
-        resource = Resource("intent_classifier")
-        context = ExecutionContext(GraphSchema({}), "checks")
-        config = FoldedTextIntentClassifier.get_default_config()
-        component = FoldedTextIntentClassifier.create(config, storage, resource, context)
-        examples = [Message({TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts]
-        component.train(TrainingData(training_examples=examples))
-        loaded = FoldedTextIntentClassifier.load(config, storage, resource, context)
+    with trained_and_loaded() as (component, loaded):
         for each in (component, loaded):
             assert isinstance(each._fast, SparseTfidf)
             assert each.pipeline is not None
