@@ -6,8 +6,8 @@ few states long (5 in this bot), and a rule shorter than the distance is kept wi
 walk is further back than the longest rule still in play, nothing can change, yet Rasa walks on through the
 whole history: a cost that grows with the conversation, paid two or three times a turn (rules, then a form's
 unhappy paths). This policy stops there. Every prediction, training and the contradiction check are Rasa's
-own; only the walk is shorter, so the rules found are the same (tests/bot/policy_checks.py compares them on
-every prefix of the bot's test conversations).
+own; only the walk is shorter, so the rules found are the same (tests/bot/policy_checks.py compares the two
+walks on 1,800 generated rule sets and conversations; the Rasa conversation tests in bot/tests pass).
 """
 
 from __future__ import annotations
