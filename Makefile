@@ -93,8 +93,8 @@ bot-validate: $(BOT_STAMP) ## rasa data validate
 train: env ## train the bot if its data changed (the model name carries the data's hash)
 	$(API)/python -m tools.model
 
-bot-test: train ## Rasa conversation tests (bot/tests)
-	$(BOT)/rasa test core --model "$$($(API)/python -m tools.model)" --stories bot/tests \
+bot-test: train ## Rasa conversation tests (bot/tests), with the inner parts the served bot runs (bot/server/serve.py)
+	$(BOT)/python -m bot.server.serve test core --model "$$($(API)/python -m tools.model)" --stories bot/tests \
 		--out $(TMP)/rasa-results --fail-on-prediction-errors
 
 flows: $(API_STAMP) ## after changing flows/: the JSON Schema, the bot's generated domain, rules and responses, the test stories

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -29,6 +29,8 @@ SLOTS = ["consent_given", "requested_slot"]
 def state(rng: random.Random, *, in_rule: bool) -> dict[str, Any]:
     """A rule's state (some features, SHOULD_NOT_BE_SET allowed) or a conversation's (features as set)."""
     made: dict[str, Any] = {"prev_action": {"action_name": rng.choice(ACTIONS)}}
+    if rng.random() < 0.04:
+        made["prev_action"] = {"action_text": "a bot message"}  # an end-to-end state names no action
     if rng.random() < 0.6:
         made["user"] = {"intent": rng.choice(INTENTS)}
     if rng.random() < 0.6:
@@ -70,14 +72,21 @@ def conversation_side(sub: dict[str, Any]) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in sub.items() if v != SHOULD_NOT_BE_SET}
 
 
-def policies() -> tuple[RulePolicy, ShortScanRulePolicy]:
+def policies(rules: dict[str, str] | None = None) -> tuple[RulePolicy, ShortScanRulePolicy]:
+    """Rasa's policy and this one; given `rules`, this one is persisted with them and loaded back, as Rasa
+    loads a trained model (its rules filed by action)."""
     folder = tempfile.mkdtemp()
     storage = LocalModelStorage(Path(folder))
     context = ExecutionContext(GraphSchema({}), "checks")
     made = []
     for kind in (RulePolicy, ShortScanRulePolicy):
         made.append(kind(kind.get_default_config(), storage, Resource(kind.__name__), context))
-    return made[0], made[1]  # type: ignore[return-value]
+    short = made[1]
+    if rules is not None:
+        short.lookup = {RULES: rules, RULES_FOR_LOOP_UNHAPPY_PATH: {}}
+        short.persist()
+        short = ShortScanRulePolicy.load(short.config, storage, Resource("ShortScanRulePolicy"), context)
+    return made[0], short  # type: ignore[return-value]
 
 
 def test_the_same_rules_are_found_as_by_rasas_walk() -> None:
@@ -127,3 +136,54 @@ def test_the_bot_is_trained_with_it() -> None:
     names = [policy["name"] for policy in config["policies"]]
     assert names == ["bot.policy.ShortScanRulePolicy"]
     assert issubclass(ShortScanRulePolicy, RulePolicy)
+
+
+def test_a_loaded_policy_finds_the_same_rules_looking_first_at_those_of_the_last_action() -> None:
+    rng = random.Random(16)
+    compared = found = 0
+    for _ in range(300):
+        rules = lookup(rng, rng.randint(0, 60))
+        rasa, short = policies(rules)
+        loaded = short.lookup[RULES]
+        assert loaded == rules
+        for length in (0, 1, 2, 4, 7, 30):
+            states = history(rng, rules, length)
+            expected = rasa._get_possible_keys(rules, states)
+            assert short._get_possible_keys(loaded, states) == expected
+            compared += 1
+            found += bool(expected)
+    assert compared == 1800
+    assert found > 300
+
+
+def test_the_first_step_tries_only_the_rules_that_can_match() -> None:
+    rng = random.Random(3)
+    rules = lookup(rng, 200)
+    _, short = policies(rules)
+    loaded = short.lookup[RULES]
+    tried: list[int] = []
+    original = short._is_rule_applicable
+
+    def counted(key: str, distance: int, current: dict[str, Any]) -> bool:
+        tried.append(distance)
+        return original(key, distance, current)
+
+    short._is_rule_applicable = counted  # type: ignore[method-assign]
+    states = history(rng, rules, 10, follows=True)
+    found = short._get_possible_keys(loaded, states)
+    assert found
+    first = tried.count(0)
+    assert 0 < first < len(loaded) / 2  # five actions: about a fifth of the rules share the last one
+
+
+def test_rules_changed_after_loading_are_walked_as_rasa_walks_them() -> None:
+    rng = random.Random(5)
+    rules = lookup(rng, 60)
+    rasa, short = policies(rules)
+    loaded = short.lookup[RULES]
+    for key in list(loaded)[:10]:
+        loaded.pop(key)  # as Rasa's training drops rules it finds contradicted
+    states = history(rng, loaded, 7, follows=True)
+    assert short._get_possible_keys(loaded, states) == rasa._get_possible_keys(loaded, states)
+    unfiled = dict(loaded)  # a lookup the policy never filed
+    assert short._get_possible_keys(unfiled, states) == rasa._get_possible_keys(unfiled, states)

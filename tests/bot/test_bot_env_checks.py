@@ -5,7 +5,8 @@ validator's one-tap confirmation (tests/bot/confirm_checks.py) and disclosure fi
 returning person whose session forgot their case (tests/bot/returning_checks.py), Rasa's selective
 domain (every action that reads the domain is sent it: tests/bot/selective_domain_checks.py), and the
 cached tracker store on SQLite (tests/bot/tracker_store_checks.py; on PostgreSQL:
-tests/bot/test_tracker_store_pg.py)."""
+tests/bot/test_tracker_store_pg.py), and the faster equivalents of Rasa's inner parts (the rule policy's
+search, the graph runner and the slot copy: policy_checks, graph_runner_checks, slot_copy_checks)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ MODULES = (
     "classifier_checks",
     "confirm_checks",
     "disclosure_checks",
+    "graph_runner_checks",
     "nlg_checks",
     "phone_check_offer_checks",
     "policy_checks",
     "returning_checks",
     "selective_domain_checks",
+    "slot_copy_checks",
     "start_again_checks",
     "tracker_store_checks",
 )
