@@ -6,15 +6,22 @@ same request (same headers, query, auth, compression, TLS context, errors and an
 per event loop, whose connections stay open between requests. `install()` makes every `EndpointConfig.request`
 use it; the bot's NLG generator (bot/server/nlg.py), which Rasa makes at start from bot/endpoints.yml, calls
 it unless its endpoint says `keep_alive: false`.
+
+The session writes request bodies with ujson (already in the environment with Rasa) instead of the standard
+library's encoder: the action server is sent the whole tracker with each call, and encoding it was ~7 % of
+Rasa's event loop under load (py-spy, 20 people); ujson writes the same JSON ~2.5 times as fast
+(tests/bot/nlg_checks.py: the bodies parse to the same values).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from typing import Any
 
 import aiohttp
+import ujson
 from aiohttp import ContentTypeError
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.exceptions import FileNotFoundException
@@ -28,6 +35,9 @@ KEEPALIVE_SECONDS = 2.0
 
 _sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
+# A request's JSON body: UTF-8 as it is, "/" unescaped (both as valid as the standard library's escapes).
+json_dumps = functools.partial(ujson.dumps, ensure_ascii=False, escape_forward_slashes=False)
+
 
 def shared_session() -> aiohttp.ClientSession:
     """The running loop's session (made on first use; a session belongs to the loop it was made on)."""
@@ -40,7 +50,9 @@ def shared_session() -> aiohttp.ClientSession:
             limit_per_host=CONNECTIONS_PER_HOST, keepalive_timeout=KEEPALIVE_SECONDS
         )
         session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            json_serialize=json_dumps,
         )
         _sessions[loop] = session
     return session

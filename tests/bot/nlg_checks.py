@@ -5,6 +5,7 @@ request carries only the sender id and slots, over one kept-alive connection."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import datetime
 from typing import Any
@@ -37,7 +38,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.slots import TextSlot
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
@@ -261,3 +262,51 @@ def test_an_nlg_error_status_is_raised_as_rasa_raises_it() -> None:
         return "no error"
 
     assert asyncio.run(scenario()) == "403"
+
+
+def test_request_bodies_parse_to_what_the_standard_encoder_would_write() -> None:
+    tracker = DialogueStateTracker.from_events(
+        "w_synthetic",
+        [
+            UserUttered(
+                "Zgłaszam/zgłosić: ktoś krzyczał «wracaj do domu» 😟",
+                {"name": "inform", "confidence": 0.9731},
+            ),
+            UserUttered("مجھے ڈر لگتا ہے", {"name": "emergency", "confidence": 1e-7}),
+            SlotSet("language", "ur"),
+        ],
+        [],
+    )
+    body = {"next_action": "validate_hate_crime_form", "tracker": tracker.current_state(EventVerbosity.ALL)}
+    body["extra"] = {"nothing": None, "yes": True, "many": [1, 2.5, -3e-12, 'a/b\\c\n"q"']}
+
+    async def scenario() -> bytes:
+        raw: list[bytes] = []
+
+        async def keep(request: web.Request) -> web.Response:
+            raw.append(await request.read())
+            return web.json_response({"events": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", keep)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            http.install()
+            assert await EndpointConfig(url=f"http://127.0.0.1:{port}/webhook").request(json=body) == {
+                "events": []
+            }
+            await http.close_sessions()
+        finally:
+            await runner.cleanup()
+        return raw[0]
+
+    sent = asyncio.run(scenario())
+    assert json.loads(sent.decode("utf-8")) == json.loads(json.dumps(body))
+    assert "مجھے ڈر لگتا ہے".encode() in sent  # written as UTF-8, not as \u escapes
+    assert (
+        b'"next_action":"validate_hate_crime_form"' in sent
+    )  # ujson's compact form: the standard one has ": "
