@@ -6,7 +6,8 @@ returning person whose session forgot their case (tests/bot/returning_checks.py)
 domain (every action that reads the domain is sent it: tests/bot/selective_domain_checks.py), and the
 cached tracker store on SQLite (tests/bot/tracker_store_checks.py; on PostgreSQL:
 tests/bot/test_tracker_store_pg.py), and the faster equivalents of Rasa's inner parts (the rule policy's
-search, the graph runner and the slot copy: policy_checks, graph_runner_checks, slot_copy_checks)."""
+search, the graph runner, the slot and tracker copies: policy_checks, graph_runner_checks, slot_copy_checks,
+tracker_copy_checks)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ MODULES = (
     "selective_domain_checks",
     "slot_copy_checks",
     "start_again_checks",
+    "tracker_copy_checks",
     "tracker_store_checks",
 )
 CHECKS = [(module, name) for module in MODULES for name in check_names(module)]
