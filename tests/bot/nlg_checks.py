@@ -196,14 +196,19 @@ async def _serve_nlg(seen: list[dict[str, Any]]) -> tuple[web.AppRunner, str]:
         )
         return web.json_response({"text": "Are you safe to talk right now?"})
 
+    return await _serve("/v1/nlg", nlg_endpoint)
+
+
+async def _serve(path: str, handler: Any) -> tuple[web.AppRunner, str]:
+    """A local server answering POSTs to `path` with `handler`: its runner (to clean up) and the URL."""
     app = web.Application()
-    app.router.add_post("/v1/nlg", nlg_endpoint)
+    app.router.add_post(path, handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/v1/nlg"
+    return runner, f"http://127.0.0.1:{port}{path}"
 
 
 def test_nlg_requests_carry_a_slim_tracker_over_one_kept_connection() -> None:
@@ -241,16 +246,10 @@ def test_an_nlg_error_status_is_raised_as_rasa_raises_it() -> None:
         async def refuse(request: web.Request) -> web.Response:
             return web.json_response({"error": "forbidden"}, status=403)
 
-        app = web.Application()
-        app.router.add_post("/v1/nlg", refuse)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, url = await _serve("/v1/nlg", refuse)
         try:
             http.install()
-            endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/v1/nlg")
+            endpoint = EndpointConfig(url=url)
             try:
                 await endpoint.request(method="post", json={})
             except ClientResponseError as exc:
@@ -287,18 +286,10 @@ def test_request_bodies_parse_to_what_the_standard_encoder_would_write() -> None
             raw.append(await request.read())
             return web.json_response({"events": []})
 
-        app = web.Application()
-        app.router.add_post("/webhook", keep)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, url = await _serve("/webhook", keep)
         try:
             http.install()
-            assert await EndpointConfig(url=f"http://127.0.0.1:{port}/webhook").request(json=body) == {
-                "events": []
-            }
+            assert await EndpointConfig(url=url).request(json=body) == {"events": []}
             await http.close_sessions()
         finally:
             await runner.cleanup()
