@@ -12,7 +12,8 @@ outputs; the inputs given to `run` are the graph's leaves, as `(name, value)` pa
 `DaskGraphRunner` adds them; a name that is neither a node nor an input is passed as the bare name, as dask
 passes it and as `GraphNode` expects; a `RuntimeError` becomes Rasa's `GraphRunError`. The nodes, their
 hooks and their errors are Rasa's own (tests/bot/graph_runner_checks.py compares the two runners' outputs
-on the trained model's graphs and on generated graphs).
+and errors on generated graphs; the trained model's graphs run through it in `make bot-test` and the
+end-to-end tests).
 
 `install()` makes Rasa's processor load its model with this runner; `bot/server/serve.py` calls it before
 Rasa starts.
